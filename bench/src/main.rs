@@ -1,0 +1,583 @@
+//! Seeds a data dir, starts `indriva serve` on it and load-tests three read scenarios.
+//!
+//! Run with `cargo build --release && cargo run --release -p indriva-bench -- [options]`;
+//! see `--help` for the options.
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::{Parser, ValueEnum};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{header, Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Seed an indriva data dir, start the server and measure read throughput and latency.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Number of cases to seed (ignored with --reuse).
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: u64,
+    /// Data dir for the seeded database and the server log. Deleted and re-seeded unless --reuse.
+    #[arg(long, default_value = "./target/bench-data")]
+    data_dir: PathBuf,
+    /// Reuse an already-seeded --data-dir instead of deleting and seeding it again.
+    #[arg(long)]
+    reuse: bool,
+    /// Path to the indriva server binary [default: `indriva` next to this executable].
+    #[arg(long)]
+    bin: Option<PathBuf>,
+    /// Port the server listens on (bound to 127.0.0.1).
+    #[arg(long, default_value_t = 18080)]
+    port: u16,
+    /// Measured seconds per scenario.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Unrecorded warm-up seconds before each scenario's measurement.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Number of concurrent keep-alive HTTP/1.1 connections.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Comma-separated scenarios: a = open cases of a creditor, b = cases closed since a date,
+    /// c = one case by id.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c")]
+    scenarios: Vec<Scenario>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Scenario {
+    A,
+    B,
+    C,
+}
+
+impl Scenario {
+    fn label(self) -> &'static str {
+        match self {
+            Scenario::A => "(a) open cases",
+            Scenario::B => "(b) closed since",
+            Scenario::C => "(c) one case",
+        }
+    }
+}
+
+/// Kills the server process when dropped, so it never outlives the benchmark.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Outcome {
+    scenario: Scenario,
+    hist: Histogram<u64>,
+    errors: u64,
+    secs: f64,
+    peak_rss_kb: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    ensure!(args.duration > 0.0, "--duration must be positive");
+    ensure!(args.warmup >= 0.0, "--warmup must not be negative");
+    ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    tokio::select! {
+        result = run(&args) => result,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+    }
+}
+
+async fn run(args: &Args) -> Result<()> {
+    let bin = match &args.bin {
+        Some(bin) => bin.clone(),
+        None => std::env::current_exe()
+            .context("cannot determine the bench executable's path")?
+            .with_file_name("indriva"),
+    };
+    if !bin.is_file() {
+        bail!(
+            "server binary not found at {}: run `cargo build --release` first (or pass --bin PATH)",
+            bin.display()
+        );
+    }
+    println!("server binary: {}", bin.display());
+    let mut seed_secs = None;
+    if args.reuse {
+        ensure!(
+            args.data_dir.is_dir(),
+            "--reuse given but {} does not exist",
+            args.data_dir.display()
+        );
+    } else {
+        seed_secs = Some(seed(&bin, args).await?);
+    }
+
+    let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    if TcpStream::connect(addr).await.is_ok() {
+        bail!("something already listens on {addr}; stop it or pick another --port");
+    }
+    let log_path = args.data_dir.join("server.log");
+    let log =
+        File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+    let child = Command::new(&bin)
+        .arg("serve")
+        .args(["--bind", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(&args.data_dir)
+        .stdin(Stdio::null())
+        .stdout(
+            log.try_clone()
+                .context("cannot duplicate the log file handle")?,
+        )
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {} serve", bin.display()))?;
+    let mut server = ServerGuard(child);
+    let pid = server.0.id();
+    wait_ready(addr, &mut server, &log_path).await?;
+    println!(
+        "server ready on {addr} (pid {pid}, log {})",
+        log_path.display()
+    );
+
+    let (creditor, ids, total) = discover(addr).await?;
+    println!(
+        "creditor {creditor}, {} case ids collected, {total} cases in total",
+        ids.len()
+    );
+
+    let mut outcomes = Vec::new();
+    for &scenario in &args.scenarios {
+        let uris = scenario_uris(scenario, &creditor, &ids)?;
+        let o = run_scenario(scenario, addr, pid, uris, args).await?;
+        println!(
+            "{:<19} {:>6.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  peak RSS {}  ({} requests, {:.1} s, concurrency {})",
+            o.scenario.label(),
+            o.hist.len() as f64 / o.secs,
+            ms(&o.hist, 0.5),
+            ms(&o.hist, 0.99),
+            o.errors,
+            mb(o.peak_rss_kb),
+            o.hist.len(),
+            o.secs,
+            args.concurrency
+        );
+        outcomes.push(o);
+    }
+    let hwm = proc_status_kb(pid, "VmHWM:");
+    println!("server VmHWM {}", mb(hwm));
+    print_summary(args, total, seed_secs, hwm, &outcomes);
+    Ok(())
+}
+
+/// Deletes the data dir and runs `indriva seed`; returns the seconds it took.
+async fn seed(bin: &Path, args: &Args) -> Result<f64> {
+    if args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot delete {}", args.data_dir.display()))?;
+    }
+    let start = Instant::now();
+    let status = tokio::process::Command::new(bin)
+        .arg("seed")
+        .args(["--cases", &args.cases.to_string()])
+        .arg("--data-dir")
+        .arg(&args.data_dir)
+        .status()
+        .await
+        .with_context(|| format!("cannot run {} seed", bin.display()))?;
+    ensure!(
+        status.success(),
+        "`{} seed` failed: {status}",
+        bin.display()
+    );
+    let secs = start.elapsed().as_secs_f64();
+    ensure!(
+        args.data_dir.is_dir(),
+        "`{} seed` succeeded but did not create {}",
+        bin.display(),
+        args.data_dir.display()
+    );
+    println!(
+        "seeded {} cases in {secs:.1} s ({:.0} cases/s)",
+        args.cases,
+        args.cases as f64 / secs
+    );
+    Ok(secs)
+}
+
+async fn wait_ready(addr: SocketAddr, server: &mut ServerGuard, log: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = server
+            .0
+            .try_wait()
+            .context("cannot poll the server process")?
+        {
+            bail!(
+                "server exited during start-up ({status}); see {}",
+                log.display()
+            );
+        }
+        let probe = tokio::time::timeout(Duration::from_secs(5), get(addr, "/cases?max_results=1"));
+        if let Ok(Ok((StatusCode::OK, _))) = probe.await {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("server not ready after 60 s; see {}", log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Finds a creditor and up to 2000 case ids; also returns the total number of cases.
+async fn discover(addr: SocketAddr) -> Result<(String, Vec<String>, u64)> {
+    let body = get_json(
+        addr,
+        &format!(
+            "/cases?max_results=1&projection={}",
+            enc(r#"{"creditor":1}"#)
+        ),
+    )
+    .await?;
+    let creditor = body["_items"][0]["creditor"]
+        .as_str()
+        .context("first case has no string `creditor` (is the database empty?)")?
+        .to_owned();
+    let mut ids = Vec::new();
+    let mut total = 0;
+    for page in 1..=20 {
+        let path = format!(
+            "/cases?max_results=100&page={page}&projection={}",
+            enc(r#"{"_id":1}"#)
+        );
+        let body = match get_json(addr, &path).await {
+            Ok(body) => body,
+            Err(_) if !ids.is_empty() => break, // Eve answers 404 past the last page
+            Err(e) => return Err(e),
+        };
+        total = body["_meta"]["total"].as_u64().unwrap_or(total);
+        let items = body["_items"]
+            .as_array()
+            .context("response has no `_items` array")?;
+        for item in items {
+            ids.push(
+                item["_id"]
+                    .as_str()
+                    .context("case without string `_id`")?
+                    .to_owned(),
+            );
+        }
+        if items.len() < 100 {
+            break;
+        }
+    }
+    ensure!(!ids.is_empty(), "no case ids found");
+    Ok((creditor, ids, total))
+}
+
+fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<Vec<Uri>> {
+    let c = serde_json::to_string(creditor)?;
+    let paths = match scenario {
+        Scenario::A => vec![format!(
+            "/cases?where={}&projection={}&sort=-_created&max_results=50",
+            enc(&format!(
+                r#"{{"creditor":{c},"closed":{{"$exists":false}}}}"#
+            )),
+            enc(
+                r#"{"_id":1,"state":1,"status":1,"debt.invoice_number":1,"total_remaining_capital_amount":1}"#
+            )
+        )],
+        Scenario::B => vec![format!(
+            "/cases?where={}&projection={}&sort=-closed.close_date&max_results=50",
+            enc(&format!(
+                r#"{{"creditor":{c},"closed.close_date":{{"$gt":"Mon, 13 Jan 2025 00:00:00 GMT"}}}}"#
+            )),
+            enc(
+                r#"{"_id":1,"closed":1,"debt.invoice_number":1,"total_remaining_capital_amount":1}"#
+            )
+        )],
+        Scenario::C => ids.iter().map(|id| format!("/cases/{}", enc(id))).collect(),
+    };
+    paths
+        .iter()
+        .map(|p| {
+            p.parse()
+                .with_context(|| format!("invalid request URI {p}"))
+        })
+        .collect()
+}
+
+async fn run_scenario(
+    scenario: Scenario,
+    addr: SocketAddr,
+    pid: u32,
+    uris: Vec<Uri>,
+    args: &Args,
+) -> Result<Outcome> {
+    let uris: Arc<[Uri]> = uris.into();
+    let record_from = Instant::now() + Duration::from_secs_f64(args.warmup);
+    let end = record_from + Duration::from_secs_f64(args.duration);
+    let reported = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|i| {
+            tokio::spawn(worker(
+                addr,
+                uris.clone(),
+                i * uris.len() / args.concurrency, // spread workers over the ids
+                record_from,
+                end,
+                reported.clone(),
+            ))
+        })
+        .collect();
+
+    let sampler = tokio::spawn(async move {
+        let mut peak = None;
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        while Instant::now() < end {
+            tick.tick().await;
+            peak = peak.max(proc_status_kb(pid, "VmRSS:"));
+        }
+        peak
+    });
+
+    let mut hist = new_histogram()?;
+    let mut errors = 0;
+    for w in workers {
+        let (h, e) = w.await.context("load worker panicked")??;
+        hist.add(&h).context("cannot merge histograms")?;
+        errors += e;
+    }
+    let peak_rss_kb = sampler.await.context("memory sampler panicked")?;
+    let secs = args.duration;
+    Ok(Outcome {
+        scenario,
+        hist,
+        errors,
+        secs,
+        peak_rss_kb,
+    })
+}
+
+/// One keep-alive connection sending requests back to back until `end`; records only
+/// requests started at or after `record_from`. Returns the latency histogram and error count.
+async fn worker(
+    addr: SocketAddr,
+    uris: Arc<[Uri]>,
+    first: usize,
+    record_from: Instant,
+    end: Instant,
+    reported: Arc<AtomicBool>,
+) -> Result<(Histogram<u64>, u64)> {
+    let mut hist = new_histogram()?;
+    let mut errors = 0;
+    let host = header::HeaderValue::from_str(&addr.to_string())?;
+    let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
+    let mut next = first;
+    loop {
+        let start = Instant::now();
+        if start >= end {
+            return Ok((hist, errors));
+        }
+        let record = start >= record_from;
+        let result = async {
+            let mut s = match sender.take() {
+                Some(s) => s,
+                None => connect(addr).await?,
+            };
+            if s.ready().await.is_err() {
+                s = connect(addr).await?; // the server closed the keep-alive connection
+            }
+            let req = Request::get(uris[next % uris.len()].clone())
+                .header(header::HOST, host.clone())
+                .body(Empty::new())?;
+            let resp = s.send_request(req).await?;
+            sender = Some(s);
+            let status = resp.status();
+            let mut body = resp.into_body();
+            if status != StatusCode::OK {
+                let bytes = body.collect().await?.to_bytes();
+                return Ok::<_, anyhow::Error>(Some(format!(
+                    "{status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )));
+            }
+            while let Some(frame) = body.frame().await {
+                frame?;
+            }
+            Ok(None)
+        }
+        .await;
+        next = next.wrapping_add(1);
+        let error = match result {
+            Ok(None) => {
+                if record {
+                    hist.saturating_record(start.elapsed().as_micros().max(1) as u64);
+                }
+                continue;
+            }
+            Ok(Some(msg)) => msg,
+            Err(e) => {
+                sender = None;
+                tokio::time::sleep(Duration::from_millis(10)).await; // don't spin if the server is down
+                format!("request failed: {e:#}")
+            }
+        };
+        if record {
+            errors += 1;
+        }
+        if !reported.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "first error: {}",
+                error.chars().take(1000).collect::<String>()
+            );
+        }
+    }
+}
+
+async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// One GET on a fresh connection; returns status and body.
+async fn get(addr: SocketAddr, path: &str) -> Result<(StatusCode, Bytes)> {
+    let mut sender = connect(addr).await?;
+    let req = Request::get(path)
+        .header(header::HOST, addr.to_string())
+        .body(Empty::new())?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status();
+    Ok((status, resp.into_body().collect().await?.to_bytes()))
+}
+
+async fn get_json(addr: SocketAddr, path: &str) -> Result<serde_json::Value> {
+    let (status, body) = get(addr, path)
+        .await
+        .with_context(|| format!("GET {path}"))?;
+    ensure!(
+        status == StatusCode::OK,
+        "GET {path}: {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    serde_json::from_slice(&body).with_context(|| format!("GET {path}: invalid JSON"))
+}
+
+/// Percent-encodes everything except RFC 3986 unreserved characters.
+fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn new_histogram() -> Result<Histogram<u64>> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).context("cannot create histogram")
+}
+
+fn ms(hist: &Histogram<u64>, quantile: f64) -> f64 {
+    hist.value_at_quantile(quantile) as f64 / 1000.0
+}
+
+fn mb(kb: Option<u64>) -> String {
+    kb.map_or_else(
+        || "n/a".to_owned(),
+        |kb| format!("{:.1} MB", kb as f64 / 1024.0),
+    )
+}
+
+/// Reads a `kB` field such as `VmRSS:` from `/proc/<pid>/status` (Linux only).
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    proc_field(&status, field)
+}
+
+fn proc_field(text: &str, field: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].split_whitespace().next()?.parse().ok()
+}
+
+fn print_summary(
+    args: &Args,
+    total: u64,
+    seed_secs: Option<f64>,
+    hwm: Option<u64>,
+    outcomes: &[Outcome],
+) {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem = mb(proc_field(&meminfo, "MemTotal:"));
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown CPU", |l| l.trim_start_matches([' ', '\t', ':']));
+    let cmd: String = std::env::args()
+        .skip(1)
+        .map(|a| format!(" {}", shell_quote(&a)))
+        .collect();
+
+    println!("\n---- summary (for docs/PERFORMANCE.md) ----\n");
+    println!("| scenario | req/s | p50 (ms) | p99 (ms) | errors | peak RSS |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for o in outcomes {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            o.scenario.label(),
+            o.hist.len() as f64 / o.secs,
+            ms(&o.hist, 0.5),
+            ms(&o.hist, 0.99),
+            o.errors,
+            mb(o.peak_rss_kb)
+        );
+    }
+    println!();
+    println!(
+        "- cases in database: {total}; {} s per scenario after {} s warm-up, concurrency {}",
+        args.duration, args.warmup, args.concurrency
+    );
+    if let Some(secs) = seed_secs {
+        println!(
+            "- seed: {} cases in {secs:.1} s ({:.0} cases/s)",
+            args.cases,
+            args.cases as f64 / secs
+        );
+    }
+    println!("- server VmHWM (peak RSS over the whole run): {}", mb(hwm));
+    println!("- machine: nproc = {nproc}, MemTotal = {mem}, CPU: {cpu} (load generator shares these CPUs with the server)");
+    println!("- command: `cargo run --release -p indriva-bench --{cmd}`");
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=,:+".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}

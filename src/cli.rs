@@ -1,0 +1,161 @@
+//! Command-line interface: `indriva serve` and `indriva seed`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::domain::{ObjectId, SystemClock};
+use crate::http::{app, AppState};
+use crate::store::{default_sqlite_url, Store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "indriva",
+    version,
+    about = "Debt-collection case management server, wire-compatible with Amili's creditor API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API server.
+    Serve(ServeArgs),
+    /// Fill the database with realistic demo cases.
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Directory for the embedded database and local media.
+    #[arg(long, env = "INDRIVA_DATA_DIR", default_value = "./indriva-data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default is a SQLite file in the data dir. `postgres://…` selects
+    /// PostgreSQL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "INDRIVA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Number of cases to create.
+    #[arg(long)]
+    pub cases: u64,
+    /// Seed this account (over its creditors) instead of the sandbox account.
+    #[arg(long)]
+    pub account: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+impl StoreArgs {
+    /// Creates the data dir and opens the store.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!("cannot create data dir {}: {e}", self.data_dir.display())
+        })?;
+        let url = self
+            .database
+            .clone()
+            .unwrap_or_else(|| default_sqlite_url(&self.data_dir));
+        Store::open(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("INDRIVA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Seed(args) => seed(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Arc::new(args.store.open().await?);
+    let clock = Arc::new(SystemClock::new());
+    crate::sandbox::ensure(&store, clock.as_ref()).await?;
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    tracing::info!(bind = %args.bind, data_dir = %args.store.data_dir.display(), backend = ?store.dialect(), "indriva listening");
+    let state = AppState {
+        store: store.clone(),
+        clock,
+    };
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let account = match &args.account {
+        Some(a) => Some(
+            ObjectId::parse(a)
+                .map_err(|_| anyhow::anyhow!("--account must be a 24-character hex id"))?,
+        ),
+        None => None,
+    };
+    let store = args.store.open().await?;
+    let clock = SystemClock::new();
+    let report = crate::seed::run(&store, &clock, args.cases, account, true).await?;
+    println!(
+        "seeded {} cases for account {} over {} creditor(s) in {:.1} s ({:.0} cases/s)",
+        report.cases,
+        report.account,
+        report.creditors,
+        report.seconds,
+        report.cases as f64 / report.seconds.max(1e-9)
+    );
+    store.close().await;
+    Ok(())
+}

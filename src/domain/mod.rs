@@ -1,0 +1,16 @@
+//! The domain core: pure types and rules, no HTTP and no SQL.
+//!
+//! Everything here is deterministic given its inputs (the clock is passed in), so it can be
+//! unit-tested without a database or a server.
+
+pub mod case;
+pub mod clock;
+pub mod date;
+pub mod money;
+pub mod object_id;
+pub mod party;
+
+pub use clock::{Clock, SystemClock};
+pub use date::HttpDate;
+pub use money::Money;
+pub use object_id::ObjectId;

@@ -1,0 +1,22 @@
+//! The generic Eve REST layer (eve-wire.md): `where`, `projection`, `sort`, paging, and how
+//! a resource's documents are described to the query compiler. Written once, reused by every
+//! resource.
+
+pub mod error;
+pub mod eval;
+pub mod filter;
+pub mod paging;
+pub mod projection;
+pub mod python_where;
+pub mod resource;
+pub mod schema;
+pub mod sort;
+pub mod sql;
+
+pub use error::QueryError;
+pub use filter::{Cond, Filter, Val};
+pub use paging::Paging;
+pub use projection::Projection;
+pub use resource::Resource;
+pub use schema::Node;
+pub use sort::{Sort, SortKey};

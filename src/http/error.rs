@@ -1,0 +1,79 @@
+//! The one error type at the HTTP boundary and the one function that renders Eve's envelope:
+//! `{"_status": "ERR", "_error": {"code": N, "message": "…"}}`. What the client sees is
+//! separate from what the log records.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::eve::QueryError;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// Werkzeug's default descriptions, which Eve sends when it has nothing more specific.
+pub const MSG_400: &str =
+    "The browser (or proxy) sent a request that this server could not understand.";
+pub const MSG_404: &str =
+    "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
+pub const MSG_405: &str = "The method is not allowed for the requested URL.";
+pub const MSG_500: &str = "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.";
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, MSG_404)
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, MSG_405)
+    }
+    /// Logs the detail; the client gets the generic text.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
+    }
+}
+
+/// The error envelope as a response.
+pub fn envelope(status: StatusCode, message: &str) -> Response {
+    let body = json!({"_status": "ERR", "_error": {"code": status.as_u16(), "message": message}});
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        envelope(self.status, &self.message)
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::bad_request(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Query(q) => q.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}

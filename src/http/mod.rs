@@ -1,0 +1,89 @@
+//! The HTTP API: axum routes assembled in one router, Eve envelopes for every error, one log
+//! line per request (method, path without the query string, status, latency, request id —
+//! never a token, key or identity number).
+
+pub mod error;
+pub mod eve;
+pub mod routes;
+pub mod scope;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use self::error::{envelope, ApiError, MSG_500};
+use crate::domain::Clock;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The whole application: routes, error fallbacks, panics → 500 envelope, request ids,
+/// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
+pub fn app(state: AppState) -> NormalizePath<Router> {
+    let router = Router::new()
+        .route("/cases", get(routes::cases::list::handler))
+        .route("/cases/{id}", get(routes::cases::get::handler))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
+            tracing::error!("handler panicked");
+            envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|r| r.header_value().to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_request(())
+                .on_response(|resp: &Response, latency: Duration, _: &tracing::Span| {
+                    tracing::info!(status = resp.status().as_u16(), latency_us = latency.as_micros() as u64, "served");
+                })
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()));
+    NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Request ids: a process-unique counter, cheap and readable in logs.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{n:x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+impl IntoResponse for crate::store::StoreError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}

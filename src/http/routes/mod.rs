@@ -1,0 +1,3 @@
+//! One folder per resource, one file per action.
+
+pub mod cases;

@@ -1,0 +1,18 @@
+//! Indriva: a self-hostable debt-collection case management server whose HTTP API is
+//! wire-compatible with Amili's creditor integration API.
+//!
+//! * [`domain`] — money, dates, ids and the case model; pure, no I/O.
+//! * [`eve`] — the generic Eve query layer: `where`, `projection`, `sort`, paging, and the
+//!   compiler from those to SQL.
+//! * [`store`] — SQLite (default) or PostgreSQL.
+//! * [`http`] — the axum routes.
+//! * [`seed`] and [`sandbox`] — demo data and the first-start sandbox account.
+
+pub mod cli;
+pub mod domain;
+pub mod eve;
+pub mod http;
+pub mod resources;
+pub mod sandbox;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,5 @@
+//! The `indriva` binary: see `indriva --help`.
+
+fn main() -> std::process::ExitCode {
+    indriva::cli::main()
+}

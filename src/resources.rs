@@ -1,0 +1,62 @@
+//! The resources Indriva serves through the Eve layer: their tables, schemas and typed
+//! columns. Each schema is derived from the typed model, so the query compiler and the
+//! documents the code writes cannot disagree.
+
+use std::sync::LazyLock;
+
+use crate::domain::case::Case;
+use crate::domain::party::{Account, Creditor};
+use crate::eve::resource::{Column, ColumnKind, Resource, CREATED, ID, UPDATED};
+use crate::eve::Node;
+
+const ACCOUNT: Column = Column::new("account", "account", ColumnKind::ObjectId);
+const CREDITOR: Column = Column::new("creditor", "creditor", ColumnKind::ObjectId);
+
+pub static CASES: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "cases",
+    table: "cases",
+    schema: Node::of::<Case>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("state", "state", ColumnKind::Text),
+        Column::new("status", "status", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+        Column {
+            path: "closed.close_date",
+            name: "closed_at",
+            kind: ColumnKind::Date,
+            // `closed` is present exactly when it has a close_date (domain::case::Closed).
+            presence_of: Some("closed"),
+        },
+        Column::new("debt.invoice_number", "invoice_number", ColumnKind::Text),
+        Column::new("customer_id_number", "customer_id_number", ColumnKind::Text),
+    ],
+    scoped_by_account: true,
+    scoped_by_creditor: true,
+});
+
+pub static ACCOUNTS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "accounts",
+    table: "accounts",
+    schema: Node::of::<Account>(),
+    columns: vec![
+        ID,
+        Column::new("_id", "account", ColumnKind::ObjectId),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    scoped_by_creditor: false,
+});
+
+pub static CREDITORS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "creditors",
+    table: "creditors",
+    schema: Node::of::<Creditor>(),
+    columns: vec![ID, ACCOUNT, CREATED, UPDATED],
+    scoped_by_account: true,
+    scoped_by_creditor: false,
+});

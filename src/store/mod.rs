@@ -1,0 +1,266 @@
+//! The document store: SQLite by default (one file, WAL), PostgreSQL when the database URL
+//! says so. Each resource is a table holding the full wire document plus typed, indexed
+//! columns (see `migrations/`). Queries come from the Eve compiler in [`crate::eve::sql`].
+
+mod counts;
+mod document;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+pub use self::document::{prepare_document, StoredDoc};
+use crate::domain::ObjectId;
+use crate::eve::sql::{Builder, Dialect, Scope, Sql};
+use crate::eve::{Filter, Paging, QueryError, Resource, Sort};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("document error: {0}")]
+    Document(String),
+}
+
+/// One stored document as served.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The document's JSON text, exactly as stored.
+    pub doc: String,
+    pub updated: i64,
+    pub etag: String,
+}
+
+/// A page of a collection query.
+#[derive(Debug)]
+pub struct Page {
+    pub rows: Vec<Row>,
+    pub total: i64,
+}
+
+/// What a collection GET asks for.
+pub struct ListQuery<'a> {
+    pub scope: &'a Scope,
+    pub filter: &'a Filter,
+    pub sort: &'a Sort,
+    pub paging: Paging,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+pub struct Store {
+    backend: Backend,
+    counts: counts::CountCache,
+}
+
+/// The database URL for the embedded default in a data dir.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("indriva.db").display())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and runs the embedded migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::Postgres::open(url).await?)
+        } else {
+            Backend::Sqlite(sqlite::Sqlite::open(url).await?)
+        };
+        Ok(Store {
+            backend,
+            counts: counts::CountCache::new(4096),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Compiles the WHERE clause (scope + filter) of a query.
+    fn where_clause(&self, b: &mut Builder, q_scope: &Scope, filter: &Filter) {
+        b.push(" WHERE ");
+        b.scope(q_scope);
+        if *filter != Filter::True {
+            b.push(" AND ");
+            b.filter(filter);
+        }
+    }
+
+    /// A page of documents and the total number of matches.
+    pub async fn list(&self, res: &Resource, q: &ListQuery<'_>) -> Result<Page, StoreError> {
+        let d = self.dialect();
+        let mut b = Builder::new(d, res);
+        let doc = if d == Dialect::Postgres {
+            "doc::text"
+        } else {
+            "doc"
+        };
+        b.push(&format!("SELECT {doc}, updated, etag FROM {}", res.table));
+        self.where_clause(&mut b, q.scope, q.filter);
+        b.order_by(q.sort)?;
+        b.push(" LIMIT ");
+        b.bind(crate::eve::sql::Param::Int(q.paging.max_results as i64));
+        b.push(" OFFSET ");
+        b.bind(crate::eve::sql::Param::Int(q.paging.offset() as i64));
+        let page_sql = b.finish();
+
+        let mut cb = Builder::new(d, res);
+        cb.push(&format!("SELECT COUNT(*) FROM {}", res.table));
+        self.where_clause(&mut cb, q.scope, q.filter);
+        let count_sql = cb.finish();
+
+        let (rows, total) = tokio::try_join!(
+            self.fetch_rows(&page_sql),
+            self.count(res, q.scope, &count_sql)
+        )?;
+        Ok(Page { rows, total })
+    }
+
+    /// Counts come from a cache keyed by the compiled query and valid while no write has
+    /// touched the table for the scoped account(s) (see `write_versions`).
+    async fn count(&self, res: &Resource, scope: &Scope, sql: &Sql) -> Result<i64, StoreError> {
+        let version = match &self.backend {
+            Backend::Sqlite(s) => s.write_version(res.table, scope.account.as_ref()).await?,
+            Backend::Postgres(p) => p.write_version(res.table, scope.account.as_ref()).await?,
+        };
+        let key = counts::key(res.table, sql);
+        if let Some(n) = self.counts.get(&key, version) {
+            return Ok(n);
+        }
+        let n = match &self.backend {
+            Backend::Sqlite(s) => s.count(sql).await?,
+            Backend::Postgres(p) => p.count(sql).await?,
+        };
+        self.counts.put(key, version, n);
+        Ok(n)
+    }
+
+    async fn fetch_rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => s.rows(sql).await?,
+            Backend::Postgres(p) => p.rows(sql).await?,
+        })
+    }
+
+    /// One document by id, within the scope.
+    pub async fn get(
+        &self,
+        res: &Resource,
+        scope: &Scope,
+        id: &ObjectId,
+    ) -> Result<Option<Row>, StoreError> {
+        let d = self.dialect();
+        let mut b = Builder::new(d, res);
+        let doc = if d == Dialect::Postgres {
+            "doc::text"
+        } else {
+            "doc"
+        };
+        b.push(&format!(
+            "SELECT {doc}, updated, etag FROM {} WHERE id = ",
+            res.table
+        ));
+        b.bind(crate::eve::sql::Param::Text(id.to_hex()));
+        b.push(" AND ");
+        b.scope(scope);
+        Ok(self.fetch_rows(&b.finish()).await?.into_iter().next())
+    }
+
+    /// Starts a write transaction. Everything a request writes goes through one of these
+    /// and commits before the response is sent.
+    pub async fn begin(&self) -> Result<Tx<'_>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => Tx::Sqlite(s.begin().await?, Default::default()),
+            Backend::Postgres(p) => Tx::Postgres(p.begin().await?, Default::default()),
+        })
+    }
+
+    /// Number of rows in a table (admin and tests; not scoped).
+    pub async fn count_all(&self, res: &Resource) -> Result<i64, StoreError> {
+        let sql = Sql {
+            text: format!("SELECT COUNT(*) FROM {}", res.table),
+            params: vec![],
+        };
+        Ok(match &self.backend {
+            Backend::Sqlite(s) => s.count(&sql).await?,
+            Backend::Postgres(p) => p.count(&sql).await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Tables and accounts a transaction wrote to; their write versions are bumped at commit.
+type Touched = std::collections::BTreeSet<(&'static str, String)>;
+
+/// A write transaction.
+pub enum Tx<'a> {
+    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>, Touched),
+    Postgres(sqlx::Transaction<'a, sqlx::Postgres>, Touched),
+}
+
+impl Tx<'_> {
+    /// Inserts documents (already prepared with [`prepare_document`]) into a resource table.
+    pub async fn insert(&mut self, res: &Resource, docs: &[StoredDoc]) -> Result<(), StoreError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Tx::Sqlite(tx, touched) => {
+                sqlite::insert(tx, res, docs).await?;
+                touch(touched, res, docs);
+            }
+            Tx::Postgres(tx, touched) => {
+                postgres::insert(tx, res, docs).await?;
+                touch(touched, res, docs);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(mut tx, touched) => {
+                sqlite::bump_versions(&mut tx, &touched).await?;
+                tx.commit().await?;
+            }
+            Tx::Postgres(mut tx, touched) => {
+                postgres::bump_versions(&mut tx, &touched).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn touch(touched: &mut Touched, res: &Resource, docs: &[StoredDoc]) {
+    for d in docs {
+        touched.insert((res.table, d.account.clone()));
+    }
+}
+
+/// The value of a typed column, extracted from the document.
+pub(crate) fn column_value(doc: &Value, path: &str) -> Option<Value> {
+    let mut v = doc;
+    for seg in path.split('.') {
+        v = v.get(seg)?;
+    }
+    (!v.is_null()).then(|| v.clone())
+}

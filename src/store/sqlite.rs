@@ -1,0 +1,169 @@
+//! SQLite: one file in WAL mode; a single writer connection (SQLite serialises writers
+//! anyway) and a small pool of read-only connections.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Arguments, Row as _};
+
+use super::document::{ColumnValue, StoredDoc};
+use super::{Row, StoreError, Touched};
+use crate::domain::ObjectId;
+use crate::eve::sql::{Param, Sql};
+use crate::eve::Resource;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct Sqlite {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+fn args(params: &[Param]) -> Result<SqliteArguments<'static>, StoreError> {
+    let mut a = SqliteArguments::default();
+    for p in params {
+        let r = match p {
+            Param::Text(s) => a.add(s.clone()),
+            Param::Int(i) => a.add(*i),
+            Param::Float(f) => a.add(*f),
+            Param::TextArray(_) => a.add(Option::<String>::None),
+        };
+        r.map_err(|e| StoreError::Document(e.to_string()))?;
+    }
+    Ok(a)
+}
+
+impl Sqlite {
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let opts = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        }
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Every acknowledged write survives a power cut.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("cache_size", "-16000")
+        .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Sqlite { read, write })
+    }
+
+    pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+        let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Row {
+                    doc: r.try_get(0)?,
+                    updated: r.try_get(1)?,
+                    etag: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count(&self, sql: &Sql) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    pub async fn write_version(
+        &self,
+        table: &str,
+        account: Option<&ObjectId>,
+    ) -> Result<i64, StoreError> {
+        let q = match account {
+            Some(a) => sqlx::query_scalar(
+                "SELECT COALESCE(SUM(version), 0) FROM write_versions WHERE tbl = ? AND account = ?",
+            )
+            .bind(table.to_string())
+            .bind(a.to_hex()),
+            None => sqlx::query_scalar("SELECT COALESCE(SUM(version), 0) FROM write_versions WHERE tbl = ?")
+                .bind(table.to_string()),
+        };
+        Ok(q.fetch_one(&self.read).await?)
+    }
+
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, StoreError> {
+        Ok(self.write.begin().await?)
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Multi-row INSERTs, a few hundred rows per statement.
+pub async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    res: &Resource,
+    docs: &[StoredDoc],
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = res.columns.iter().map(|c| c.name).collect();
+    let per_row = names.len() + 2;
+    let rows_per_stmt = (30_000 / per_row).clamp(1, 200);
+    for chunk in docs.chunks(rows_per_stmt) {
+        let mut sql = format!(
+            "INSERT INTO {} ({}, etag, doc) VALUES ",
+            res.table,
+            names.join(", ")
+        );
+        let row = format!("({})", vec!["?"; per_row].join(", "));
+        sql.push_str(&vec![row.as_str(); chunk.len()].join(", "));
+        let mut a = SqliteArguments::default();
+        for d in chunk {
+            for c in &d.columns {
+                let r = match c {
+                    ColumnValue::Text(s) => a.add(s.clone()),
+                    ColumnValue::Int(i) => a.add(*i),
+                    ColumnValue::Null => a.add(Option::<i64>::None),
+                };
+                r.map_err(|e| StoreError::Document(e.to_string()))?;
+            }
+            a.add(d.etag.clone())
+                .map_err(|e| StoreError::Document(e.to_string()))?;
+            a.add(d.text.clone())
+                .map_err(|e| StoreError::Document(e.to_string()))?;
+        }
+        sqlx::query_with(&sql, a).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub async fn bump_versions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    touched: &Touched,
+) -> Result<(), StoreError> {
+    for (table, account) in touched {
+        sqlx::query(
+            "INSERT INTO write_versions (tbl, account, version) VALUES (?, ?, 1) \
+             ON CONFLICT (tbl, account) DO UPDATE SET version = version + 1",
+        )
+        .bind(table.to_string())
+        .bind(account.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
