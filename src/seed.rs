@@ -361,15 +361,13 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
     let id = ObjectId::at(created.unix());
     let invoice_date = created.plus_days(-rng.gen_range(20..90)).start_of_day();
     let due_days = *[10, 14, 20, 30, 31].get(rng.gen_range(0..5)).unwrap_or(&30);
-    let capital = money(
-        rng.gen_range(100_00..50_000_00) / if rng.gen_bool(0.7) { 100 } else { 1 }
-            * if rng.gen_bool(0.7) { 100 } else { 1 },
-    );
-    let capital = if capital.ore() < 100_00 {
-        money(capital.ore() + 100_00)
+    // 100 to 50 000 kr, most of them whole kronor.
+    let ore = rng.gen_range(100_00..50_000_00);
+    let capital = money(if rng.gen_bool(0.7) {
+        ore / 100 * 100
     } else {
-        capital
-    };
+        ore
+    });
     let is_company = rng.gen_bool(0.3);
     let (name, id_number) = if is_company {
         (

@@ -30,7 +30,7 @@ enum Typed<'a> {
     Date(HttpDate),
     Oid(ObjectId),
     Array(&'a [Json], &'a Node),
-    Object(&'a Json),
+    Object(&'a serde_json::Map<String, Json>, &'a Node),
 }
 
 fn typed<'a>(v: &'a Json, node: &'a Node) -> Typed<'a> {
@@ -52,7 +52,7 @@ fn typed<'a>(v: &'a Json, node: &'a Node) -> Typed<'a> {
                 _ => &Node::Any,
             },
         ),
-        Json::Object(_) => Typed::Object(v),
+        Json::Object(o) => Typed::Object(o, node),
     }
 }
 
@@ -105,6 +105,10 @@ fn cond_holds(values: &[Option<Typed>], c: &Cond) -> bool {
         Cond::Ne(v) => !values.iter().any(|x| eq_candidate(x, v)),
         Cond::In(vs) => vs.iter().any(|v| values.iter().any(|x| eq_candidate(x, v))),
         Cond::Nin(vs) => !vs.iter().any(|v| values.iter().any(|x| eq_candidate(x, v))),
+        // Mongo: `$gte`/`$lte` null behave like equality with null.
+        Cond::Gte(Val::Null) | Cond::Lte(Val::Null) => {
+            values.iter().any(|x| eq_candidate(x, &Val::Null))
+        }
         Cond::Gt(v) => range(values, v, |o| o == Ordering::Greater),
         Cond::Gte(v) => range(values, v, |o| o != Ordering::Less),
         Cond::Lt(v) => range(values, v, |o| o == Ordering::Less),
@@ -138,8 +142,8 @@ fn cond_holds(values: &[Option<Typed>], c: &Cond) -> bool {
 fn eq_candidate(x: &Option<Typed>, v: &Val) -> bool {
     match x {
         None => *v == Val::Null,
-        Some(Typed::Array(items, elem)) => {
-            matches!(v, Val::Array(_)) && json_eq_val(&Json::Array(items.to_vec()), v)
+        Some(t @ Typed::Array(items, elem)) => {
+            matches!(v, Val::Array(_)) && eq_typed(t, v)
                 || items
                     .iter()
                     .any(|e| !e.is_array() && eq_typed(&typed(e, elem), v))
@@ -148,6 +152,9 @@ fn eq_candidate(x: &Option<Typed>, v: &Val) -> bool {
     }
 }
 
+/// Equality of one stored value and a filter value of the same type. Embedded documents are
+/// equal when they have the same keys and equal values (in any key order — a documented
+/// difference from MongoDB, which also compares key order); arrays element by element.
 fn eq_typed(t: &Typed, v: &Val) -> bool {
     match (t, v) {
         (Typed::Null, Val::Null) => true,
@@ -156,26 +163,21 @@ fn eq_typed(t: &Typed, v: &Val) -> bool {
         (Typed::Str(a), Val::Str(b)) => *a == b,
         (Typed::Date(a), Val::Date(b)) => a == b,
         (Typed::Oid(a), Val::Oid(b)) => a == b,
-        (Typed::Object(o), Val::Object(_)) => json_eq_val(o, v),
-        _ => false,
-    }
-}
-
-/// Whole-value equality of stored JSON and a filter value, with the filter's dates and ids in
-/// their stored form. Objects compare key by key in order, as BSON documents do.
-fn json_eq_val(j: &Json, v: &Val) -> bool {
-    match (j, v) {
-        (Json::Object(o), Val::Object(fields)) => {
+        (Typed::Object(o, node), Val::Object(fields)) => {
             o.len() == fields.len()
-                && o.iter()
-                    .zip(fields)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && json_eq_val(v1, v2))
+                && fields.iter().all(|(k, fv)| {
+                    o.get(k)
+                        .is_some_and(|jv| eq_typed(&typed(jv, node.field(k).unwrap_or(&ANY)), fv))
+                })
         }
-        (Json::Array(a), Val::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_eq_val(x, y))
+        (Typed::Array(items, elem), Val::Array(vs)) => {
+            items.len() == vs.len()
+                && items
+                    .iter()
+                    .zip(vs)
+                    .all(|(j, v)| eq_typed(&typed(j, elem), v))
         }
-        (Json::Number(n), Val::Num(m)) => n.as_f64() == Some(*m),
-        _ => *j == v.to_stored_json(),
+        _ => false,
     }
 }
 

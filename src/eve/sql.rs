@@ -317,7 +317,7 @@ impl<'r> Builder<'r> {
                 }
                 let a = self.each_open(&loc);
                 self.walk(Loc::Elem(a), elem, segs, c);
-                self.push("))");
+                self.push(")))");
             }
             Node::Any => self.walk(loc.child(seg), &Node::Any, rest, c),
             _ => self.constant(matches_missing(c)),
@@ -492,7 +492,7 @@ impl<'r> Builder<'r> {
                 }
                 let a = self.each_open(loc);
                 self.compare(&Loc::Elem(a), elem, op, v);
-                self.push("))");
+                self.push(")))");
             }
             _ => self.compare(loc, node, op, v),
         }
@@ -562,30 +562,101 @@ impl<'r> Builder<'r> {
                     Some(Some(b)) => self.is_bool(loc, b),
                 }
             }
-            (Node::Object(_) | Node::Array(_) | Node::Any, Val::Object(_) | Val::Array(_))
-                if op == Op::Eq =>
-            {
-                let kind = if matches!(v, Val::Object(_)) {
-                    Kind::Object
-                } else {
-                    Kind::Array
-                };
-                let text = v.to_stored_json().to_string();
-                self.guarded(loc, kind, |b| match b.d {
-                    Dialect::Sqlite => {
-                        b.text(loc);
-                        b.push(" = ");
-                        b.bind(Param::Text(text.clone()));
-                    }
-                    Dialect::Postgres => {
-                        b.jsonb(loc);
-                        b.push(" = CAST(");
-                        b.bind(Param::Text(text.clone()));
-                        b.push(" AS jsonb)");
-                    }
-                });
+            (Node::Object(_) | Node::Any, Val::Object(fields)) if op == Op::Eq => {
+                self.object_eq(loc, node, fields)
             }
+            (Node::Array(elem), Val::Array(items)) if op == Op::Eq => {
+                self.array_eq(loc, elem, items)
+            }
+            (Node::Any, Val::Array(items)) if op == Op::Eq => self.array_eq(loc, &Node::Any, items),
             _ => self.push(FALSE),
+        }
+    }
+
+    /// Embedded-document equality: an object with exactly these keys, each value equal
+    /// (key order is not compared; see `eval`).
+    fn object_eq(&mut self, loc: &Loc, node: &Node, fields: &[(String, Val)]) {
+        self.push("(");
+        self.is(loc, Kind::Object);
+        self.push(" AND ");
+        self.child_count(loc, false);
+        self.push(" = ");
+        self.bind(Param::Int(fields.len() as i64));
+        for (k, v) in fields {
+            self.push(" AND ");
+            let child = loc.child(k);
+            let child_node = match node {
+                Node::Any => &Node::Any,
+                n => match n.field(k) {
+                    Some(c) => c,
+                    None => {
+                        self.push(FALSE);
+                        continue;
+                    }
+                },
+            };
+            self.value_eq(&child, child_node, v);
+        }
+        self.push(")");
+    }
+
+    /// Whole-array equality, element by element.
+    fn array_eq(&mut self, loc: &Loc, elem: &Node, items: &[Val]) {
+        self.push("(");
+        self.is(loc, Kind::Array);
+        self.push(" AND ");
+        self.child_count(loc, true);
+        self.push(" = ");
+        self.bind(Param::Int(items.len() as i64));
+        for (i, v) in items.iter().enumerate() {
+            self.push(" AND ");
+            self.value_eq(&loc.child(&i.to_string()), elem, v);
+        }
+        self.push(")");
+    }
+
+    /// Equality of a value nested in an embedded document or array.
+    fn value_eq(&mut self, loc: &Loc, node: &Node, v: &Val) {
+        match v {
+            Val::Null => self.is(loc, Kind::Null),
+            Val::Object(f) => self.object_eq(loc, node, f),
+            Val::Array(items) => match node {
+                Node::Array(elem) => self.array_eq(loc, elem, items),
+                Node::Any => self.array_eq(loc, &Node::Any, items),
+                _ => self.push(FALSE),
+            },
+            other => self.compare(loc, node, Op::Eq, other),
+        }
+    }
+
+    /// Number of keys (objects) or elements (arrays) of the value at `loc`.
+    fn child_count(&mut self, loc: &Loc, array: bool) {
+        match self.d {
+            Dialect::Sqlite => {
+                self.push("(SELECT count(*) FROM ");
+                match loc {
+                    Loc::Doc { base, path } => {
+                        let _ = write!(self.out.text, "json_each({base}, ");
+                        self.bind(Param::Text(sqlite_path(path)));
+                        self.push("))");
+                    }
+                    Loc::Elem(e) => {
+                        let _ = write!(self.out.text, "json_each({e}.value))");
+                    }
+                }
+            }
+            Dialect::Postgres => {
+                let (f, kind) = if array {
+                    ("jsonb_array_elements", Kind::Array)
+                } else {
+                    ("jsonb_object_keys", Kind::Object)
+                };
+                let _ = write!(self.out.text, "(SELECT count(*) FROM {f}(CASE WHEN ");
+                self.is(loc, kind);
+                self.push(" THEN ");
+                self.jsonb(loc);
+                self.push(" END))");
+            }
         }
     }
 
@@ -646,11 +717,7 @@ impl<'r> Builder<'r> {
     fn is_bool(&mut self, loc: &Loc, b: bool) {
         match self.d {
             Dialect::Sqlite => {
-                self.is(loc, Kind::Bool);
                 // json_type says 'true' or 'false'; compare it directly.
-                let t = self.out.text.len();
-                let _ = t;
-                self.push(" AND ");
                 match loc {
                     Loc::Doc { base, path } => {
                         let _ = write!(self.out.text, "json_type({base}, ");
