@@ -65,16 +65,26 @@ pub struct SeedArgs {
 impl StoreArgs {
     /// Creates the data dir and opens the store.
     pub async fn open(&self) -> anyhow::Result<Store> {
+        Store::open(&self.url()?)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+    }
+
+    /// Opens the store for bulk loading (the seed).
+    pub async fn open_for_bulk_load(&self) -> anyhow::Result<Store> {
+        Store::open_for_bulk_load(&self.url()?)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+    }
+
+    fn url(&self) -> anyhow::Result<String> {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
             anyhow::anyhow!("cannot create data dir {}: {e}", self.data_dir.display())
         })?;
-        let url = self
+        Ok(self
             .database
             .clone()
-            .unwrap_or_else(|| default_sqlite_url(&self.data_dir));
-        Store::open(&url)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+            .unwrap_or_else(|| default_sqlite_url(&self.data_dir)))
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -145,7 +155,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let store = args.store.open().await?;
+    let store = args.store.open_for_bulk_load().await?;
     let clock = SystemClock::new();
     let report = crate::seed::run(&store, &clock, args.cases, account, true).await?;
     println!(

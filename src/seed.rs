@@ -42,6 +42,7 @@ pub async fn run(
     progress: bool,
 ) -> anyhow::Result<SeedReport> {
     let target = prepare_target(store, clock, account).await?;
+    store.bulk_load_mode().await?;
     let started = Instant::now();
     let bar = if progress {
         ProgressBar::new(n)
@@ -74,7 +75,11 @@ pub async fn run(
         }
     });
     let mut written = 0u64;
-    while let Ok(batch) = rx.recv() {
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        let t0 = Instant::now();
+        let Ok(batch) = rx.recv() else { break };
+        waited += t0.elapsed();
         let batch = batch?;
         let mut t = store.begin().await?;
         t.insert(&CASES, &batch).await?;
@@ -85,6 +90,10 @@ pub async fn run(
     generator
         .join()
         .map_err(|_| anyhow::anyhow!("case generator panicked"))?;
+    tracing::debug!(
+        waited_for_generator_ms = waited.as_millis() as u64,
+        "seed written"
+    );
     bar.finish_and_clear();
     Ok(SeedReport {
         cases: written,
@@ -347,6 +356,14 @@ fn line(
     }
 }
 
+/// A moment after `from`: up to `max` seconds later, and never past `now` (cases created
+/// recently move through their states faster rather than piling up at `now`).
+fn step_towards(rng: &mut SmallRng, from: HttpDate, now: HttpDate, max: i64) -> HttpDate {
+    let room = (now.unix() - from.unix()).max(1);
+    let step = rng.gen_range(1..=max.min(room / 2).max(1));
+    from.plus_seconds(step)
+}
+
 /// One realistic case. `n` makes invoice and reference numbers unique within a run.
 pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> Case {
     const DAY: i64 = 86_400;
@@ -493,7 +510,7 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
     case.enter_state(CaseState::Initializing, CaseStatus::Initializing, at);
     let mut letter_date = None;
     for state in path.iter().skip(1) {
-        at = at.plus_seconds(rng.gen_range(DAY / 2..40 * DAY)).min(now);
+        at = step_towards(rng, at, now, 40 * DAY);
         if case.status == CaseStatus::Initializing {
             case.set_status(CaseStatus::Initialized, at);
         }
@@ -582,7 +599,7 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
 
     // Some open cases have had a partial payment; closed cases are settled per their reason.
     let balances = Balances::from_ledger(&case.transactions);
-    let pay_at = at.plus_seconds(rng.gen_range(DAY..20 * DAY)).min(now);
+    let pay_at = step_towards(rng, at, now, 20 * DAY);
     if closed {
         let reason = CloseReason::ALL[rng.gen_range(0..CloseReason::ALL.len())];
         let reason = match (reason, case.state) {

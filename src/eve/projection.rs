@@ -189,7 +189,7 @@ fn apply_tree(v: &Value, t: &Tree, include: bool) -> Option<Value> {
 }
 
 /// The top-level fields of a JSON object, values left unparsed.
-struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+pub struct TopLevel<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for TopLevel<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -9,8 +9,6 @@ mod sqlite;
 
 use std::path::Path;
 
-use serde_json::Value;
-
 pub use self::document::{prepare_document, StoredDoc};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Scope, Sql};
@@ -70,10 +68,20 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs the embedded migrations.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, true).await
+    }
+
+    /// For bulk loading (`indriva seed`): on SQLite, one connection for reads and writes, so
+    /// the file can be switched to journal-less loading (see `bulk_load_mode`).
+    pub async fn open_for_bulk_load(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, false).await
+    }
+
+    async fn open_with(url: &str, separate_readers: bool) -> Result<Store, StoreError> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres(postgres::Postgres::open(url).await?)
         } else {
-            Backend::Sqlite(sqlite::Sqlite::open(url).await?)
+            Backend::Sqlite(sqlite::Sqlite::open(url, separate_readers).await?)
         };
         Ok(Store {
             backend,
@@ -199,6 +207,15 @@ impl Store {
         })
     }
 
+    /// Trades per-transaction durability for speed on this process's writer (SQLite only);
+    /// used by `indriva seed`.
+    pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.bulk_load_mode().await,
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(s) => s.close().await,
@@ -254,13 +271,4 @@ fn touch(touched: &mut Touched, res: &Resource, docs: &[StoredDoc]) {
     for d in docs {
         touched.insert((res.table, d.account.clone()));
     }
-}
-
-/// The value of a typed column, extracted from the document.
-pub(crate) fn column_value(doc: &Value, path: &str) -> Option<Value> {
-    let mut v = doc;
-    for seg in path.split('.') {
-        v = v.get(seg)?;
-    }
-    (!v.is_null()).then(|| v.clone())
 }

@@ -18,9 +18,15 @@ use crate::eve::Resource;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Case documents are ~4 KB; larger pages keep most of them out of overflow chains.
+/// (Only takes effect when the file is created.)
+const PAGE_SIZE: u32 = 16384;
+
 pub struct Sqlite {
     read: SqlitePool,
     write: SqlitePool,
+    /// Opened for bulk loading: one connection, no separate readers.
+    single: bool,
 }
 
 fn args(params: &[Param]) -> Result<SqliteArguments<'static>, StoreError> {
@@ -38,13 +44,14 @@ fn args(params: &[Param]) -> Result<SqliteArguments<'static>, StoreError> {
 }
 
 impl Sqlite {
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, separate_readers: bool) -> Result<Self, StoreError> {
         let opts = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url)?
         } else {
             SqliteConnectOptions::new().filename(url)
         }
         .create_if_missing(true)
+        .page_size(PAGE_SIZE)
         .journal_mode(SqliteJournalMode::Wal)
         // Every acknowledged write survives a power cut.
         .synchronous(SqliteSynchronous::Full)
@@ -58,12 +65,20 @@ impl Sqlite {
             .connect_with(opts.clone())
             .await?;
         MIGRATOR.run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(opts.read_only(true))
-            .await?;
-        Ok(Sqlite { read, write })
+        let read = if separate_readers {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .min_connections(1)
+                .connect_with(opts.read_only(true))
+                .await?
+        } else {
+            write.clone()
+        };
+        Ok(Sqlite {
+            read,
+            write,
+            single: !separate_readers,
+        })
     }
 
     pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
@@ -106,6 +121,36 @@ impl Sqlite {
 
     pub async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, StoreError> {
         Ok(self.write.begin().await?)
+    }
+
+    /// Bulk loading (the seed): no fsync per transaction and a 1 GB page cache on the writer,
+    /// so every index of a million-case table stays in memory while it grows. When the
+    /// cases table is still empty and no other connection has the file open, the rollback
+    /// journal is switched off as well (each page is written once instead of twice); a crash
+    /// then can only lose the seed itself, and the next `open` puts the file back in WAL
+    /// mode. Into a table that already holds cases the seed stays in WAL mode.
+    pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
+        let mut conn = self.write.acquire().await?;
+        sqlx::query("PRAGMA synchronous = OFF")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA cache_size = -1048576")
+            .execute(&mut *conn)
+            .await?;
+        let empty: i64 = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM cases)")
+            .fetch_one(&mut *conn)
+            .await?;
+        if empty == 1 && self.single {
+            // Refused while another process has the file open; then the seed stays in WAL.
+            match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = OFF")
+                .fetch_one(&mut *conn)
+                .await
+            {
+                Ok(mode) => tracing::debug!(journal_mode = %mode, "bulk load"),
+                Err(e) => tracing::debug!(error = %e, "bulk load stays in WAL mode"),
+            }
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {
