@@ -461,3 +461,38 @@ async fn counts_follow_writes() {
     );
     assert_eq!(total(api.get_q("/cases", &q).await), before_closed + 1);
 }
+
+#[tokio::test]
+async fn seeding_another_account_uses_its_creditors_or_creates_one() {
+    use indriva::domain::party::Account;
+    use indriva::domain::ObjectId;
+    use indriva::resources::ACCOUNTS;
+    let api = Api::new().await;
+    let clock = common::clock();
+    let now = indriva::domain::Clock::now(&clock);
+    let other = ObjectId::at(now.unix());
+    let account = Account {
+        id: other,
+        name: "Other".into(),
+        description: None,
+        organization_no: "5560269986".into(),
+        standard_debt_description: None,
+        agreement_address: None,
+        case_settings: indriva::domain::case::CaseSettings {
+            interest_rate: indriva::domain::case::InterestRateSettings { reference_rate: true },
+        },
+        created: now,
+        updated: now,
+        etag: String::new(),
+    };
+    let mut tx = api.db.store.begin().await.unwrap();
+    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account).unwrap()]).await.unwrap();
+    tx.commit().await.unwrap();
+    let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false).await.unwrap();
+    assert_eq!((report.cases, report.creditors), (30, 1));
+    let r = api.get_q("/cases", &[("where", &json!({"account": other.to_hex()}).to_string()), ("max_results", "100")]).await;
+    let items = r.json()["_items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 30);
+    let creditor = items[0]["creditor"].clone();
+    assert!(items.iter().all(|i| i["creditor"] == creditor && i["creditor"] != CREDITOR));
+}

@@ -207,7 +207,6 @@ fn cmp_typed(t: &Typed, v: &Val) -> Option<Ordering> {
 mod tests {
     use super::*;
     use crate::domain::case::Case;
-    use serde_json::json;
 
     fn m(doc: &Json, where_: &str) -> bool {
         let schema = Node::of::<Case>();
