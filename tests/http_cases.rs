@@ -496,3 +496,24 @@ async fn seeding_another_account_uses_its_creditors_or_creates_one() {
     let creditor = items[0]["creditor"].clone();
     assert!(items.iter().all(|i| i["creditor"] == creditor && i["creditor"] != CREDITOR));
 }
+
+#[tokio::test]
+async fn the_sandbox_account_and_creditor_are_created_once() {
+    use indriva::domain::party::{Account, Creditor};
+    use indriva::eve::sql::Scope;
+    use indriva::resources::{ACCOUNTS, CREDITORS};
+    let api = Api::new().await;
+    let clock = common::clock();
+    assert!(indriva::sandbox::ensure(&api.db.store, &clock).await.unwrap());
+    assert!(!indriva::sandbox::ensure(&api.db.store, &clock).await.unwrap(), "idempotent");
+    let all = Scope::unrestricted();
+    let acc = api.db.store.get(&ACCOUNTS, &all, &indriva::sandbox::sandbox_account_id()).await.unwrap().unwrap();
+    let acc: Account = serde_json::from_str(&acc.doc).unwrap();
+    assert_eq!(acc.id.to_hex(), "674dbeaf08847b9501cc9132");
+    let cred = api.db.store.get(&CREDITORS, &all, &indriva::sandbox::sandbox_creditor_id()).await.unwrap().unwrap();
+    let cred: Creditor = serde_json::from_str(&cred.doc).unwrap();
+    assert_eq!(cred.name, "Amili Integration Team");
+    assert!(cred.is_active);
+    assert_eq!(cred.account, acc.id);
+    assert_eq!(api.db.store.count_all(&CREDITORS).await.unwrap(), 1);
+}
