@@ -17,14 +17,22 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A minimal HTTP/1.1 GET; returns (status, body).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     let status = raw.split(' ').nth(1)?.parse().ok()?;
@@ -61,15 +69,30 @@ fn seed_then_serve_from_the_same_data_dir_with_flags() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("seeded 250 cases for account 674dbeaf08847b9501cc9132"), "{stdout}");
-    assert!(data.join("indriva.db").exists(), "SQLite file in the data dir");
+    assert!(
+        stdout.contains("seeded 250 cases for account 674dbeaf08847b9501cc9132"),
+        "{stdout}"
+    );
+    assert!(
+        data.join("indriva.db").exists(),
+        "SQLite file in the data dir"
+    );
 
     let port = free_port();
     let mut server = Server(
         Command::new(BIN)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(&data)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
@@ -81,10 +104,17 @@ fn seed_then_serve_from_the_same_data_dir_with_flags() {
     let (status, body) = get(port, "/cases").unwrap();
     assert_eq!(status, 200);
     assert_eq!(total(&body), 250);
-    let (status, body) = get(port, "/cases?where=%7B%22creditor%22%3A%22674dbeb208847b9501cc9138%22%7D").unwrap();
+    let (status, body) = get(
+        port,
+        "/cases?where=%7B%22creditor%22%3A%22674dbeb208847b9501cc9138%22%7D",
+    )
+    .unwrap();
     assert_eq!(status, 200);
     let sandbox_share = total(&body);
-    assert!(sandbox_share > 50 && sandbox_share < 250, "the sandbox creditor has the largest share: {sandbox_share}");
+    assert!(
+        sandbox_share > 50 && sandbox_share < 250,
+        "the sandbox creditor has the largest share: {sandbox_share}"
+    );
     let (status, body) = get(port, "/cases/00000000000000000000000g").unwrap();
     assert_eq!(status, 404);
     assert!(body.contains("\"_status\":\"ERR\""));
@@ -115,14 +145,30 @@ fn serve_reads_its_settings_from_the_environment() {
 fn bad_arguments_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["seed", "--cases", "5", "--account", "not-an-id", "--data-dir"])
+        .args([
+            "seed",
+            "--cases",
+            "5",
+            "--account",
+            "not-an-id",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--account must be a 24-character hex id"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--account must be a 24-character hex id")
+    );
     let out = Command::new(BIN)
-        .args(["seed", "--cases", "5", "--account", "000000000000000000000001", "--data-dir"])
+        .args([
+            "seed",
+            "--cases",
+            "5",
+            "--account",
+            "000000000000000000000001",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();

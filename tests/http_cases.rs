@@ -479,22 +479,38 @@ async fn seeding_another_account_uses_its_creditors_or_creates_one() {
         standard_debt_description: None,
         agreement_address: None,
         case_settings: indriva::domain::case::CaseSettings {
-            interest_rate: indriva::domain::case::InterestRateSettings { reference_rate: true },
+            interest_rate: indriva::domain::case::InterestRateSettings {
+                reference_rate: true,
+            },
         },
         created: now,
         updated: now,
         etag: String::new(),
     };
     let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account).unwrap()]).await.unwrap();
+    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account).unwrap()])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false).await.unwrap();
+    let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false)
+        .await
+        .unwrap();
     assert_eq!((report.cases, report.creditors), (30, 1));
-    let r = api.get_q("/cases", &[("where", &json!({"account": other.to_hex()}).to_string()), ("max_results", "100")]).await;
+    let r = api
+        .get_q(
+            "/cases",
+            &[
+                ("where", &json!({"account": other.to_hex()}).to_string()),
+                ("max_results", "100"),
+            ],
+        )
+        .await;
     let items = r.json()["_items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 30);
     let creditor = items[0]["creditor"].clone();
-    assert!(items.iter().all(|i| i["creditor"] == creditor && i["creditor"] != CREDITOR));
+    assert!(items
+        .iter()
+        .all(|i| i["creditor"] == creditor && i["creditor"] != CREDITOR));
 }
 
 #[tokio::test]
@@ -504,13 +520,32 @@ async fn the_sandbox_account_and_creditor_are_created_once() {
     use indriva::resources::{ACCOUNTS, CREDITORS};
     let api = Api::new().await;
     let clock = common::clock();
-    assert!(indriva::sandbox::ensure(&api.db.store, &clock).await.unwrap());
-    assert!(!indriva::sandbox::ensure(&api.db.store, &clock).await.unwrap(), "idempotent");
+    assert!(indriva::sandbox::ensure(&api.db.store, &clock)
+        .await
+        .unwrap());
+    assert!(
+        !indriva::sandbox::ensure(&api.db.store, &clock)
+            .await
+            .unwrap(),
+        "idempotent"
+    );
     let all = Scope::unrestricted();
-    let acc = api.db.store.get(&ACCOUNTS, &all, &indriva::sandbox::sandbox_account_id()).await.unwrap().unwrap();
+    let acc = api
+        .db
+        .store
+        .get(&ACCOUNTS, &all, &indriva::sandbox::sandbox_account_id())
+        .await
+        .unwrap()
+        .unwrap();
     let acc: Account = serde_json::from_str(&acc.doc).unwrap();
     assert_eq!(acc.id.to_hex(), "674dbeaf08847b9501cc9132");
-    let cred = api.db.store.get(&CREDITORS, &all, &indriva::sandbox::sandbox_creditor_id()).await.unwrap().unwrap();
+    let cred = api
+        .db
+        .store
+        .get(&CREDITORS, &all, &indriva::sandbox::sandbox_creditor_id())
+        .await
+        .unwrap()
+        .unwrap();
     let cred: Creditor = serde_json::from_str(&cred.doc).unwrap();
     assert_eq!(cred.name, "Amili Integration Team");
     assert!(cred.is_active);
