@@ -1,0 +1,39 @@
+//! Authentication (amili-api.md §2): API users sign a short-lived JWT with their private
+//! key, exchange it at `/authenticates/api-code` for an access token, and send that token as
+//! `X-API-Key` on every other request. The token decides the caller's [`Scope`].
+
+pub mod jwt;
+pub mod keys;
+pub mod ratelimit;
+
+use crate::domain::ObjectId;
+use crate::eve::sql::Scope;
+
+/// A registered API user's credentials (never served over the API).
+#[derive(Clone, Debug)]
+pub struct ApiCredential {
+    pub api_code: String,
+    pub user: ObjectId,
+    pub account: ObjectId,
+    /// Bound to one creditor's access group, or `None` for the whole account.
+    pub creditor: Option<ObjectId>,
+    pub algorithm: jwt::Algorithm,
+    pub public_key_pem: String,
+}
+
+/// What a valid access token grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub account: ObjectId,
+    pub creditor: Option<ObjectId>,
+    pub expires: i64,
+}
+
+impl Grant {
+    pub fn scope(&self) -> Scope {
+        Scope {
+            account: Some(self.account),
+            creditors: self.creditor.map(|c| vec![c]),
+        }
+    }
+}
