@@ -46,6 +46,18 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "INDRIVA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// How long an access token from /authenticates/api-code is valid, in minutes.
+    #[arg(long, env = "INDRIVA_TOKEN_TTL_MINUTES", default_value_t = 60)]
+    pub token_ttl_minutes: u32,
+    /// Networks (comma-separated CIDRs) allowed to use the plain POST /authenticates/api-code
+    /// method (Amili's static-IP method).
+    #[arg(
+        long,
+        env = "INDRIVA_STATIC_IP_NETWORKS",
+        default_value = "127.0.0.0/8,::1/128",
+        value_delimiter = ','
+    )]
+    pub static_ip_networks: Vec<ipnet::IpNet>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -128,16 +140,32 @@ pub fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = Arc::new(args.store.open().await?);
     let clock = Arc::new(SystemClock::new());
-    crate::sandbox::ensure(&store, clock.as_ref()).await?;
+    crate::sandbox::ensure(&store, clock.as_ref(), Some(&args.store.data_dir)).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     tracing::info!(bind = %args.bind, data_dir = %args.store.data_dir.display(), backend = ?store.dialect(), "indriva listening");
+    let creds = crate::sandbox::credentials_path(&args.store.data_dir);
+    if creds.exists() {
+        tracing::info!(
+            "sandbox API user: see {}. Sign a JWT {{\"api_code\", \"exp\": now + 600}} with its ES256 private key and \
+             GET /authenticates/api-code with header X-API-Key: <jwt>; or, from this machine, POST /authenticates/api-code \
+             with {{\"api_code\": \"…\"}}. Send the returned token as X-API-Key.",
+            creds.display()
+        );
+    }
+    let auth = crate::http::auth::Auth::new(crate::http::auth::AuthSettings {
+        token_ttl_secs: i64::from(args.token_ttl_minutes.max(1)) * 60,
+        static_ip_networks: args.static_ip_networks.clone(),
+    });
     let state = AppState {
         store: store.clone(),
         clock,
+        auth: Arc::new(auth),
     };
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(app(state));
     axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -157,7 +185,15 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     };
     let store = args.store.open_for_bulk_load().await?;
     let clock = SystemClock::new();
-    let report = crate::seed::run(&store, &clock, args.cases, account, true).await?;
+    let report = crate::seed::run(
+        &store,
+        &clock,
+        args.cases,
+        account,
+        true,
+        Some(&args.store.data_dir),
+    )
+    .await?;
     println!(
         "seeded {} cases for account {} over {} creditor(s) in {:.1} s ({:.0} cases/s)",
         report.cases,

@@ -1,6 +1,10 @@
 //! The sandbox account and creditor from the seeds, created on an empty database so a
 //! newcomer can run Amili's examples unchanged.
 
+use std::path::{Path, PathBuf};
+
+use crate::auth::jwt::Algorithm;
+use crate::auth::{keys, ApiCredential};
 use crate::domain::case::{CaseSettings, InterestRateSettings};
 use crate::domain::party::{Account, Address, CaseConfig, Creditor, PayoutAccount, PayoutDetails};
 use crate::domain::{Clock, ObjectId};
@@ -71,8 +75,19 @@ pub fn creditor(
     }
 }
 
-/// Creates the sandbox account and its creditor if the account does not exist yet.
-pub async fn ensure(store: &Store, clock: &dyn Clock) -> Result<bool, StoreError> {
+/// Where `serve` writes the sandbox API user's credentials.
+pub fn credentials_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("sandbox-credentials.json")
+}
+
+/// Creates the sandbox account, its creditor and an API user for them if the account does not
+/// exist yet. With a data dir, the API user's credentials (including the generated private
+/// key) are written to `sandbox-credentials.json` there, readable by the owner only.
+pub async fn ensure(
+    store: &Store,
+    clock: &dyn Clock,
+    data_dir: Option<&Path>,
+) -> Result<bool, StoreError> {
     let account_id = sandbox_account_id();
     if store
         .get(&ACCOUNTS, &Scope::unrestricted(), &account_id)
@@ -106,16 +121,60 @@ pub async fn ensure(store: &Store, clock: &dyn Clock) -> Result<bool, StoreError
         2_000_037,
         clock,
     );
+    let (private_pem, public_pem) = keys::generate_es256().map_err(StoreError::Document)?;
+    let api = ApiCredential {
+        api_code: keys::random_api_code(),
+        user: ObjectId::at(now.unix()),
+        account: account_id,
+        creditor: None,
+        algorithm: Algorithm::ES256,
+        public_key_pem: public_pem,
+    };
     let mut tx = store.begin().await?;
     tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account)?])
         .await?;
     tx.insert(&CREDITORS, &[prepare_document(&CREDITORS, &cred)?])
         .await?;
+    tx.insert_api_credential(&api, now.unix()).await?;
+    if let Some(dir) = data_dir {
+        // Written before the commit: a failure leaves neither the file nor the rows.
+        write_credentials(&credentials_path(dir), &api, &private_pem)
+            .map_err(|e| StoreError::Document(format!("cannot write sandbox credentials: {e}")))?;
+    }
     tx.commit().await?;
     tracing::info!(
         account = SANDBOX_ACCOUNT,
         creditor = SANDBOX_CREDITOR,
-        "created the sandbox account and creditor"
+        "created the sandbox account, creditor and API user"
     );
     Ok(true)
+}
+
+/// Writes an API user's credentials file (mode 0600).
+pub fn write_credentials(
+    path: &Path,
+    api: &ApiCredential,
+    private_pem: &str,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let body = serde_json::json!({
+        "api_code": api.api_code,
+        "private_key_pem": private_pem,
+        "algorithm": api.algorithm.as_str(),
+        "account": api.account.to_hex(),
+        "creditor": api.creditor.map(|c| c.to_hex()).unwrap_or_else(|| SANDBOX_CREDITOR.to_string()),
+    });
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(
+        serde_json::to_string_pretty(&body)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    f.write_all(b"\n")
 }

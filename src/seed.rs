@@ -40,8 +40,9 @@ pub async fn run(
     n: u64,
     account: Option<ObjectId>,
     progress: bool,
+    data_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<SeedReport> {
-    let target = prepare_target(store, clock, account).await?;
+    let target = prepare_target(store, clock, account, data_dir).await?;
     store.bulk_load_mode().await?;
     let started = Instant::now();
     let bar = if progress {
@@ -107,6 +108,7 @@ async fn prepare_target(
     store: &Store,
     clock: &dyn Clock,
     account: Option<ObjectId>,
+    data_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Target> {
     let account = match account {
         Some(a) => {
@@ -120,7 +122,7 @@ async fn prepare_target(
             a
         }
         None => {
-            crate::sandbox::ensure(store, clock).await?;
+            crate::sandbox::ensure(store, clock, data_dir).await?;
             crate::sandbox::sandbox_account_id()
         }
     };

@@ -1,10 +1,14 @@
 //! The real binary: `indriva seed` and `indriva serve` with their flags and environment
-//! variables, spoken to over HTTP.
+//! variables, the sandbox credentials file, both authentication methods over real HTTP, and
+//! what the server writes to its log.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_indriva");
 
@@ -24,15 +28,24 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A minimal HTTP/1.1 GET; returns (status, body).
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+/// A minimal HTTP/1.1 request; returns (status, body).
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(s, "{head}\r\n{body}").ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     let status = raw.split(' ').nth(1)?.parse().ok()?;
@@ -40,13 +53,18 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+fn get(port: u16, path: &str, token: &str) -> (u16, String) {
+    request(port, "GET", path, &[("X-API-Key", token)], "").expect("request")
+}
+
+/// Ready once it answers an unauthenticated request with the 401 envelope.
 fn wait_ready(port: u16, server: &mut Server) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         if let Ok(Some(status)) = server.0.try_wait() {
             panic!("server exited early: {status}");
         }
-        if get(port, "/cases?max_results=1").is_some_and(|(s, _)| s == 200) {
+        if request(port, "GET", "/cases", &[], "").is_some_and(|(s, _)| s == 401) {
             return;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -55,12 +73,48 @@ fn wait_ready(port: u16, server: &mut Server) {
 }
 
 fn total(body: &str) -> i64 {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let v: Value = serde_json::from_str(body).unwrap();
     v["_meta"]["total"].as_i64().unwrap()
 }
 
+fn credentials(data: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data.join("sandbox-credentials.json")).unwrap())
+        .unwrap()
+}
+
+/// A token via the plain api-code method (allowed from loopback by default).
+fn token_by_api_code(port: u16, data: &Path) -> String {
+    let body = json!({"api_code": credentials(data)["api_code"]}).to_string();
+    let (status, resp) = request(
+        port,
+        "POST",
+        "/authenticates/api-code",
+        &[("Content-Type", "application/json")],
+        &body,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{resp}");
+    serde_json::from_str::<Value>(&resp).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn sign(sk: &p256::ecdsa::SigningKey, claims: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use p256::ecdsa::signature::Signer;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes())
+    );
+    let sig: p256::ecdsa::Signature = sk.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
 #[test]
-fn seed_then_serve_from_the_same_data_dir_with_flags() {
+fn seed_then_serve_with_the_sandbox_credentials_and_nothing_secret_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = Command::new(BIN)
@@ -84,7 +138,29 @@ fn seed_then_serve_from_the_same_data_dir_with_flags() {
         "SQLite file in the data dir"
     );
 
+    // The sandbox credentials file: owner-only, with every field a client needs.
+    let creds_path = data.join("sandbox-credentials.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&creds_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let creds = credentials(&data);
+    for field in [
+        "api_code",
+        "private_key_pem",
+        "algorithm",
+        "account",
+        "creditor",
+    ] {
+        assert!(creds[field].is_string(), "{field} in the credentials file");
+    }
+    assert_eq!(creds["algorithm"], "ES256");
+    assert_eq!(creds["account"], "674dbeaf08847b9501cc9132");
+    assert_eq!(creds["creditor"], "674dbeb208847b9501cc9138");
+
     let port = free_port();
+    let log = dir.path().join("server.log");
     let mut server = Server(
         Command::new(BIN)
             .args([
@@ -95,40 +171,111 @@ fn seed_then_serve_from_the_same_data_dir_with_flags() {
             ])
             .arg(&data)
             .env_remove("DATABASE_URL")
+            .env("INDRIVA_LOG", "debug")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     );
     wait_ready(port, &mut server);
-    let (status, body) = get(port, "/cases").unwrap();
+
+    // The JWT method with the sandbox's own private key, as the seeds' examples do.
+    use p256::pkcs8::DecodePrivateKey;
+    let sk = p256::ecdsa::SigningKey::from_pkcs8_pem(creds["private_key_pem"].as_str().unwrap())
+        .unwrap();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let jwt = sign(&sk, &json!({"api_code": creds["api_code"], "exp": exp}));
+    let (status, body) = request(
+        port,
+        "GET",
+        "/authenticates/api-code",
+        &[("X-API-Key", &jwt)],
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, body) = get(port, "/cases", &token);
     assert_eq!(status, 200);
     assert_eq!(total(&body), 250);
     let (status, body) = get(
         port,
         "/cases?where=%7B%22creditor%22%3A%22674dbeb208847b9501cc9138%22%7D",
-    )
-    .unwrap();
+        &token,
+    );
     assert_eq!(status, 200);
     let sandbox_share = total(&body);
     assert!(
         sandbox_share > 50 && sandbox_share < 250,
         "the sandbox creditor has the largest share: {sandbox_share}"
     );
-    let (status, body) = get(port, "/cases/00000000000000000000000g").unwrap();
+    let (status, body) = get(port, "/cases/00000000000000000000000g", &token);
     assert_eq!(status, 404);
     assert!(body.contains("\"_status\":\"ERR\""));
+    // The plain method works from loopback too.
+    let token2 = token_by_api_code(port, &data);
+    assert_eq!(get(port, "/cases?max_results=1", &token2).0, 200);
+    // A query naming an identity number.
+    let (_, body) = get(
+        port,
+        "/cases?max_results=1&projection=%7B%22customer_id_number%22%3A1%7D",
+        &token,
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let id_number = v["_items"][0]["customer_id_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = get(
+        port,
+        &format!("/cases?where=%7B%22customer_id_number%22%3A%22{id_number}%22%7D"),
+        &token,
+    );
+    assert_eq!(status, 200);
+
+    // No token, JWT, api code, key or identity number in the log, even at debug level.
+    drop(server);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("served"), "requests are logged");
+    assert!(
+        logged.contains("sandbox-credentials.json"),
+        "start-up says where the credentials are"
+    );
+    let api_code = creds["api_code"].as_str().unwrap();
+    for secret in [
+        token.as_str(),
+        token2.as_str(),
+        jwt.as_str(),
+        api_code,
+        id_number.as_str(),
+        "PRIVATE KEY",
+    ] {
+        assert!(
+            !logged.contains(secret),
+            "the log contains a secret: {secret}"
+        );
+    }
 }
 
 #[test]
 fn serve_reads_its_settings_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("envdata");
     let port = free_port();
     let mut server = Server(
         Command::new(BIN)
             .arg("serve")
             .env("INDRIVA_BIND", format!("127.0.0.1:{port}"))
-            .env("INDRIVA_DATA_DIR", dir.path().join("envdata"))
+            .env("INDRIVA_DATA_DIR", &data)
+            .env("INDRIVA_TOKEN_TTL_MINUTES", "5")
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -136,8 +283,33 @@ fn serve_reads_its_settings_from_the_environment() {
             .unwrap(),
     );
     wait_ready(port, &mut server);
-    assert!(dir.path().join("envdata/indriva.db").exists());
-    let (_, body) = get(port, "/cases").unwrap();
+    assert!(data.join("indriva.db").exists());
+    assert!(
+        data.join("sandbox-credentials.json").exists(),
+        "serve creates the sandbox on an empty database"
+    );
+    let body = json!({"api_code": credentials(&data)["api_code"]}).to_string();
+    let (_, resp) = request(
+        port,
+        "POST",
+        "/authenticates/api-code",
+        &[("Content-Type", "application/json")],
+        &body,
+    )
+    .unwrap();
+    let v: Value = serde_json::from_str(&resp).unwrap();
+    let expires = indriva::domain::HttpDate::parse_lenient(v["expires"].as_str().unwrap())
+        .unwrap()
+        .unix();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (expires - now - 300).abs() <= 5,
+        "INDRIVA_TOKEN_TTL_MINUTES=5 gives 5-minute tokens"
+    );
+    let (_, body) = get(port, "/cases", v["token"].as_str().unwrap());
     assert_eq!(total(&body), 0, "a fresh database has no cases");
 }
 

@@ -492,12 +492,20 @@ async fn seeding_another_account_uses_its_creditors_or_creates_one() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false)
+    let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false, None)
         .await
         .unwrap();
     assert_eq!((report.cases, report.creditors), (30, 1));
+    let sandbox_view = api.get("/cases").await;
+    assert_eq!(
+        sandbox_view.json()["_meta"]["total"],
+        0,
+        "another account's cases stay invisible"
+    );
+    let other_token = api.token_for(other, None).await;
     let r = api
-        .get_q(
+        .get_q_as(
+            &other_token,
             "/cases",
             &[
                 ("where", &json!({"account": other.to_hex()}).to_string()),
@@ -518,17 +526,21 @@ async fn the_sandbox_account_and_creditor_are_created_once() {
     use indriva::domain::party::{Account, Creditor};
     use indriva::eve::sql::Scope;
     use indriva::resources::{ACCOUNTS, CREDITORS};
-    let api = Api::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::db().await;
     let clock = common::clock();
-    assert!(indriva::sandbox::ensure(&api.db.store, &clock)
-        .await
-        .unwrap());
     assert!(
-        !indriva::sandbox::ensure(&api.db.store, &clock)
+        indriva::sandbox::ensure(&db.store, &clock, Some(dir.path()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !indriva::sandbox::ensure(&db.store, &clock, Some(dir.path()))
             .await
             .unwrap(),
         "idempotent"
     );
+    let api = common::Api::without_token(db, clock);
     let all = Scope::unrestricted();
     let acc = api
         .db

@@ -159,6 +159,7 @@ async fn run(args: &Args) -> Result<()> {
         log_path.display()
     );
 
+    authenticate(addr, &args.data_dir).await?;
     let (ids, total) = discover(addr).await?;
     let creditor = args.creditor.clone();
     println!(
@@ -239,7 +240,8 @@ async fn wait_ready(addr: SocketAddr, server: &mut ServerGuard, log: &Path) -> R
             );
         }
         let probe = tokio::time::timeout(Duration::from_secs(5), get(addr, "/cases?max_results=1"));
-        if let Ok(Ok((StatusCode::OK, _))) = probe.await {
+        // Ready once it answers at all: 401 without a token is an answer.
+        if let Ok(Ok((StatusCode::OK | StatusCode::UNAUTHORIZED, _))) = probe.await {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -398,6 +400,7 @@ async fn worker(
             }
             let req = Request::get(uris[next % uris.len()].clone())
                 .header(header::HOST, host.clone())
+                .header("x-api-key", token())
                 .body(Empty::new())?;
             let resp = s.send_request(req).await?;
             sender = Some(s);
@@ -458,6 +461,7 @@ async fn get(addr: SocketAddr, path: &str) -> Result<(StatusCode, Bytes)> {
     let mut sender = connect(addr).await?;
     let req = Request::get(path)
         .header(header::HOST, addr.to_string())
+        .header("x-api-key", token())
         .body(Empty::new())?;
     let resp = sender.send_request(req).await?;
     let status = resp.status();
@@ -474,6 +478,47 @@ async fn get_json(addr: SocketAddr, path: &str) -> Result<serde_json::Value> {
         String::from_utf8_lossy(&body)
     );
     serde_json::from_slice(&body).with_context(|| format!("GET {path}: invalid JSON"))
+}
+
+/// The access token every request carries.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn token() -> &'static str {
+    TOKEN.get().map(String::as_str).unwrap_or("")
+}
+
+/// Gets an access token for the sandbox API user whose credentials `indriva seed` / `serve`
+/// wrote to the data dir, with the plain api-code method (allowed from loopback).
+async fn authenticate(addr: SocketAddr, data_dir: &Path) -> Result<()> {
+    let path = data_dir.join("sandbox-credentials.json");
+    let creds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    )?;
+    let body = serde_json::json!({"api_code": creds["api_code"]}).to_string();
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, conn) =
+        http1::handshake::<_, http_body_util::Full<Bytes>>(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let req = Request::post("/authenticates/api-code")
+        .header(header::HOST, addr.to_string())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(http_body_util::Full::new(Bytes::from(body)))?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    ensure!(
+        status == StatusCode::OK,
+        "authentication failed: {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let token = v["token"]
+        .as_str()
+        .context("no token in the answer")?
+        .to_string();
+    let _ = TOKEN.set(token);
+    Ok(())
 }
 
 /// Percent-encodes everything except RFC 3986 unreserved characters.

@@ -2,6 +2,8 @@
 //! line per request (method, path without the query string, status, latency, request id —
 //! never a token, key or identity number).
 
+pub mod auth;
+pub mod body;
 pub mod error;
 pub mod eve;
 pub mod routes;
@@ -33,12 +35,17 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
+    pub auth: Arc<auth::Auth>,
 }
 
 /// The whole application: routes, error fallbacks, panics → 500 envelope, request ids,
 /// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = Router::new()
+        .route(
+            "/authenticates/api-code",
+            get(routes::authenticates::get::handler).post(routes::authenticates::post::handler),
+        )
         .route("/cases", get(routes::cases::list::handler))
         .route("/cases/{id}", get(routes::cases::get::handler))
         .fallback(|| async { ApiError::not_found() })

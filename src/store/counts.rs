@@ -3,13 +3,17 @@
 //! query and reused until a write bumps the table's version for the account(s) in scope.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use crate::eve::sql::Sql;
 
 pub struct CountCache {
     capacity: usize,
     map: Mutex<HashMap<String, (i64, i64)>>,
+    /// One lock per key being computed, so concurrent misses for the same query wait for one
+    /// count instead of all counting at once (and exhausting the connection pool).
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The cache key: table, SQL text and parameters.
@@ -22,6 +26,7 @@ impl CountCache {
         CountCache {
             capacity,
             map: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -37,5 +42,76 @@ impl CountCache {
             map.clear();
         }
         map.insert(key, (version, count));
+    }
+
+    /// The cached count for `key` at `version`, or the result of `compute`, which runs for
+    /// one caller at a time per key.
+    pub async fn get_or_compute<E, F>(
+        &self,
+        key: String,
+        version: i64,
+        compute: F,
+    ) -> Result<i64, E>
+    where
+        F: Future<Output = Result<i64, E>>,
+    {
+        if let Some(n) = self.get(&key, version) {
+            return Ok(n);
+        }
+        let gate = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            inflight.entry(key.clone()).or_default().clone()
+        };
+        let held = gate.lock().await;
+        let result = match self.get(&key, version) {
+            Some(n) => Ok(n),
+            None => {
+                let r = compute.await;
+                if let Ok(n) = &r {
+                    self.put(key.clone(), version, *n);
+                }
+                r
+            }
+        };
+        drop(held);
+        let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this caller hold the gate: nobody is waiting on it.
+        if Arc::strong_count(&gate) <= 2 {
+            inflight.remove(&key);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn concurrent_misses_count_once_and_a_new_version_recounts() {
+        let cache = Arc::new(CountCache::new(10));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (cache, runs) = (cache.clone(), runs.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_compute("k".into(), 1, async {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        Ok::<_, ()>(42)
+                    })
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(42));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let n = cache
+            .get_or_compute("k".into(), 2, async { Ok::<_, ()>(43) })
+            .await;
+        assert_eq!(n, Ok(43));
     }
 }

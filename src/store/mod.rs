@@ -2,6 +2,7 @@
 //! says so. Each resource is a table holding the full wire document plus typed, indexed
 //! columns (see `migrations/`). Queries come from the Eve compiler in [`crate::eve::sql`].
 
+mod auth;
 mod counts;
 mod document;
 mod postgres;
@@ -144,14 +145,15 @@ impl Store {
             Backend::Postgres(p) => p.write_version(res.table, scope.account.as_ref()).await?,
         };
         let key = counts::key(res.table, sql);
-        if let Some(n) = self.counts.get(&key, version) {
-            return Ok(n);
-        }
-        let n = match &self.backend {
-            Backend::Sqlite(s) => s.count(sql).await?,
-            Backend::Postgres(p) => p.count(sql).await?,
-        };
-        self.counts.put(key, version, n);
+        let n = self
+            .counts
+            .get_or_compute(key, version, async {
+                match &self.backend {
+                    Backend::Sqlite(s) => s.count(sql).await,
+                    Backend::Postgres(p) => p.count(sql).await,
+                }
+            })
+            .await?;
         Ok(n)
     }
 

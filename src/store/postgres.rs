@@ -78,6 +78,10 @@ impl Postgres {
         Ok(q.fetch_one(&self.pool).await?)
     }
 
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, StoreError> {
         Ok(self.pool.begin().await?)
     }

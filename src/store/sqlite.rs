@@ -57,8 +57,7 @@ impl Sqlite {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
-        .pragma("cache_size", "-16000")
-        .pragma("temp_store", "memory");
+        .pragma("cache_size", "-16000");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -117,6 +116,10 @@ impl Sqlite {
                 .bind(table.to_string()),
         };
         Ok(q.fetch_one(&self.read).await?)
+    }
+
+    pub fn reader(&self) -> &SqlitePool {
+        &self.read
     }
 
     pub async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, StoreError> {

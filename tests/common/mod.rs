@@ -2,13 +2,18 @@
 //! `INDRIVA_TEST_DATABASE_URL=postgres://…` is set — each test then gets its own schema.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use indriva::auth::jwt::Algorithm;
+use indriva::auth::ApiCredential;
 use indriva::domain::clock::FixedClock;
-use indriva::domain::HttpDate;
+use indriva::domain::{HttpDate, ObjectId};
+use indriva::http::auth::Auth;
 use indriva::http::{app, AppState};
 use indriva::store::Store;
 use serde_json::Value;
@@ -63,6 +68,9 @@ pub fn clock() -> FixedClock {
 pub struct Api {
     pub db: TestDb,
     pub clock: FixedClock,
+    pub auth: Arc<Auth>,
+    /// An access token for the whole sandbox account, sent by default.
+    pub token: String,
 }
 
 pub struct Resp {
@@ -81,20 +89,129 @@ impl Resp {
     }
 }
 
+/// A compact JWT signed with ES256.
+pub fn sign_jwt(sk: &p256::ecdsa::SigningKey, claims: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use p256::ecdsa::signature::Signer;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes())
+    );
+    let sig: p256::ecdsa::Signature = sk.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
 impl Api {
+    /// A fresh database with the sandbox account, and a token for that account.
     pub async fn new() -> Api {
         let db = db().await;
-        Api { db, clock: clock() }
+        let clock = clock();
+        indriva::sandbox::ensure(&db.store, &clock, None)
+            .await
+            .expect("sandbox");
+        let mut api = Api::without_token(db, clock);
+        api.token = api
+            .token_for(indriva::sandbox::sandbox_account_id(), None)
+            .await;
+        api
+    }
+
+    pub fn without_token(db: TestDb, clock: FixedClock) -> Api {
+        Api {
+            db,
+            clock,
+            auth: Arc::new(Auth::new(Default::default())),
+            token: String::new(),
+        }
     }
 
     pub fn state(&self) -> AppState {
         AppState {
             store: self.db.store.clone(),
             clock: Arc::new(self.clock.clone()),
+            auth: self.auth.clone(),
         }
     }
 
+    pub fn now(&self) -> i64 {
+        indriva::domain::Clock::now(&self.clock).unix()
+    }
+
+    /// Registers an API user (ES256) for `account`, optionally bound to one creditor, and
+    /// returns (api_code, signing key).
+    pub async fn api_user(
+        &self,
+        account: ObjectId,
+        creditor: Option<ObjectId>,
+    ) -> (String, p256::ecdsa::SigningKey) {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        let sk = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        let pem = sk
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        let cred = ApiCredential {
+            api_code: indriva::auth::keys::random_api_code(),
+            user: ObjectId::at(1_700_000_000),
+            account,
+            creditor,
+            algorithm: Algorithm::ES256,
+            public_key_pem: pem,
+        };
+        let mut tx = self.db.store.begin().await.unwrap();
+        tx.insert_api_credential(&cred, 0).await.unwrap();
+        tx.commit().await.unwrap();
+        (cred.api_code, sk)
+    }
+
+    /// An access token obtained the way an integrator does: a signed JWT exchanged at
+    /// `GET /authenticates/api-code`.
+    pub async fn token_for(&self, account: ObjectId, creditor: Option<ObjectId>) -> String {
+        let (code, sk) = self.api_user(account, creditor).await;
+        let jwt = sign_jwt(
+            &sk,
+            &serde_json::json!({"api_code": code, "exp": self.now() + 600}),
+        );
+        let r = self.authenticate(&jwt).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn authenticate(&self, jwt: &str) -> Resp {
+        self.send_as(
+            None,
+            Request::get("/authenticates/api-code")
+                .header("x-api-key", jwt)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Sends with the default token.
     pub async fn send(&self, req: Request<Body>) -> Resp {
+        let token = self.token.clone();
+        self.send_as(Some(&token), req).await
+    }
+
+    /// Sends with the given token (or none); from 127.0.0.1 unless the request says otherwise.
+    pub async fn send_as(&self, token: Option<&str>, mut req: Request<Body>) -> Resp {
+        if let Some(t) = token.filter(|t| !t.is_empty()) {
+            if !req.headers().contains_key("x-api-key") {
+                req.headers_mut().insert("x-api-key", t.parse().unwrap());
+            }
+        }
+        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        }
         let resp = app(self.state()).oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -117,19 +234,29 @@ impl Api {
             .await
     }
 
+    pub async fn get_as(&self, token: Option<&str>, uri: &str) -> Resp {
+        self.send_as(token, Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
     /// GET with query parameters, URL-encoded like Python's `requests` does.
     pub async fn get_q(&self, path: &str, params: &[(&str, &str)]) -> Resp {
+        let token = self.token.clone();
+        self.get_q_as(&token, path, params).await
+    }
+
+    pub async fn get_q_as(&self, token: &str, path: &str, params: &[(&str, &str)]) -> Resp {
         let q: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
-        self.get(&format!("{path}?{q}")).await
+        self.get_as(Some(token), &format!("{path}?{q}")).await
     }
 }
 
 /// Seeds `n` generated cases into the sandbox account and returns their documents.
 pub async fn seed_cases(store: &Store, n: u64) -> Vec<Value> {
     let clock = clock();
-    indriva::seed::run(store, &clock, n, None, false)
+    indriva::seed::run(store, &clock, n, None, false, None)
         .await
         .expect("seed");
     all_cases(store).await

@@ -1,0 +1,42 @@
+//! Request bodies as Eve reads them (eve-wire.md §3.1): JSON only, with a size limit.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap};
+use serde_json::{Map, Value};
+
+use super::error::{ApiError, MSG_400};
+
+/// Largest JSON body accepted, in bytes.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// The body as a JSON object. A missing or non-JSON `Content-Type` is Eve's
+/// "Unknown or no Content-Type header supplied"; malformed JSON is a 400; too large a 413.
+pub async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" {
+        return Err(ApiError::bad_request(
+            "Unknown or no Content-Type header supplied",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_JSON_BODY)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "The data value transmitted exceeds the capacity limit.",
+            )
+        })?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err(ApiError::bad_request(MSG_400)),
+    }
+}

@@ -1,0 +1,55 @@
+//! `POST /authenticates/api-code` with `{"api_code": "…"}`: Amili's static-IP method, allowed
+//! only from the configured networks (loopback by default).
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+
+use super::{issue, rate_limited, unauthorized};
+use crate::http::auth::client_ip;
+use crate::http::error::ApiError;
+use crate::http::{body, AppState};
+
+pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let now = state.clock.now().unix();
+    let ip = client_ip(&parts);
+    let ip_key = format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default());
+    if state.auth.limiter.blocked(&ip_key, now) {
+        return Err(rate_limited());
+    }
+    let json = body::json_object(&parts.headers, body).await?;
+    let allowed = ip.is_some_and(|ip| {
+        state
+            .auth
+            .settings
+            .static_ip_networks
+            .iter()
+            .any(|n| n.contains(&ip))
+    });
+    let api_code = json
+        .get("api_code")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    if !allowed {
+        state.auth.limiter.fail(&ip_key, now);
+        tracing::info!(
+            reason = "address not allowed for the api code method",
+            "authentication failed"
+        );
+        return Err(unauthorized());
+    }
+    let code_key = format!("code:{api_code}");
+    if state.auth.limiter.blocked(&code_key, now) {
+        return Err(rate_limited());
+    }
+    match state.store.api_credential(&api_code).await? {
+        Some(cred) if !api_code.is_empty() => issue(&state, &cred).await,
+        _ => {
+            state.auth.limiter.fail(&ip_key, now);
+            state.auth.limiter.fail(&code_key, now);
+            tracing::info!(reason = "unknown api code", "authentication failed");
+            Err(unauthorized())
+        }
+    }
+}

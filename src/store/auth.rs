@@ -1,0 +1,216 @@
+//! Storage of API credentials and access tokens (plain tables, not Eve resources).
+
+use sqlx::Row as _;
+
+use super::{Backend, Store, StoreError, Tx};
+use crate::auth::jwt::Algorithm;
+use crate::auth::{ApiCredential, Grant};
+use crate::domain::ObjectId;
+
+/// `?` placeholders → `$1, $2, …` for PostgreSQL.
+fn pg(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn oid(s: String) -> Result<ObjectId, StoreError> {
+    ObjectId::parse(&s).map_err(|_| StoreError::Document(format!("bad id {s}")))
+}
+
+const INSERT_CREDENTIAL: &str = "INSERT INTO api_credentials (api_code, user_id, account, creditor, algorithm, public_key_pem, created) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const SELECT_CREDENTIAL: &str = "SELECT api_code, user_id, account, creditor, algorithm, public_key_pem FROM api_credentials WHERE api_code = ?";
+const INSERT_TOKEN: &str = "INSERT INTO access_tokens (token_hash, api_code, account, creditor, expires) VALUES (?, ?, ?, ?, ?)";
+const SELECT_TOKEN: &str =
+    "SELECT account, creditor, expires FROM access_tokens WHERE token_hash = ?";
+const DELETE_EXPIRED: &str = "DELETE FROM access_tokens WHERE expires < ?";
+
+impl Tx<'_> {
+    /// Registers an API user's credentials in this transaction.
+    pub async fn insert_api_credential(
+        &mut self,
+        c: &ApiCredential,
+        created: i64,
+    ) -> Result<(), StoreError> {
+        let creditor = c.creditor.map(|c| c.to_hex());
+        match self {
+            Tx::Sqlite(tx, _) => {
+                sqlx::query(INSERT_CREDENTIAL)
+                    .bind(&c.api_code)
+                    .bind(c.user.to_hex())
+                    .bind(c.account.to_hex())
+                    .bind(creditor)
+                    .bind(c.algorithm.as_str())
+                    .bind(&c.public_key_pem)
+                    .bind(created)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Tx::Postgres(tx, _) => {
+                sqlx::query(&pg(INSERT_CREDENTIAL))
+                    .bind(&c.api_code)
+                    .bind(c.user.to_hex())
+                    .bind(c.account.to_hex())
+                    .bind(creditor)
+                    .bind(c.algorithm.as_str())
+                    .bind(&c.public_key_pem)
+                    .bind(created)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn api_credential(
+        &self,
+        api_code: &str,
+    ) -> Result<Option<ApiCredential>, StoreError> {
+        let row = match &self.backend {
+            Backend::Sqlite(s) => {
+                let r = sqlx::query(SELECT_CREDENTIAL)
+                    .bind(api_code)
+                    .fetch_optional(s.reader())
+                    .await?;
+                r.map(|r| -> Result<_, sqlx::Error> {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ))
+                })
+                .transpose()?
+            }
+            Backend::Postgres(p) => {
+                let r = sqlx::query(&pg(SELECT_CREDENTIAL))
+                    .bind(api_code)
+                    .fetch_optional(p.pool())
+                    .await?;
+                r.map(|r| -> Result<_, sqlx::Error> {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ))
+                })
+                .transpose()?
+            }
+        };
+        let Some((api_code, user, account, creditor, algorithm, public_key_pem)): Option<(
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+        )> = row
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ApiCredential {
+            api_code,
+            user: oid(user)?,
+            account: oid(account)?,
+            creditor: creditor.map(oid).transpose()?,
+            algorithm: Algorithm::parse(&algorithm)
+                .ok_or_else(|| StoreError::Document(format!("unknown algorithm {algorithm}")))?,
+            public_key_pem,
+        }))
+    }
+
+    /// Stores a newly issued access token (by hash) and drops expired ones.
+    pub async fn insert_token(
+        &self,
+        hash: &str,
+        c: &ApiCredential,
+        expires: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let creditor = c.creditor.map(|c| c.to_hex());
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let mut tx = s.begin().await?;
+                sqlx::query(DELETE_EXPIRED)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(INSERT_TOKEN)
+                    .bind(hash)
+                    .bind(&c.api_code)
+                    .bind(c.account.to_hex())
+                    .bind(creditor)
+                    .bind(expires)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Backend::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query(&pg(DELETE_EXPIRED))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&pg(INSERT_TOKEN))
+                    .bind(hash)
+                    .bind(&c.api_code)
+                    .bind(c.account.to_hex())
+                    .bind(creditor)
+                    .bind(expires)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The grant of a token, by hash (expired or not; the caller checks).
+    pub async fn token(&self, hash: &str) -> Result<Option<Grant>, StoreError> {
+        let row: Option<(String, Option<String>, i64)> = match &self.backend {
+            Backend::Sqlite(s) => {
+                sqlx::query_as(SELECT_TOKEN)
+                    .bind(hash)
+                    .fetch_optional(s.reader())
+                    .await?
+            }
+            Backend::Postgres(p) => {
+                sqlx::query_as(&pg(SELECT_TOKEN))
+                    .bind(hash)
+                    .fetch_optional(p.pool())
+                    .await?
+            }
+        };
+        row.map(|(account, creditor, expires)| {
+            Ok(Grant {
+                account: oid(account)?,
+                creditor: creditor.map(oid).transpose()?,
+                expires,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(super::pg("a = ? AND b = ?"), "a = $1 AND b = $2");
+    }
+}
