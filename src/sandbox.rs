@@ -131,9 +131,9 @@ pub async fn ensure(
         public_key_pem: public_pem,
     };
     let mut tx = store.begin().await?;
-    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account)?])
+    tx.insert(&ACCOUNTS, vec![prepare_document(&ACCOUNTS, &account)?])
         .await?;
-    tx.insert(&CREDITORS, &[prepare_document(&CREDITORS, &cred)?])
+    tx.insert(&CREDITORS, vec![prepare_document(&CREDITORS, &cred)?])
         .await?;
     tx.insert_api_credential(&api, now.unix()).await?;
     if let Some(dir) = data_dir {

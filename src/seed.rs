@@ -43,7 +43,7 @@ pub async fn run(
     data_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<SeedReport> {
     let target = prepare_target(store, clock, account, data_dir).await?;
-    store.bulk_load_mode().await?;
+    let deferred_indexes = store.bulk_load_mode().await?;
     let started = Instant::now();
     let bar = if progress {
         ProgressBar::new(n)
@@ -51,7 +51,7 @@ pub async fn run(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {per_sec}  eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {per_sec}  eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     const BATCH: u64 = 5_000;
@@ -83,9 +83,10 @@ pub async fn run(
         waited += t0.elapsed();
         let batch = batch?;
         let mut t = store.begin().await?;
-        t.insert(&CASES, &batch).await?;
+        let n = batch.len() as u64;
+        t.insert(&CASES, batch).await?;
         t.commit().await?;
-        written += batch.len() as u64;
+        written += n;
         bar.set_position(written);
     }
     generator
@@ -95,6 +96,10 @@ pub async fn run(
         waited_for_generator_ms = waited.as_millis() as u64,
         "seed written"
     );
+    if !deferred_indexes.is_empty() {
+        bar.set_message("building indexes");
+        store.finish_bulk_load(&deferred_indexes).await?;
+    }
     bar.finish_and_clear();
     Ok(SeedReport {
         cases: written,
@@ -154,7 +159,7 @@ async fn prepare_target(
             docs.push(prepare_document(&CREDITORS, &c)?);
         }
         let mut tx = store.begin().await?;
-        tx.insert(&CREDITORS, &docs).await?;
+        tx.insert(&CREDITORS, docs).await?;
         tx.commit().await?;
         creditors = creditors_of(store, account).await?;
     }

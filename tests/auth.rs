@@ -291,9 +291,12 @@ async fn two_tenants() -> (Api, Vec<Value>, ObjectId, String) {
         etag: String::new(),
     };
     let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account).unwrap()])
-        .await
-        .unwrap();
+    tx.insert(
+        &ACCOUNTS,
+        vec![prepare_document(&ACCOUNTS, &account).unwrap()],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     indriva::seed::run(&api.db.store, &api.clock, 25, Some(other), false, None)
         .await

@@ -24,7 +24,7 @@ async fn insert_seed_case(api: &Api) -> String {
     let case: Case = serde_json::from_str(include_str!("fixtures/seed_closed_case.json")).unwrap();
     let doc = prepare_document(&CASES, &case).unwrap();
     let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(&CASES, &[doc]).await.unwrap();
+    tx.insert(&CASES, vec![doc]).await.unwrap();
     tx.commit().await.unwrap();
     case.id.to_hex()
 }
@@ -488,9 +488,12 @@ async fn seeding_another_account_uses_its_creditors_or_creates_one() {
         etag: String::new(),
     };
     let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(&ACCOUNTS, &[prepare_document(&ACCOUNTS, &account).unwrap()])
-        .await
-        .unwrap();
+    tx.insert(
+        &ACCOUNTS,
+        vec![prepare_document(&ACCOUNTS, &account).unwrap()],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false, None)
         .await

@@ -210,10 +210,17 @@ impl Store {
     }
 
     /// Trades per-transaction durability for speed on this process's writer (SQLite only);
-    /// used by `indriva seed`.
-    pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
+    /// used by `indriva seed`. Call [`Store::finish_bulk_load`] with the result when done.
+    pub async fn bulk_load_mode(&self) -> Result<Vec<String>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.bulk_load_mode().await,
+            Backend::Postgres(_) => Ok(vec![]),
+        }
+    }
+
+    pub async fn finish_bulk_load(&self, deferred_indexes: &[String]) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.finish_bulk_load(deferred_indexes).await,
             Backend::Postgres(_) => Ok(()),
         }
     }
@@ -237,18 +244,18 @@ pub enum Tx<'a> {
 
 impl Tx<'_> {
     /// Inserts documents (already prepared with [`prepare_document`]) into a resource table.
-    pub async fn insert(&mut self, res: &Resource, docs: &[StoredDoc]) -> Result<(), StoreError> {
+    pub async fn insert(&mut self, res: &Resource, docs: Vec<StoredDoc>) -> Result<(), StoreError> {
         if docs.is_empty() {
             return Ok(());
         }
         match self {
             Tx::Sqlite(tx, touched) => {
+                touch(touched, res, &docs);
                 sqlite::insert(tx, res, docs).await?;
-                touch(touched, res, docs);
             }
             Tx::Postgres(tx, touched) => {
-                postgres::insert(tx, res, docs).await?;
-                touch(touched, res, docs);
+                touch(touched, res, &docs);
+                postgres::insert(tx, res, &docs).await?;
             }
         }
         Ok(())

@@ -126,13 +126,16 @@ impl Sqlite {
         Ok(self.write.begin().await?)
     }
 
-    /// Bulk loading (the seed): no fsync per transaction and a 1 GB page cache on the writer,
-    /// so every index of a million-case table stays in memory while it grows. When the
-    /// cases table is still empty and no other connection has the file open, the rollback
-    /// journal is switched off as well (each page is written once instead of twice); a crash
-    /// then can only lose the seed itself, and the next `open` puts the file back in WAL
-    /// mode. Into a table that already holds cases the seed stays in WAL mode.
-    pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
+    /// Bulk loading (the seed): no fsync per transaction and a 1 GB page cache on the
+    /// writer. When the cases table is still empty and no other connection has the file
+    /// open, the load also runs without a rollback journal (each page is written once, not
+    /// twice) and with the secondary indexes of `cases` dropped, to be built once, sorted, by
+    /// [`Sqlite::finish_bulk_load`]. The price: a crash during such a seed can leave the file
+    /// unusable — it held no cases yet, so `rm -r` and seed again. Into a table that already
+    /// holds cases the seed stays in WAL mode with every index in place.
+    ///
+    /// Returns the index definitions to rebuild.
+    pub async fn bulk_load_mode(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.write.acquire().await?;
         sqlx::query("PRAGMA synchronous = OFF")
             .execute(&mut *conn)
@@ -143,15 +146,37 @@ impl Sqlite {
         let empty: i64 = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM cases)")
             .fetch_one(&mut *conn)
             .await?;
-        if empty == 1 && self.single {
-            // Refused while another process has the file open; then the seed stays in WAL.
-            match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = OFF")
-                .fetch_one(&mut *conn)
-                .await
-            {
-                Ok(mode) => tracing::debug!(journal_mode = %mode, "bulk load"),
-                Err(e) => tracing::debug!(error = %e, "bulk load stays in WAL mode"),
+        if empty != 1 || !self.single {
+            return Ok(vec![]);
+        }
+        // Refused while another process has the file open; then the seed stays in WAL.
+        match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = OFF")
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok(mode) if mode.eq_ignore_ascii_case("off") => {}
+            other => {
+                tracing::debug!(result = ?other.map_err(|e| e.to_string()), "bulk load stays in WAL mode");
+                return Ok(vec![]);
             }
+        }
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+    }
+
+    /// Rebuilds the indexes [`Sqlite::bulk_load_mode`] dropped.
+    pub async fn finish_bulk_load(&self, indexes: &[String]) -> Result<(), StoreError> {
+        for sql in indexes {
+            sqlx::query(sql).execute(&self.write).await?;
         }
         Ok(())
     }
@@ -162,36 +187,39 @@ impl Sqlite {
     }
 }
 
-/// Multi-row INSERTs, a few hundred rows per statement.
+/// Multi-row INSERTs, a few hundred rows per statement. The documents are moved into the
+/// statement's arguments, not copied (the seed writes 4 GB of them).
 pub async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     res: &Resource,
-    docs: &[StoredDoc],
+    docs: Vec<StoredDoc>,
 ) -> Result<(), StoreError> {
     let names: Vec<&str> = res.columns.iter().map(|c| c.name).collect();
     let per_row = names.len() + 2;
     let rows_per_stmt = (30_000 / per_row).clamp(1, 200);
-    for chunk in docs.chunks(rows_per_stmt) {
+    let row = format!("({})", vec!["?"; per_row].join(", "));
+    let mut docs = docs.into_iter().peekable();
+    while docs.peek().is_some() {
+        let chunk: Vec<StoredDoc> = docs.by_ref().take(rows_per_stmt).collect();
         let mut sql = format!(
             "INSERT INTO {} ({}, etag, doc) VALUES ",
             res.table,
             names.join(", ")
         );
-        let row = format!("({})", vec!["?"; per_row].join(", "));
         sql.push_str(&vec![row.as_str(); chunk.len()].join(", "));
         let mut a = SqliteArguments::default();
         for d in chunk {
-            for c in &d.columns {
+            for c in d.columns {
                 let r = match c {
-                    ColumnValue::Text(s) => a.add(s.clone()),
-                    ColumnValue::Int(i) => a.add(*i),
+                    ColumnValue::Text(s) => a.add(s),
+                    ColumnValue::Int(i) => a.add(i),
                     ColumnValue::Null => a.add(Option::<i64>::None),
                 };
                 r.map_err(|e| StoreError::Document(e.to_string()))?;
             }
-            a.add(d.etag.clone())
+            a.add(d.etag)
                 .map_err(|e| StoreError::Document(e.to_string()))?;
-            a.add(d.text.clone())
+            a.add(d.text)
                 .map_err(|e| StoreError::Document(e.to_string()))?;
         }
         sqlx::query_with(&sql, a).execute(&mut **tx).await?;
