@@ -57,7 +57,8 @@ impl Sqlite {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
-        .pragma("cache_size", "-16000");
+        // 8 MB per connection: five connections stay well inside the 200 MB budget.
+        .pragma("cache_size", "-8000");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
