@@ -267,37 +267,10 @@ async fn the_plain_api_code_method_only_works_from_allowed_networks() {
 
 /// Two accounts with cases each; returns (api, other account, its creditor, other token).
 async fn two_tenants() -> (Api, Vec<Value>, ObjectId, String) {
-    use indriva::domain::party::Account;
-    use indriva::resources::ACCOUNTS;
-    use indriva::store::prepare_document;
     let api = Api::new().await;
     common::seed_cases(&api.db.store, 40).await;
     let now = HttpDate::from_unix(api.now()).unwrap();
-    let other = ObjectId::at(now.unix() + 1);
-    let account = Account {
-        id: other,
-        name: "Other AB".into(),
-        description: None,
-        organization_no: "5560269986".into(),
-        standard_debt_description: None,
-        agreement_address: None,
-        case_settings: indriva::domain::case::CaseSettings {
-            interest_rate: indriva::domain::case::InterestRateSettings {
-                reference_rate: true,
-            },
-        },
-        created: now,
-        updated: now,
-        etag: String::new(),
-    };
-    let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(
-        &ACCOUNTS,
-        vec![prepare_document(&ACCOUNTS, &account).unwrap()],
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let other = common::insert_account(&api.db.store, "Other AB", now).await;
     indriva::seed::run(&api.db.store, &api.clock, 25, Some(other), false, None)
         .await
         .unwrap();

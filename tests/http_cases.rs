@@ -464,37 +464,10 @@ async fn counts_follow_writes() {
 
 #[tokio::test]
 async fn seeding_another_account_uses_its_creditors_or_creates_one() {
-    use indriva::domain::party::Account;
-    use indriva::domain::ObjectId;
-    use indriva::resources::ACCOUNTS;
     let api = Api::new().await;
     let clock = common::clock();
     let now = indriva::domain::Clock::now(&clock);
-    let other = ObjectId::at(now.unix());
-    let account = Account {
-        id: other,
-        name: "Other".into(),
-        description: None,
-        organization_no: "5560269986".into(),
-        standard_debt_description: None,
-        agreement_address: None,
-        case_settings: indriva::domain::case::CaseSettings {
-            interest_rate: indriva::domain::case::InterestRateSettings {
-                reference_rate: true,
-            },
-        },
-        created: now,
-        updated: now,
-        etag: String::new(),
-    };
-    let mut tx = api.db.store.begin().await.unwrap();
-    tx.insert(
-        &ACCOUNTS,
-        vec![prepare_document(&ACCOUNTS, &account).unwrap()],
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let other = common::insert_account(&api.db.store, "Other", now).await;
     let report = indriva::seed::run(&api.db.store, &clock, 30, Some(other), false, None)
         .await
         .unwrap();

@@ -539,31 +539,26 @@ impl<'r> Builder<'r> {
     /// another type never compare (type bracketing).
     fn compare(&mut self, loc: &Loc, node: &Node, op: Op, v: &Val) {
         match (node, v) {
-            (Node::String | Node::Any, Val::Str(s)) => {
+            // Strings, ids and dates are all stored as text; dates compare via their sort key.
+            (Node::String | Node::Any, Val::Str(_))
+            | (Node::ObjectId, Val::Oid(_))
+            | (Node::Date, Val::Date(_)) => {
+                let (param, is_date) = match v {
+                    Val::Str(s) => (s.clone(), false),
+                    Val::Oid(o) => (o.to_hex(), false),
+                    Val::Date(d) => (d.sort_key(), true),
+                    _ => unreachable!("matched above"),
+                };
                 self.guarded(loc, Kind::Text, |b| {
-                    b.text(loc);
+                    if is_date {
+                        b.date_key(loc);
+                    } else {
+                        b.text(loc);
+                    }
                     b.push(" ");
                     b.push(op.sql());
                     b.push(" ");
-                    b.bind(Param::Text(s.clone()));
-                });
-            }
-            (Node::ObjectId, Val::Oid(o)) => {
-                self.guarded(loc, Kind::Text, |b| {
-                    b.text(loc);
-                    b.push(" ");
-                    b.push(op.sql());
-                    b.push(" ");
-                    b.bind(Param::Text(o.to_hex()));
-                });
-            }
-            (Node::Date, Val::Date(d)) => {
-                self.guarded(loc, Kind::Text, |b| {
-                    b.date_key(loc);
-                    b.push(" ");
-                    b.push(op.sql());
-                    b.push(" ");
-                    b.bind(Param::Text(d.sort_key()));
+                    b.bind(Param::Text(param));
                 });
             }
             (Node::Number | Node::Any, Val::Num(n)) => {

@@ -253,6 +253,39 @@ impl Api {
     }
 }
 
+/// Inserts another account (no creditors) and returns its id.
+pub async fn insert_account(store: &Store, name: &str, now: HttpDate) -> ObjectId {
+    use indriva::domain::case::{CaseSettings, InterestRateSettings};
+    use indriva::domain::party::Account;
+    use indriva::resources::ACCOUNTS;
+    let id = ObjectId::at(now.unix() + 1);
+    let account = Account {
+        id,
+        name: name.into(),
+        description: None,
+        organization_no: "5560269986".into(),
+        standard_debt_description: None,
+        agreement_address: None,
+        case_settings: CaseSettings {
+            interest_rate: InterestRateSettings {
+                reference_rate: true,
+            },
+        },
+        created: now,
+        updated: now,
+        etag: String::new(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert(
+        &ACCOUNTS,
+        vec![indriva::store::prepare_document(&ACCOUNTS, &account).unwrap()],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 /// Seeds `n` generated cases into the sandbox account and returns their documents.
 pub async fn seed_cases(store: &Store, n: u64) -> Vec<Value> {
     let clock = clock();
