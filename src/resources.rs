@@ -5,8 +5,8 @@
 use std::sync::LazyLock;
 
 use crate::domain::case::Case;
-use crate::domain::party::{Account, Creditor};
-use crate::eve::resource::{Column, ColumnKind, Resource, CREATED, ID, UPDATED};
+use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
+use crate::eve::resource::{Column, ColumnKind, CreditorScope, Resource, CREATED, ID, UPDATED};
 use crate::eve::Node;
 
 const ACCOUNT: Column = Column::new("account", "account", ColumnKind::ObjectId);
@@ -35,7 +35,7 @@ pub static CASES: LazyLock<Resource> = LazyLock::new(|| Resource {
         Column::new("customer_id_number", "customer_id_number", ColumnKind::Text),
     ],
     scoped_by_account: true,
-    scoped_by_creditor: true,
+    creditor_scope: CreditorScope::Column("creditor"),
 });
 
 pub static ACCOUNTS: LazyLock<Resource> = LazyLock::new(|| Resource {
@@ -49,7 +49,7 @@ pub static ACCOUNTS: LazyLock<Resource> = LazyLock::new(|| Resource {
         UPDATED,
     ],
     scoped_by_account: true,
-    scoped_by_creditor: false,
+    creditor_scope: CreditorScope::None,
 });
 
 pub static CREDITORS: LazyLock<Resource> = LazyLock::new(|| Resource {
@@ -58,5 +58,48 @@ pub static CREDITORS: LazyLock<Resource> = LazyLock::new(|| Resource {
     schema: Node::of::<Creditor>(),
     columns: vec![ID, ACCOUNT, CREATED, UPDATED],
     scoped_by_account: true,
-    scoped_by_creditor: false,
+    // A creditor-bound caller sees its own creditor only.
+    creditor_scope: CreditorScope::Column("id"),
+});
+
+pub static ACCESS_GROUPS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "access--groups",
+    table: "access_groups",
+    schema: Node::of::<AccessGroup>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("type", "type", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static USERS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "users",
+    table: "users",
+    schema: Node::of::<User>(),
+    columns: vec![ID, ACCOUNT, CREDITOR, CREATED, UPDATED],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static CUSTOMERS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "customers",
+    table: "customers",
+    schema: Node::of::<Customer>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        Column::new("id_number", "id_number", ColumnKind::Text),
+        Column::new("name", "name_lower", ColumnKind::Folded),
+        Column::new("email", "email_lower", ColumnKind::Folded),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::CustomersWithCases,
 });

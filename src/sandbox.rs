@@ -47,7 +47,9 @@ pub fn creditor(
         id,
         account,
         name: name.into(),
-        organization_no: organization_no.into(),
+        organization_no: Some(organization_no.into()),
+        non_swedish_organization_no: None,
+        agreement_template: None,
         is_active: true,
         standard_debt_description: Some("Standard skuldbeskrivning på Konto".into()),
         agreement_address: Some(addr.clone()),
@@ -62,7 +64,9 @@ pub fn creditor(
         payout_details: Some(PayoutDetails {
             sek: Some(PayoutAccount {
                 bankgiro: Some("12312312".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         sender_address: Some(addr.clone()),
         invoice_address: Some(addr),

@@ -6,6 +6,7 @@
 pub mod case;
 pub mod clock;
 pub mod date;
+pub mod identity;
 pub mod money;
 pub mod object_id;
 pub mod party;

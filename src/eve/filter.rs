@@ -105,6 +105,24 @@ pub enum Filter {
     },
 }
 
+impl Filter {
+    /// `{path: value}`, for filters the server builds itself.
+    pub fn eq(path: &str, value: Val) -> Filter {
+        Filter::Field {
+            path: path.to_string(),
+            conds: vec![Cond::Eq(value)],
+        }
+    }
+
+    /// `{path: {"$exists": false}}`.
+    pub fn missing(path: &str) -> Filter {
+        Filter::Field {
+            path: path.to_string(),
+            conds: vec![Cond::Exists(false)],
+        }
+    }
+}
+
 /// Every operator Eve knows (`Mongo.operators`); any other `$key` is a 400.
 const KNOWN_OPERATORS: &[&str] = &[
     "$eq",

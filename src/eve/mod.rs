@@ -12,6 +12,7 @@ pub mod resource;
 pub mod schema;
 pub mod sort;
 pub mod sql;
+pub mod validate;
 
 pub use error::QueryError;
 pub use filter::{Cond, Filter, Val};

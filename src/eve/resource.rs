@@ -12,6 +12,9 @@ pub enum ColumnKind {
     ObjectId,
     /// A date as integer seconds since the epoch.
     Date,
+    /// Text lower-cased for case-insensitive search (`/customers?name=`). Never used to
+    /// answer a `where`, whose comparisons are case-sensitive.
+    Folded,
 }
 
 /// A typed column mirroring the document field at `path`.
@@ -53,14 +56,37 @@ pub struct Resource {
     pub schema: Node,
     /// Typed columns, `_id`, `_created` and `_updated` included.
     pub columns: Vec<Column>,
-    /// Whether documents carry `account` / `creditor` fields (and columns) to scope on.
+    /// Whether documents carry an `account` field (and column) to scope on.
     pub scoped_by_account: bool,
-    pub scoped_by_creditor: bool,
+    /// How a caller bound to some creditors is restricted.
+    pub creditor_scope: CreditorScope,
+}
+
+/// How a creditor-bound caller's view of a resource is restricted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreditorScope {
+    /// Not restricted by creditor (accounts).
+    None,
+    /// Rows whose column holds one of the caller's creditors (`creditor` on cases, `id` on
+    /// creditors). NULL (an account-level document) is outside every creditor scope.
+    Column(&'static str),
+    /// Customers: those with at least one case at one of the caller's creditors.
+    CustomersWithCases,
 }
 
 impl Resource {
+    /// The column that answers queries on `path` (folded search columns never do).
     pub fn column_for(&self, path: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.path == path)
+        self.columns
+            .iter()
+            .find(|c| c.path == path && c.kind != ColumnKind::Folded)
+    }
+
+    /// The lower-cased search column for `path`.
+    pub fn folded_column_for(&self, path: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.path == path && c.kind == ColumnKind::Folded)
     }
 
     pub fn column_for_presence(&self, path: &str) -> Option<&Column> {

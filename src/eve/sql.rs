@@ -14,7 +14,7 @@
 use std::fmt::Write;
 
 use super::filter::{Cond, Filter, Val};
-use super::resource::{Column, ColumnKind, Resource};
+use super::resource::{Column, ColumnKind, CreditorScope, Resource};
 use super::schema::Node;
 use super::sort::Sort;
 use super::QueryError;
@@ -179,23 +179,43 @@ impl<'r> Builder<'r> {
             self.bind(Param::Text(acc.to_hex()));
             parts += 1;
         }
-        if let (Some(creds), true) = (&scope.creditors, self.res.scoped_by_creditor) {
-            if parts > 0 {
-                self.push(" AND ");
-            }
-            if creds.is_empty() {
-                self.push(FALSE);
-            } else {
-                self.push("creditor IN (");
-                for (i, c) in creds.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.bind(Param::Text(c.to_hex()));
+        if let Some(creds) = &scope.creditors {
+            let column = match self.res.creditor_scope {
+                CreditorScope::None => None,
+                CreditorScope::Column(c) => Some(c),
+                CreditorScope::CustomersWithCases => Some("creditor"),
+            };
+            if let Some(column) = column {
+                if parts > 0 {
+                    self.push(" AND ");
                 }
-                self.push(")");
+                if creds.is_empty() {
+                    self.push(FALSE);
+                } else {
+                    let via_cases = self.res.creditor_scope == CreditorScope::CustomersWithCases;
+                    if via_cases {
+                        // Uses cases_account_id_number (account, customer_id_number).
+                        self.push(&format!(
+                            "EXISTS (SELECT 1 FROM cases c WHERE c.account = {t}.account \
+                             AND c.customer_id_number = {t}.id_number AND c.",
+                            t = self.res.table
+                        ));
+                    }
+                    self.push(column);
+                    self.push(" IN (");
+                    for (i, c) in creds.iter().enumerate() {
+                        if i > 0 {
+                            self.push(", ");
+                        }
+                        self.bind(Param::Text(c.to_hex()));
+                    }
+                    self.push(")");
+                    if via_cases {
+                        self.push(")");
+                    }
+                }
+                parts += 1;
             }
-            parts += 1;
         }
         if parts == 0 {
             self.push(TRUE);

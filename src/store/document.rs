@@ -108,6 +108,7 @@ pub fn prepare_document<T: Serialize>(res: &Resource, doc: &T) -> Result<StoredD
             (ColumnKind::Text | ColumnKind::ObjectId, Some(Value::String(s))) => {
                 ColumnValue::Text(s)
             }
+            (ColumnKind::Folded, Some(Value::String(s))) => ColumnValue::Text(s.to_lowercase()),
             (_, Some(other)) => {
                 return Err(StoreError::Document(format!(
                     "{} has an unexpected value {other}",

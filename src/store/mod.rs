@@ -7,6 +7,7 @@ mod counts;
 mod document;
 mod postgres;
 mod sqlite;
+mod write;
 
 use std::path::Path;
 

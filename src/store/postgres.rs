@@ -41,18 +41,8 @@ impl Postgres {
     }
 
     pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
-        let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Row {
-                    doc: r.try_get(0)?,
-                    updated: r.try_get(1)?,
-                    etag: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let mut conn = self.pool.acquire().await?;
+        rows_on(&mut conn, sql).await
     }
 
     pub async fn count(&self, sql: &Sql) -> Result<i64, StoreError> {
@@ -91,6 +81,86 @@ impl Postgres {
     }
 }
 
+/// `SELECT doc, updated, etag …` on a given connection (pooled, or a write transaction).
+pub async fn rows_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+    let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Row {
+                doc: r.try_get(0)?,
+                updated: r.try_get(1)?,
+                etag: r.try_get(2)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn scalar_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Runs a statement; the number of rows it changed.
+pub async fn execute_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<u64, StoreError> {
+    Ok(sqlx::query_with(&sql.text, args(&sql.params)?)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}
+
+/// The placeholder for a column value, typed so PostgreSQL knows what a NULL is.
+fn placeholder(n: usize, c: &ColumnValue, kind: ColumnKind) -> String {
+    match (c, kind) {
+        (ColumnValue::Int(_), _) | (ColumnValue::Null, ColumnKind::Date) => format!("${n}::int8"),
+        _ => format!("${n}::text"),
+    }
+}
+
+fn add_column(a: &mut PgArguments, c: &ColumnValue, kind: ColumnKind) -> Result<(), StoreError> {
+    match (c, kind) {
+        (ColumnValue::Text(s), _) => a.add(s.clone()),
+        (ColumnValue::Int(v), _) => a.add(*v),
+        (ColumnValue::Null, ColumnKind::Date) => a.add(Option::<i64>::None),
+        (ColumnValue::Null, _) => a.add(Option::<String>::None),
+    }
+    .map_err(|e| StoreError::Document(e.to_string()))
+}
+
+/// Replaces a document if its stored etag is still `expected`; whether it did.
+pub async fn replace(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    res: &Resource,
+    d: &StoredDoc,
+    expected: &str,
+) -> Result<bool, StoreError> {
+    let mut a = PgArguments::default();
+    let mut sets = Vec::new();
+    for (i, (c, col)) in d.columns.iter().zip(&res.columns).enumerate() {
+        sets.push(format!("{} = {}", col.name, placeholder(i + 1, c, col.kind)));
+        add_column(&mut a, c, col.kind)?;
+    }
+    let n = d.columns.len();
+    let sql = format!(
+        "UPDATE {} SET {}, etag = ${}, doc = ${}::jsonb WHERE id = ${} AND etag = ${}",
+        res.table,
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4
+    );
+    let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
+    a.add(d.etag.clone()).map_err(err)?;
+    a.add(d.text.clone()).map_err(err)?;
+    a.add(d.id.clone()).map_err(err)?;
+    a.add(expected.to_string()).map_err(err)?;
+    let n = sqlx::query_with(&sql, a).execute(&mut **tx).await?.rows_affected();
+    Ok(n == 1)
+}
+
 pub async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     res: &Resource,
@@ -114,25 +184,9 @@ pub async fn insert(
             sql.push('(');
             for (c, col) in d.columns.iter().zip(&res.columns) {
                 n += 1;
-                let r = match c {
-                    ColumnValue::Text(s) => {
-                        sql.push_str(&format!("${n}::text, "));
-                        a.add(s.clone())
-                    }
-                    ColumnValue::Int(v) => {
-                        sql.push_str(&format!("${n}::int8, "));
-                        a.add(*v)
-                    }
-                    ColumnValue::Null if col.kind == ColumnKind::Date => {
-                        sql.push_str(&format!("${n}::int8, "));
-                        a.add(Option::<i64>::None)
-                    }
-                    ColumnValue::Null => {
-                        sql.push_str(&format!("${n}::text, "));
-                        a.add(Option::<String>::None)
-                    }
-                };
-                r.map_err(|e| StoreError::Document(e.to_string()))?;
+                sql.push_str(&placeholder(n, c, col.kind));
+                sql.push_str(", ");
+                add_column(&mut a, c, col.kind)?;
             }
             sql.push_str(&format!("${}, ${}::jsonb)", n + 1, n + 2));
             n += 2;

@@ -82,18 +82,8 @@ impl Sqlite {
     }
 
     pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
-        let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
-            .fetch_all(&self.read)
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Row {
-                    doc: r.try_get(0)?,
-                    updated: r.try_get(1)?,
-                    etag: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let mut conn = self.read.acquire().await?;
+        rows_on(&mut conn, sql).await
     }
 
     pub async fn count(&self, sql: &Sql) -> Result<i64, StoreError> {
@@ -186,6 +176,70 @@ impl Sqlite {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// `SELECT doc, updated, etag …` on a given connection (a reader, or a write transaction).
+pub async fn rows_on(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &Sql,
+) -> Result<Vec<Row>, StoreError> {
+    let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Row {
+                doc: r.try_get(0)?,
+                updated: r.try_get(1)?,
+                etag: r.try_get(2)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn scalar_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Runs a statement; the number of rows it changed.
+pub async fn execute_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<u64, StoreError> {
+    Ok(sqlx::query_with(&sql.text, args(&sql.params)?)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}
+
+/// Replaces a document if its stored etag is still `expected`; whether it did.
+pub async fn replace(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    res: &Resource,
+    d: StoredDoc,
+    expected: &str,
+) -> Result<bool, StoreError> {
+    let sets: Vec<String> = res.columns.iter().map(|c| format!("{} = ?", c.name)).collect();
+    let sql = format!(
+        "UPDATE {} SET {}, etag = ?, doc = ? WHERE id = ? AND etag = ?",
+        res.table,
+        sets.join(", ")
+    );
+    let mut a = SqliteArguments::default();
+    let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
+    for c in d.columns {
+        match c {
+            ColumnValue::Text(s) => a.add(s),
+            ColumnValue::Int(i) => a.add(i),
+            ColumnValue::Null => a.add(Option::<i64>::None),
+        }
+        .map_err(err)?;
+    }
+    a.add(d.etag).map_err(err)?;
+    a.add(d.text).map_err(err)?;
+    a.add(d.id).map_err(err)?;
+    a.add(expected.to_string()).map_err(err)?;
+    let n = sqlx::query_with(&sql, a).execute(&mut **tx).await?.rows_affected();
+    Ok(n == 1)
 }
 
 /// Multi-row INSERTs, a few hundred rows per statement. The documents are moved into the

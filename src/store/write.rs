@@ -1,0 +1,171 @@
+//! Reads and writes inside a write transaction: what a request checks before it writes
+//! (does the creditor exist in the caller's scope, has it cases, what is the stored etag) is
+//! read on the same connection as the write, so the answer cannot change in between.
+
+use super::{postgres, sqlite, Row, StoreError, StoredDoc, Tx};
+use crate::domain::ObjectId;
+use crate::eve::sql::{Builder, Dialect, Param, Scope, Sql};
+use crate::eve::{Filter, Resource};
+
+impl Tx<'_> {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(..) => Dialect::Sqlite,
+            Tx::Postgres(..) => Dialect::Postgres,
+        }
+    }
+
+    fn select<'r>(&self, res: &'r Resource, scope: &Scope, filter: &Filter) -> Builder<'r> {
+        let mut b = Builder::new(self.dialect(), res);
+        let doc = match self.dialect() {
+            Dialect::Postgres => "doc::text",
+            Dialect::Sqlite => "doc",
+        };
+        b.push(&format!("SELECT {doc}, updated, etag FROM {} WHERE ", res.table));
+        b.scope(scope);
+        if *filter != Filter::True {
+            b.push(" AND ");
+            b.filter(filter);
+        }
+        b
+    }
+
+    async fn rows(&mut self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(tx, _) => sqlite::rows_on(tx, sql).await,
+            Tx::Postgres(tx, _) => postgres::rows_on(tx, sql).await,
+        }
+    }
+
+    async fn scalar(&mut self, sql: &Sql) -> Result<i64, StoreError> {
+        match self {
+            Tx::Sqlite(tx, _) => sqlite::scalar_on(tx, sql).await,
+            Tx::Postgres(tx, _) => postgres::scalar_on(tx, sql).await,
+        }
+    }
+
+    async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(tx, _) => sqlite::execute_on(tx, sql).await,
+            Tx::Postgres(tx, _) => postgres::execute_on(tx, sql).await,
+        }
+    }
+
+    /// One document by id within the scope. On PostgreSQL the row is locked until commit.
+    pub async fn get(
+        &mut self,
+        res: &Resource,
+        scope: &Scope,
+        id: &ObjectId,
+    ) -> Result<Option<Row>, StoreError> {
+        let mut b = self.select(res, scope, &Filter::True);
+        b.push(" AND id = ");
+        b.bind(Param::Text(id.to_hex()));
+        if self.dialect() == Dialect::Postgres {
+            b.push(" FOR UPDATE");
+        }
+        let sql = b.finish();
+        Ok(self.rows(&sql).await?.into_iter().next())
+    }
+
+    /// Documents matching a filter within the scope, in creation order (at most `limit`).
+    pub async fn find(
+        &mut self,
+        res: &Resource,
+        scope: &Scope,
+        filter: &Filter,
+        limit: i64,
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut b = self.select(res, scope, filter);
+        b.push(" ORDER BY created, id LIMIT ");
+        b.bind(Param::Int(limit));
+        let sql = b.finish();
+        self.rows(&sql).await
+    }
+
+    /// How many documents match a filter within the scope.
+    pub async fn count(
+        &mut self,
+        res: &Resource,
+        scope: &Scope,
+        filter: &Filter,
+    ) -> Result<i64, StoreError> {
+        let mut b = Builder::new(self.dialect(), res);
+        b.push(&format!("SELECT COUNT(*) FROM {} WHERE ", res.table));
+        b.scope(scope);
+        if *filter != Filter::True {
+            b.push(" AND ");
+            b.filter(filter);
+        }
+        let sql = b.finish();
+        self.scalar(&sql).await
+    }
+
+    /// Replaces a stored document if its etag is still `expected` (Eve's conditional write);
+    /// `false` when someone else changed it first.
+    pub async fn replace(
+        &mut self,
+        res: &Resource,
+        doc: StoredDoc,
+        expected_etag: &str,
+    ) -> Result<bool, StoreError> {
+        let key = (res.table, doc.account.clone());
+        match self {
+            Tx::Sqlite(tx, touched) => {
+                touched.insert(key);
+                sqlite::replace(tx, res, doc, expected_etag).await
+            }
+            Tx::Postgres(tx, touched) => {
+                touched.insert(key);
+                postgres::replace(tx, res, &doc, expected_etag).await
+            }
+        }
+    }
+
+    /// Deletes every document of `res` whose `column` equals `value` within an account;
+    /// how many it deleted.
+    pub async fn delete_where(
+        &mut self,
+        res: &Resource,
+        account: &ObjectId,
+        column: &str,
+        value: &ObjectId,
+    ) -> Result<u64, StoreError> {
+        debug_assert!(res.columns.iter().any(|c| c.name == column));
+        let mut b = Builder::new(self.dialect(), res);
+        b.push(&format!("DELETE FROM {} WHERE account = ", res.table));
+        b.bind(Param::Text(account.to_hex()));
+        b.push(&format!(" AND {column} = "));
+        b.bind(Param::Text(value.to_hex()));
+        let sql = b.finish();
+        let n = self.execute(&sql).await?;
+        if n > 0 {
+            let key = (res.table, account.to_hex());
+            match self {
+                Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => {
+                    touched.insert(key);
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The next value of a named counter, starting at `first`.
+    pub async fn next_number(&mut self, name: &str, first: i64) -> Result<i64, StoreError> {
+        let text = match self.dialect() {
+            Dialect::Sqlite => {
+                "INSERT INTO counters (name, value) VALUES (?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+            }
+            Dialect::Postgres => {
+                "INSERT INTO counters (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+            }
+        };
+        let sql = Sql {
+            text: text.into(),
+            params: vec![Param::Text(name.into()), Param::Int(first)],
+        };
+        self.scalar(&sql).await
+    }
+}
