@@ -17,3 +17,4 @@ pub mod resources;
 pub mod sandbox;
 pub mod seed;
 pub mod store;
+pub mod tenancy;

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::auth::jwt::Algorithm;
-use crate::auth::{keys, ApiCredential};
+use crate::auth::ApiCredential;
 use crate::domain::case::{CaseSettings, InterestRateSettings};
 use crate::domain::party::{Account, Address, CaseConfig, Creditor, PayoutAccount, PayoutDetails};
 use crate::domain::{Clock, ObjectId};
 use crate::eve::sql::Scope;
-use crate::resources::{ACCOUNTS, CREDITORS};
-use crate::store::{prepare_document, Store, StoreError};
+use crate::resources::ACCOUNTS;
+use crate::store::{Store, StoreError};
+use crate::tenancy;
 
 pub const SANDBOX_ACCOUNT: &str = "674dbeaf08847b9501cc9132";
 pub const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";
@@ -117,7 +117,7 @@ pub async fn ensure(
         updated: now,
         etag: String::new(),
     };
-    let cred = creditor(
+    let mut cred = creditor(
         sandbox_creditor_id(),
         account_id,
         "Amili Integration Team",
@@ -125,25 +125,27 @@ pub async fn ensure(
         2_000_037,
         clock,
     );
-    let (private_pem, public_pem) = keys::generate_es256().map_err(StoreError::Document)?;
-    let api = ApiCredential {
-        api_code: keys::random_api_code(),
-        user: ObjectId::at(now.unix()),
-        account: account_id,
-        creditor: None,
-        algorithm: Algorithm::ES256,
-        public_key_pem: public_pem,
-    };
     let mut tx = store.begin().await?;
-    tx.insert(&ACCOUNTS, vec![prepare_document(&ACCOUNTS, &account)?])
-        .await?;
-    tx.insert(&CREDITORS, vec![prepare_document(&CREDITORS, &cred)?])
-        .await?;
-    tx.insert_api_credential(&api, now.unix()).await?;
-    if let Some(dir) = data_dir {
+    tenancy::create_account(&mut tx, &account).await?;
+    tenancy::create_creditor(&mut tx, &mut cred).await?;
+    let new = tenancy::create_api_user(
+        &mut tx,
+        account_id,
+        None,
+        "Sandbox API user",
+        tenancy::ApiKey::Generate,
+        now,
+    )
+    .await?;
+    if let (Some(dir), Some(private_pem)) = (data_dir, &new.private_key_pem) {
         // Written before the commit: a failure leaves neither the file nor the rows.
-        write_credentials(&credentials_path(dir), &api, &private_pem)
-            .map_err(|e| StoreError::Document(format!("cannot write sandbox credentials: {e}")))?;
+        write_credentials(
+            &credentials_path(dir),
+            &new.credential,
+            private_pem,
+            Some(sandbox_creditor_id()),
+        )
+        .map_err(|e| StoreError::Document(format!("cannot write sandbox credentials: {e}")))?;
     }
     tx.commit().await?;
     tracing::info!(
@@ -154,11 +156,13 @@ pub async fn ensure(
     Ok(true)
 }
 
-/// Writes an API user's credentials file (mode 0600).
+/// Writes an API user's credentials file (mode 0600). `creditor` is the creditor the
+/// integrator will register cases for (the API user's own one when it is creditor-bound).
 pub fn write_credentials(
     path: &Path,
     api: &ApiCredential,
     private_pem: &str,
+    creditor: Option<ObjectId>,
 ) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
@@ -168,7 +172,7 @@ pub fn write_credentials(
         "private_key_pem": private_pem,
         "algorithm": api.algorithm.as_str(),
         "account": api.account.to_hex(),
-        "creditor": api.creditor.map(|c| c.to_hex()).unwrap_or_else(|| SANDBOX_CREDITOR.to_string()),
+        "creditor": api.creditor.or(creditor).map(|c| c.to_hex()),
     });
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

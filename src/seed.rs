@@ -145,21 +145,19 @@ async fn prepare_target(
             "Hälsokliniken Norr AB",
             "Seeded Creditor AB",
         ];
-        let mut docs = Vec::new();
+        let mut tx = store.begin().await?;
         for i in creditors.len()..wanted {
             let id = ObjectId::at(clock.now().unix());
-            let c = crate::sandbox::creditor(
+            let mut c = crate::sandbox::creditor(
                 id,
                 account,
                 names[i % names.len()],
                 &org_number(i as u64 + 17),
-                2_100_000 + i as i64,
+                0,
                 clock,
             );
-            docs.push(prepare_document(&CREDITORS, &c)?);
+            crate::tenancy::create_creditor(&mut tx, &mut c).await?;
         }
-        let mut tx = store.begin().await?;
-        tx.insert(&CREDITORS, docs).await?;
         tx.commit().await?;
         creditors = creditors_of(store, account).await?;
     }
@@ -187,6 +185,7 @@ async fn creditors_of(
                     page: 1,
                     max_results: 100,
                 },
+                search: &[],
             },
         )
         .await?;

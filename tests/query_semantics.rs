@@ -200,6 +200,7 @@ async fn ids(store: &indriva::store::Store, f: &Filter, sort: &Sort) -> (Vec<Str
                     page: 1,
                     max_results: 100,
                 },
+                search: &[],
             },
         )
         .await

@@ -64,6 +64,11 @@ impl HttpDate {
         target.map(|t| HttpDate(t.timestamp())).unwrap_or(*self)
     }
 
+    /// The calendar date (UTC).
+    pub fn date(&self) -> NaiveDate {
+        self.chrono().date_naive()
+    }
+
     /// Midnight (00:00:00) of this date.
     pub fn start_of_day(&self) -> Self {
         HttpDate(self.0 - self.0.rem_euclid(86_400))

@@ -5,6 +5,7 @@
 
 pub mod case;
 pub mod clock;
+pub mod country;
 pub mod date;
 pub mod identity;
 pub mod money;

@@ -9,6 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
+use crate::domain::ObjectId;
 use crate::auth::ratelimit::FailureLimiter;
 use crate::auth::Grant;
 
@@ -35,8 +36,13 @@ pub struct Auth {
     pub settings: AuthSettings,
     /// Failed attempts per API code and per client address: 10 a minute.
     pub limiter: FailureLimiter,
-    tokens: Mutex<HashMap<String, Grant>>,
+    /// Validated tokens: hash → (grant, cached until). Entries live at most
+    /// [`TOKEN_CACHE_SECS`], so a revocation on another node takes effect within that time.
+    tokens: Mutex<HashMap<String, (Grant, i64)>>,
 }
+
+/// How long a validated token is trusted without asking the database again.
+pub const TOKEN_CACHE_SECS: i64 = 30;
 
 impl Auth {
     pub fn new(settings: AuthSettings) -> Auth {
@@ -49,15 +55,23 @@ impl Auth {
 
     pub fn cached(&self, hash: &str, now: i64) -> Option<Grant> {
         let map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(hash).filter(|g| g.expires > now).cloned()
+        map.get(hash)
+            .filter(|(g, until)| g.expires > now && *until > now)
+            .map(|(g, _)| g.clone())
     }
 
     pub fn remember(&self, hash: String, grant: Grant, now: i64) {
         let mut map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 50_000 {
-            map.retain(|_, g| g.expires > now);
+            map.retain(|_, (g, until)| g.expires > now && *until > now);
         }
-        map.insert(hash, grant);
+        map.insert(hash, (grant, now + TOKEN_CACHE_SECS));
+    }
+
+    /// Drops cached tokens bound to a creditor (it was deleted).
+    pub fn forget_creditor(&self, creditor: &ObjectId) {
+        let mut map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (g, _)| g.creditor.as_ref() != Some(creditor));
     }
 }
 

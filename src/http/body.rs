@@ -6,12 +6,16 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, MSG_400};
 
-/// Largest JSON body accepted, in bytes.
-pub const MAX_JSON_BODY: usize = 1024 * 1024;
+/// Largest JSON body accepted by default, in bytes.
+pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
 
 /// The body as a JSON object. A missing or non-JSON `Content-Type` is Eve's
 /// "Unknown or no Content-Type header supplied"; malformed JSON is a 400; too large a 413.
-pub async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
+pub async fn json_object(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -27,7 +31,7 @@ pub async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, 
             "Unknown or no Content-Type header supplied",
         ));
     }
-    let bytes = axum::body::to_bytes(body, MAX_JSON_BODY)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| {
             ApiError::new(

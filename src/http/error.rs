@@ -6,6 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::eve::validate::Issues;
 use crate::eve::QueryError;
 use crate::store::StoreError;
 
@@ -13,7 +14,22 @@ use crate::store::StoreError;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Validation problems: rendered as a 422 with `_issues` (eve-wire.md §3.3).
+    pub issues: Option<Box<Rejected>>,
 }
+
+/// A write refused by validation.
+#[derive(Debug)]
+pub struct Rejected {
+    pub issues: Issues,
+    /// POST answers carry `_error` ("Insertion failure: …"); PATCH answers do not (§4.2).
+    pub insert: bool,
+}
+
+pub const MSG_403: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
+pub const MSG_412: &str = "Client and server etags don't match";
+pub const MSG_428: &str =
+    "To edit a document its etag must be provided using the If-Match header";
 
 /// Werkzeug's default descriptions, which Eve sends when it has nothing more specific.
 pub const MSG_400: &str =
@@ -28,7 +44,32 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            issues: None,
         }
+    }
+    /// 422 for an insert (POST), with `_issues` and Eve's `_error`.
+    pub fn insertion_failure(issues: Issues) -> Self {
+        Self::rejected(issues, true)
+    }
+    /// 422 for an update (PATCH): `_issues` only, as Eve answers.
+    pub fn update_failure(issues: Issues) -> Self {
+        Self::rejected(issues, false)
+    }
+    fn rejected(issues: Issues, insert: bool) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: String::new(),
+            issues: Some(Box::new(Rejected { issues, insert })),
+        }
+    }
+    /// A single validation problem on an insert.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut issues = Issues::default();
+        issues.add(field, message);
+        Self::insertion_failure(issues)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -59,7 +100,21 @@ pub fn envelope(status: StatusCode, message: &str) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        envelope(self.status, &self.message)
+        let Some(r) = self.issues else {
+            return envelope(self.status, &self.message);
+        };
+        let body = if r.insert {
+            json!({"_status": "ERR", "_issues": r.issues, "_error": {"code": 422,
+                   "message": "Insertion failure: 1 document(s) contain(s) error(s)"}})
+        } else {
+            json!({"_status": "ERR", "_issues": r.issues})
+        };
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
     }
 }
 

@@ -10,7 +10,7 @@ use super::AppState;
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::sql::Scope;
 use crate::eve::{Filter, Paging, Projection, Resource, Sort};
-use crate::store::ListQuery;
+use crate::store::{ListQuery, Search};
 
 /// The query parameters Eve reads; the first occurrence of each wins (Werkzeug's MultiDict).
 #[derive(Debug, Default)]
@@ -88,6 +88,17 @@ pub async fn list(
     scope: &Scope,
     raw_query: Option<&str>,
 ) -> Result<Response, ApiError> {
+    list_searching(state, res, scope, raw_query, &[]).await
+}
+
+/// `GET /<resource>` with resource-specific search parameters ANDed to the `where`.
+pub async fn list_searching(
+    state: &AppState,
+    res: &Resource,
+    scope: &Scope,
+    raw_query: Option<&str>,
+    search: &[Search],
+) -> Result<Response, ApiError> {
     let params = EveParams::parse(raw_query);
     let filter = Filter::parse(params.where_.as_deref().unwrap_or(""))?;
     let projection = Projection::parse(params.projection.as_deref())?;
@@ -102,6 +113,7 @@ pub async fn list(
                 filter: &filter,
                 sort: &sort,
                 paging,
+                search,
             },
         )
         .await?;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod eve;
 pub mod routes;
 pub mod scope;
+pub mod write;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +37,22 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<auth::Auth>,
+    pub limits: Limits,
+}
+
+/// Size limits on request bodies (larger ones get a 413).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// JSON bodies, in bytes.
+    pub json_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_body: body::DEFAULT_JSON_LIMIT,
+        }
+    }
 }
 
 /// The whole application: routes, error fallbacks, panics → 500 envelope, request ids,
@@ -48,6 +65,33 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         )
         .route("/cases", get(routes::cases::list::handler))
         .route("/cases/{id}", get(routes::cases::get::handler))
+        .route(
+            "/accounts",
+            get(routes::accounts::list::handler).post(routes::accounts::post),
+        )
+        .route(
+            "/accounts/{id}",
+            get(routes::accounts::get::handler).patch(routes::accounts::patch::handler),
+        )
+        .route("/access--groups", get(routes::access_groups::list::handler))
+        .route("/access--groups/{id}", get(routes::access_groups::get::handler))
+        .route("/customers", get(routes::customers::list::handler))
+        .route("/customers/{id}", get(routes::customers::get::handler))
+        .route(
+            "/users",
+            get(routes::users::list::handler).post(routes::users::post::handler),
+        )
+        .route("/users/{id}", get(routes::users::get::handler))
+        .route(
+            "/creditors",
+            get(routes::creditors::list::handler).post(routes::creditors::post::handler),
+        )
+        .route(
+            "/creditors/{id}",
+            get(routes::creditors::get::handler)
+                .patch(routes::creditors::patch::handler)
+                .delete(routes::creditors::delete::handler),
+        )
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -71,6 +71,39 @@ impl Tx<'_> {
     }
 }
 
+const DELETE_CREDITOR_CREDENTIALS: &str =
+    "DELETE FROM api_credentials WHERE account = ? AND creditor = ?";
+const DELETE_CREDITOR_TOKENS: &str = "DELETE FROM access_tokens WHERE account = ? AND creditor = ?";
+
+impl Tx<'_> {
+    /// Revokes the API credentials and access tokens bound to a creditor.
+    pub async fn revoke_creditor_credentials(
+        &mut self,
+        account: &ObjectId,
+        creditor: &ObjectId,
+    ) -> Result<(), StoreError> {
+        for sql in [DELETE_CREDITOR_CREDENTIALS, DELETE_CREDITOR_TOKENS] {
+            match self {
+                Tx::Sqlite(tx, _) => {
+                    sqlx::query(sql)
+                        .bind(account.to_hex())
+                        .bind(creditor.to_hex())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Tx::Postgres(tx, _) => {
+                    sqlx::query(&pg(sql))
+                        .bind(account.to_hex())
+                        .bind(creditor.to_hex())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     pub async fn api_credential(
         &self,

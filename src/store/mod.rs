@@ -50,6 +50,17 @@ pub struct ListQuery<'a> {
     pub filter: &'a Filter,
     pub sort: &'a Sort,
     pub paging: Paging,
+    /// Resource-specific search parameters (`/customers?name=…`), ANDed with the filter.
+    pub search: &'a [Search],
+}
+
+/// A search parameter on a typed column.
+#[derive(Clone, Debug)]
+pub enum Search {
+    /// The column equals the value.
+    Eq(&'static str, String),
+    /// The (lower-cased) column contains the value, lower-cased.
+    Contains(&'static str, String),
 }
 
 enum Backend {
@@ -98,13 +109,31 @@ impl Store {
         }
     }
 
-    /// Compiles the WHERE clause (scope + filter) of a query.
-    fn where_clause(&self, b: &mut Builder, q_scope: &Scope, filter: &Filter) {
+    /// Compiles the WHERE clause (scope + filter + search) of a query.
+    fn where_clause(&self, b: &mut Builder, q: &ListQuery<'_>) {
         b.push(" WHERE ");
-        b.scope(q_scope);
-        if *filter != Filter::True {
+        b.scope(q.scope);
+        if *q.filter != Filter::True {
             b.push(" AND ");
-            b.filter(filter);
+            b.filter(q.filter);
+        }
+        for s in q.search {
+            match s {
+                Search::Eq(column, v) => {
+                    b.push(&format!(" AND {column} = "));
+                    b.bind(crate::eve::sql::Param::Text(v.clone()));
+                }
+                Search::Contains(column, v) => {
+                    let escaped = v
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    b.push(&format!(" AND {column} LIKE "));
+                    b.bind(crate::eve::sql::Param::Text(format!("%{escaped}%")));
+                    b.push(" ESCAPE '\\'");
+                }
+            }
         }
     }
 
@@ -118,7 +147,7 @@ impl Store {
             "doc"
         };
         b.push(&format!("SELECT {doc}, updated, etag FROM {}", res.table));
-        self.where_clause(&mut b, q.scope, q.filter);
+        self.where_clause(&mut b, q);
         b.order_by(q.sort)?;
         b.push(" LIMIT ");
         b.bind(crate::eve::sql::Param::Int(q.paging.max_results as i64));
@@ -128,7 +157,7 @@ impl Store {
 
         let mut cb = Builder::new(d, res);
         cb.push(&format!("SELECT COUNT(*) FROM {}", res.table));
-        self.where_clause(&mut cb, q.scope, q.filter);
+        self.where_clause(&mut cb, q);
         let count_sql = cb.finish();
 
         let (rows, total) = tokio::try_join!(

@@ -132,6 +132,7 @@ impl Api {
             store: self.db.store.clone(),
             clock: Arc::new(self.clock.clone()),
             auth: self.auth.clone(),
+            limits: Default::default(),
         }
     }
 
@@ -239,6 +240,35 @@ impl Api {
             .await
     }
 
+    /// A JSON write (`POST`, `PATCH`, …) with the default token.
+    pub async fn write(&self, method: &str, uri: &str, body: &Value, if_match: Option<&str>) -> Resp {
+        let token = self.token.clone();
+        self.write_as(&token, method, uri, body, if_match).await
+    }
+
+    pub async fn write_as(
+        &self,
+        token: &str,
+        method: &str,
+        uri: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if let Some(etag) = if_match {
+            req = req.header("if-match", etag);
+        }
+        self.send_as(Some(token), req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    pub async fn post(&self, uri: &str, body: &Value) -> Resp {
+        self.write("POST", uri, body, None).await
+    }
+
     /// GET with query parameters, URL-encoded like Python's `requests` does.
     pub async fn get_q(&self, path: &str, params: &[(&str, &str)]) -> Resp {
         let token = self.token.clone();
@@ -257,7 +287,6 @@ impl Api {
 pub async fn insert_account(store: &Store, name: &str, now: HttpDate) -> ObjectId {
     use indriva::domain::case::{CaseSettings, InterestRateSettings};
     use indriva::domain::party::Account;
-    use indriva::resources::ACCOUNTS;
     let id = ObjectId::at(now.unix() + 1);
     let account = Account {
         id,
@@ -276,12 +305,9 @@ pub async fn insert_account(store: &Store, name: &str, now: HttpDate) -> ObjectI
         etag: String::new(),
     };
     let mut tx = store.begin().await.unwrap();
-    tx.insert(
-        &ACCOUNTS,
-        vec![indriva::store::prepare_document(&ACCOUNTS, &account).unwrap()],
-    )
-    .await
-    .unwrap();
+    indriva::tenancy::create_account(&mut tx, &account)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -312,6 +338,7 @@ pub async fn all_cases(store: &Store) -> Vec<Value> {
                         page,
                         max_results: 100,
                     },
+                    search: &[],
                 },
             )
             .await

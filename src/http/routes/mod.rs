@@ -1,4 +1,10 @@
 //! One folder per resource, one file per action.
 
+pub mod access_groups;
+pub mod accounts;
 pub mod authenticates;
 pub mod cases;
+pub mod creditors;
+pub mod customers;
+pub mod schemas;
+pub mod users;

@@ -17,7 +17,7 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     if state.auth.limiter.blocked(&ip_key, now) {
         return Err(rate_limited());
     }
-    let json = body::json_object(&parts.headers, body).await?;
+    let json = body::json_object(&parts.headers, body, state.limits.json_body).await?;
     let allowed = ip.is_some_and(|ip| {
         state
             .auth

@@ -1,0 +1,62 @@
+//! `PATCH /accounts/{id}` with `If-Match`, for account-wide API users.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use super::SCHEMA;
+use crate::domain::party::Account;
+use crate::domain::ObjectId;
+use crate::eve::validate::Mode;
+use crate::http::error::{ApiError, MSG_403};
+use crate::http::scope::RequestScope;
+use crate::http::write::{
+    check_if_match, merge, precondition_failed, typed, updated, validated_body, Meta,
+};
+use crate::http::AppState;
+use crate::resources::ACCOUNTS;
+use crate::store::prepare_document;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
+    let (patch, issues) =
+        validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Update).await?;
+    let mut tx = state.store.begin().await?;
+    let row = tx
+        .get(&ACCOUNTS, &scope, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if scope.creditors.is_some() {
+        return Err(ApiError::forbidden(MSG_403));
+    }
+    check_if_match(&headers, &row.etag)?;
+    if !issues.is_empty() {
+        return Err(ApiError::update_failure(issues));
+    }
+    let mut doc: Map<String, Value> =
+        serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
+    merge(&mut doc, patch);
+    let now = state.clock.now();
+    doc.insert("_updated".into(), json!(now.to_string()));
+    let account: Account = typed(doc)?;
+    let stored = prepare_document(&ACCOUNTS, &account)?;
+    let etag = stored.etag.clone();
+    if !tx.replace(&ACCOUNTS, stored, &row.etag).await? {
+        return Err(precondition_failed());
+    }
+    tx.commit().await?;
+    Ok(updated(&Meta {
+        id,
+        created: account.created,
+        updated: now,
+        etag,
+    }))
+}

@@ -1,0 +1,93 @@
+//! `/creditors` (amili-api.md §4.12): read, create, update with `If-Match`, and delete a
+//! creditor that has no cases. Creating one creates its `admin` and `user` access groups.
+//! A creditor-bound API user sees and may update only its own creditor.
+
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod patch;
+pub mod post;
+
+use serde_json::Value;
+
+use super::schemas::ADDRESS;
+use crate::domain::identity::parse_org_number;
+use crate::domain::party::Creditor;
+use crate::eve::validate::{Issues, Rule, Schema};
+
+fn digits(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if s.chars().all(|c| c.is_ascii_digit() || c == '-') => Ok(()),
+        _ => Err("must contain digits only".into()),
+    }
+}
+
+const ACCOUNT: Schema = &[
+    ("bankgiro", Rule::string().nonempty().maxlength(9).check(digits)),
+    ("plusgiro", Rule::string().nonempty().maxlength(9).check(digits)),
+    ("clearing_number", Rule::string().nonempty().maxlength(5).check(digits)),
+    ("account_number", Rule::string().nonempty().maxlength(20).check(digits)),
+    ("iban", Rule::string().nonempty().maxlength(34)),
+    ("bic", Rule::string().nonempty().maxlength(11)),
+];
+
+const PAYOUT_DETAILS: Schema = &[
+    ("sek", Rule::dict(ACCOUNT)),
+    ("eur", Rule::dict(ACCOUNT)),
+    ("nok", Rule::dict(ACCOUNT)),
+    ("dkk", Rule::dict(ACCOUNT)),
+];
+
+const CASE_CONFIG: Schema = &[
+    ("vat_area", Rule::string().required().nonempty()),
+    ("commission_excluded_vat", Rule::boolean().required()),
+    ("payout_capital_by_invoice", Rule::boolean().required()),
+    ("payout_interest_by_invoice", Rule::boolean().required()),
+];
+
+/// The creditor fields a client may send. `account` and `agreement_template` are accepted
+/// on POST only; `creditor_number`, `added_to_erp_system` and `partner` are read-only.
+pub const SCHEMA: Schema = &[
+    ("account", Rule::objectid().required()),
+    ("agreement_template", Rule::objectid()),
+    ("name", Rule::string().required().nonempty().maxlength(200)),
+    ("organization_no", Rule::string().nonempty()),
+    ("non_swedish_organization_no", Rule::string().nonempty().maxlength(40)),
+    ("is_active", Rule::boolean()),
+    ("standard_debt_description", Rule::string().maxlength(500)),
+    ("always_use_standard_debt_description", Rule::boolean()),
+    ("description", Rule::string().maxlength(1000)),
+    ("default_letter_locale", Rule::string().allowed(&["sv", "en"])),
+    ("agreement_address", Rule::dict(ADDRESS)),
+    ("sender_address", Rule::dict(ADDRESS)),
+    ("invoice_address", Rule::dict(ADDRESS)),
+    ("payout_details", Rule::dict(PAYOUT_DETAILS)),
+    ("case_config", Rule::dict(CASE_CONFIG)),
+    ("creditor_number", Rule::integer().readonly()),
+    ("added_to_erp_system", Rule::boolean().readonly()),
+    ("partner", Rule::objectid().readonly()),
+];
+
+/// Rules on the whole creditor after a POST or PATCH: exactly one organisation number, a
+/// valid Swedish one, and Amili's activation rule.
+pub fn check(c: &mut Creditor, issues: &mut Issues) {
+    match (&c.organization_no, &c.non_swedish_organization_no) {
+        (Some(_), Some(_)) => issues.add(
+            "organization_no",
+            "'organization_no' must not be present with 'non_swedish_organization_no'",
+        ),
+        (None, None) if !issues.has("organization_no") => {
+            issues.add("organization_no", "required field");
+        }
+        (Some(nr), None) if !issues.has("organization_no") => match parse_org_number(nr) {
+            Ok(canonical) => c.organization_no = Some(canonical),
+            Err(msg) => issues.add("organization_no", msg),
+        },
+        _ => {}
+    }
+    for (field, msg) in c.activation_problems() {
+        if !issues.has(field) {
+            issues.add(field, msg);
+        }
+    }
+}

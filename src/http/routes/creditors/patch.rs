@@ -1,0 +1,72 @@
+//! `PATCH /creditors/{id}` with `If-Match` (428 without, 412 when stale). Nested documents
+//! are merged; `account` and `agreement_template` cannot change; the activation rule is
+//! checked on the merged creditor.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use super::{check, SCHEMA};
+use crate::domain::party::Creditor;
+use crate::domain::ObjectId;
+use crate::eve::validate::Mode;
+use crate::http::error::ApiError;
+use crate::http::scope::RequestScope;
+use crate::http::write::{
+    check_if_match, merge, precondition_failed, typed, updated, validated_body, Meta,
+};
+use crate::http::AppState;
+use crate::resources::CREDITORS;
+use crate::store::prepare_document;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
+    // The body is read before the transaction starts, so a slow client never holds the
+    // writer; its problems are reported after the 404/428/412 checks, in Eve's order.
+    let (patch, mut issues) =
+        validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Update).await?;
+    let mut tx = state.store.begin().await?;
+    let row = tx
+        .get(&CREDITORS, &scope, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    check_if_match(&headers, &row.etag)?;
+    for field in ["account", "agreement_template"] {
+        if patch.contains_key(field) {
+            issues.add(field, "field is read-only");
+        }
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::update_failure(issues));
+    }
+    let mut doc: Map<String, Value> =
+        serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
+    merge(&mut doc, patch);
+    let now = state.clock.now();
+    doc.insert("_updated".into(), json!(now.to_string()));
+    let mut creditor: Creditor = typed(doc)?;
+    check(&mut creditor, &mut issues);
+    if !issues.is_empty() {
+        return Err(ApiError::update_failure(issues));
+    }
+    let stored = prepare_document(&CREDITORS, &creditor)?;
+    let etag = stored.etag.clone();
+    if !tx.replace(&CREDITORS, stored, &row.etag).await? {
+        return Err(precondition_failed());
+    }
+    tx.commit().await?;
+    Ok(updated(&Meta {
+        id,
+        created: creditor.created,
+        updated: now,
+        etag,
+    }))
+}

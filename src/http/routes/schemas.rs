@@ -1,0 +1,26 @@
+//! Validation rules shared by several resources' request bodies.
+
+use serde_json::Value;
+
+use crate::domain::country::is_country_code;
+use crate::eve::validate::{Rule, Schema};
+
+fn country(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(c) if is_country_code(c) => Ok(()),
+        _ => Err("must be an ISO 3166-1 alpha-2 country code (e.g. SE)".into()),
+    }
+}
+
+/// `{address_line_1, zip_code, city, country}` (amili-api.md §4.1 "Address Properties").
+pub const ADDRESS: Schema = &[
+    ("address_line_1", Rule::string().required().nonempty().maxlength(200)),
+    ("zip_code", Rule::string().required().nonempty().maxlength(20)),
+    ("city", Rule::string().required().nonempty().maxlength(100)),
+    ("country", Rule::string().required().check(country)),
+];
+
+pub const CASE_SETTINGS: Schema = &[(
+    "interest_rate",
+    Rule::dict(&[("reference_rate", Rule::boolean().required())]).required(),
+)];

@@ -1,0 +1,17 @@
+//! `GET /users`.
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+
+use crate::http::error::ApiError;
+use crate::http::scope::RequestScope;
+use crate::http::{eve, AppState};
+use crate::resources::USERS;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    eve::list(&state, &USERS, &scope, query.as_deref()).await
+}
