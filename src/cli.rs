@@ -162,7 +162,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         store: store.clone(),
         clock,
         auth: Arc::new(auth),
-            limits: Default::default(),
+        limits: Default::default(),
     };
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,

@@ -108,7 +108,12 @@ pub async fn access_group(
     {
         return serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()));
     }
-    let g = group(account, creditor.map(|c| (c.id, c.name.as_str())), kind, now);
+    let g = group(
+        account,
+        creditor.map(|c| (c.id, c.name.as_str())),
+        kind,
+        now,
+    );
     insert_groups(tx, std::slice::from_ref(&g)).await?;
     Ok(g)
 }

@@ -156,7 +156,11 @@ impl Creditor {
         if self.invoice_address.is_none() {
             out.push(("invoice_address", REQUIRED_WHEN_ACTIVE));
         }
-        if !self.payout_details.as_ref().is_some_and(PayoutDetails::has_account) {
+        if !self
+            .payout_details
+            .as_ref()
+            .is_some_and(PayoutDetails::has_account)
+        {
             out.push((
                 "payout_details",
                 "an active creditor needs a payout account (bankgiro, plusgiro, account_number or iban) in at least one currency",

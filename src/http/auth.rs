@@ -9,9 +9,9 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::domain::ObjectId;
 use crate::auth::ratelimit::FailureLimiter;
 use crate::auth::Grant;
+use crate::domain::ObjectId;
 
 pub struct AuthSettings {
     /// How long an access token is valid.

@@ -31,14 +31,12 @@ pub async fn json_object(
             "Unknown or no Content-Type header supplied",
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "The data value transmitted exceeds the capacity limit.",
-            )
-        })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "The data value transmitted exceeds the capacity limit.",
+        )
+    })?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(o)) => Ok(o),
         _ => Err(ApiError::bad_request(MSG_400)),

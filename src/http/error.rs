@@ -28,8 +28,7 @@ pub struct Rejected {
 
 pub const MSG_403: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
 pub const MSG_412: &str = "Client and server etags don't match";
-pub const MSG_428: &str =
-    "To edit a document its etag must be provided using the If-Match header";
+pub const MSG_428: &str = "To edit a document its etag must be provided using the If-Match header";
 
 /// Werkzeug's default descriptions, which Eve sends when it has nothing more specific.
 pub const MSG_400: &str =

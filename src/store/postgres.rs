@@ -139,7 +139,11 @@ pub async fn replace(
     let mut a = PgArguments::default();
     let mut sets = Vec::new();
     for (i, (c, col)) in d.columns.iter().zip(&res.columns).enumerate() {
-        sets.push(format!("{} = {}", col.name, placeholder(i + 1, c, col.kind)));
+        sets.push(format!(
+            "{} = {}",
+            col.name,
+            placeholder(i + 1, c, col.kind)
+        ));
         add_column(&mut a, c, col.kind)?;
     }
     let n = d.columns.len();
@@ -157,7 +161,10 @@ pub async fn replace(
     a.add(d.text.clone()).map_err(err)?;
     a.add(d.id.clone()).map_err(err)?;
     a.add(expected.to_string()).map_err(err)?;
-    let n = sqlx::query_with(&sql, a).execute(&mut **tx).await?.rows_affected();
+    let n = sqlx::query_with(&sql, a)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     Ok(n == 1)
 }
 

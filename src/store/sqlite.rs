@@ -179,10 +179,7 @@ impl Sqlite {
 }
 
 /// `SELECT doc, updated, etag …` on a given connection (a reader, or a write transaction).
-pub async fn rows_on(
-    conn: &mut sqlx::SqliteConnection,
-    sql: &Sql,
-) -> Result<Vec<Row>, StoreError> {
+pub async fn rows_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<Vec<Row>, StoreError> {
     let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
         .fetch_all(&mut *conn)
         .await?;
@@ -218,7 +215,11 @@ pub async fn replace(
     d: StoredDoc,
     expected: &str,
 ) -> Result<bool, StoreError> {
-    let sets: Vec<String> = res.columns.iter().map(|c| format!("{} = ?", c.name)).collect();
+    let sets: Vec<String> = res
+        .columns
+        .iter()
+        .map(|c| format!("{} = ?", c.name))
+        .collect();
     let sql = format!(
         "UPDATE {} SET {}, etag = ?, doc = ? WHERE id = ? AND etag = ?",
         res.table,
@@ -238,7 +239,10 @@ pub async fn replace(
     a.add(d.text).map_err(err)?;
     a.add(d.id).map_err(err)?;
     a.add(expected.to_string()).map_err(err)?;
-    let n = sqlx::query_with(&sql, a).execute(&mut **tx).await?.rows_affected();
+    let n = sqlx::query_with(&sql, a)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     Ok(n == 1)
 }
 

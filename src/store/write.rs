@@ -21,7 +21,10 @@ impl Tx<'_> {
             Dialect::Postgres => "doc::text",
             Dialect::Sqlite => "doc",
         };
-        b.push(&format!("SELECT {doc}, updated, etag FROM {} WHERE ", res.table));
+        b.push(&format!(
+            "SELECT {doc}, updated, etag FROM {} WHERE ",
+            res.table
+        ));
         b.scope(scope);
         if *filter != Filter::True {
             b.push(" AND ");

@@ -241,7 +241,13 @@ impl Api {
     }
 
     /// A JSON write (`POST`, `PATCH`, …) with the default token.
-    pub async fn write(&self, method: &str, uri: &str, body: &Value, if_match: Option<&str>) -> Resp {
+    pub async fn write(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Resp {
         let token = self.token.clone();
         self.write_as(&token, method, uri, body, if_match).await
     }

@@ -14,8 +14,14 @@ fn country(v: &Value) -> Result<(), String> {
 
 /// `{address_line_1, zip_code, city, country}` (amili-api.md §4.1 "Address Properties").
 pub const ADDRESS: Schema = &[
-    ("address_line_1", Rule::string().required().nonempty().maxlength(200)),
-    ("zip_code", Rule::string().required().nonempty().maxlength(20)),
+    (
+        "address_line_1",
+        Rule::string().required().nonempty().maxlength(200),
+    ),
+    (
+        "zip_code",
+        Rule::string().required().nonempty().maxlength(20),
+    ),
     ("city", Rule::string().required().nonempty().maxlength(100)),
     ("country", Rule::string().required().check(country)),
 ];

@@ -16,5 +16,13 @@ pub async fn handler(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    eve::item(&state, &ACCESS_GROUPS, &scope, &id, query.as_deref(), &headers).await
+    eve::item(
+        &state,
+        &ACCESS_GROUPS,
+        &scope,
+        &id,
+        query.as_deref(),
+        &headers,
+    )
+    .await
 }

@@ -41,8 +41,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let mut doc: Map<String, Value> =
-        serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
+    let mut doc: Map<String, Value> = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
     merge(&mut doc, patch);
     let now = state.clock.now();
     doc.insert("_updated".into(), json!(now.to_string()));

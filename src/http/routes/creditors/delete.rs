@@ -40,7 +40,11 @@ pub async fn handler(
         creditors: None,
     };
     let cases = tx
-        .count(&CASES, &account_scope, &Filter::eq("creditor", Val::Oid(id)))
+        .count(
+            &CASES,
+            &account_scope,
+            &Filter::eq("creditor", Val::Oid(id)),
+        )
         .await?;
     if cases > 0 {
         return Err(ApiError::new(StatusCode::CONFLICT, HAS_CASES));

@@ -23,10 +23,22 @@ fn digits(v: &Value) -> Result<(), String> {
 }
 
 const ACCOUNT: Schema = &[
-    ("bankgiro", Rule::string().nonempty().maxlength(9).check(digits)),
-    ("plusgiro", Rule::string().nonempty().maxlength(9).check(digits)),
-    ("clearing_number", Rule::string().nonempty().maxlength(5).check(digits)),
-    ("account_number", Rule::string().nonempty().maxlength(20).check(digits)),
+    (
+        "bankgiro",
+        Rule::string().nonempty().maxlength(9).check(digits),
+    ),
+    (
+        "plusgiro",
+        Rule::string().nonempty().maxlength(9).check(digits),
+    ),
+    (
+        "clearing_number",
+        Rule::string().nonempty().maxlength(5).check(digits),
+    ),
+    (
+        "account_number",
+        Rule::string().nonempty().maxlength(20).check(digits),
+    ),
     ("iban", Rule::string().nonempty().maxlength(34)),
     ("bic", Rule::string().nonempty().maxlength(11)),
 ];
@@ -52,12 +64,18 @@ pub const SCHEMA: Schema = &[
     ("agreement_template", Rule::objectid()),
     ("name", Rule::string().required().nonempty().maxlength(200)),
     ("organization_no", Rule::string().nonempty()),
-    ("non_swedish_organization_no", Rule::string().nonempty().maxlength(40)),
+    (
+        "non_swedish_organization_no",
+        Rule::string().nonempty().maxlength(40),
+    ),
     ("is_active", Rule::boolean()),
     ("standard_debt_description", Rule::string().maxlength(500)),
     ("always_use_standard_debt_description", Rule::boolean()),
     ("description", Rule::string().maxlength(1000)),
-    ("default_letter_locale", Rule::string().allowed(&["sv", "en"])),
+    (
+        "default_letter_locale",
+        Rule::string().allowed(&["sv", "en"]),
+    ),
     ("agreement_address", Rule::dict(ADDRESS)),
     ("sender_address", Rule::dict(ADDRESS)),
     ("invoice_address", Rule::dict(ADDRESS)),
@@ -69,8 +87,9 @@ pub const SCHEMA: Schema = &[
 ];
 
 /// Rules on the whole creditor after a POST or PATCH: exactly one organisation number, a
-/// valid Swedish one, and Amili's activation rule.
-pub fn check(c: &mut Creditor, issues: &mut Issues) {
+/// valid Swedish one (checked when it is sent: a stored one is not re-judged), and Amili's
+/// activation rule.
+pub fn check(c: &mut Creditor, issues: &mut Issues, org_no_sent: bool) {
     match (&c.organization_no, &c.non_swedish_organization_no) {
         (Some(_), Some(_)) => issues.add(
             "organization_no",
@@ -79,10 +98,12 @@ pub fn check(c: &mut Creditor, issues: &mut Issues) {
         (None, None) if !issues.has("organization_no") => {
             issues.add("organization_no", "required field");
         }
-        (Some(nr), None) if !issues.has("organization_no") => match parse_org_number(nr) {
-            Ok(canonical) => c.organization_no = Some(canonical),
-            Err(msg) => issues.add("organization_no", msg),
-        },
+        (Some(nr), None) if org_no_sent && !issues.has("organization_no") => {
+            match parse_org_number(nr) {
+                Ok(canonical) => c.organization_no = Some(canonical),
+                Err(msg) => issues.add("organization_no", msg),
+            }
+        }
         _ => {}
     }
     for (field, msg) in c.activation_problems() {

@@ -47,13 +47,13 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let mut doc: Map<String, Value> =
-        serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
+    let org_no_sent = patch.contains_key("organization_no");
+    let mut doc: Map<String, Value> = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
     merge(&mut doc, patch);
     let now = state.clock.now();
     doc.insert("_updated".into(), json!(now.to_string()));
     let mut creditor: Creditor = typed(doc)?;
-    check(&mut creditor, &mut issues);
+    check(&mut creditor, &mut issues, org_no_sent);
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }

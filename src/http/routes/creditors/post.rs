@@ -56,7 +56,7 @@ pub async fn handler(
         doc.insert(k.into(), v);
     }
     let mut creditor: Creditor = typed(doc)?;
-    check(&mut creditor, &mut issues);
+    check(&mut creditor, &mut issues, true);
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }

@@ -29,7 +29,10 @@ pub const SCHEMA: Schema = &[
         "email_data",
         Rule::dict(&[("email", Rule::string().required().check(email))]),
     ),
-    ("oauth_type", Rule::string().allowed(&["microsoft", "google"])),
+    (
+        "oauth_type",
+        Rule::string().allowed(&["microsoft", "google"]),
+    ),
     ("email_oauth", Rule::string().check(email)),
     ("oauth_subscriber", Rule::string()),
     ("data_access", Rule::list(&ACCESS)),

@@ -50,7 +50,10 @@ pub async fn handler(
     for (i, access) in user.data_access.iter().enumerate() {
         let path = format!("data_access.{i}.access_group");
         let Some(row) = tx.get(&ACCESS_GROUPS, &scope, &access.access_group).await? else {
-            issues.add(&path, must_exist(&access.access_group.to_hex(), "access--groups"));
+            issues.add(
+                &path,
+                must_exist(&access.access_group.to_hex(), "access--groups"),
+            );
             continue;
         };
         let group: AccessGroup = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
