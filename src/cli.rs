@@ -1,4 +1,4 @@
-//! Command-line interface: `indriva serve` and `indriva seed`.
+//! Command-line interface: `indriva serve`, `indriva seed` and `indriva admin`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,16 +28,31 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill the database with realistic demo cases.
     Seed(SeedArgs),
+    /// Onboard clients: accounts, creditors and API users.
+    Admin(AdminArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: crate::admin::AdminCommand,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Directory for the embedded database and local media.
-    #[arg(long, env = "INDRIVA_DATA_DIR", default_value = "./indriva-data")]
+    #[arg(
+        long,
+        env = "INDRIVA_DATA_DIR",
+        default_value = "./indriva-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL; default is a SQLite file in the data dir. `postgres://…` selects
     /// PostgreSQL.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database: Option<String>,
 }
 
@@ -126,6 +141,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Seed(args) => seed(args).await,
+            Command::Admin(args) => admin(args).await,
         }
     });
     match result {
@@ -173,6 +189,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await?;
     store.close().await;
+    Ok(())
+}
+
+async fn admin(args: AdminArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let result = crate::admin::run(&store, args.command).await;
+    store.close().await;
+    println!("{}", result?);
     Ok(())
 }
 

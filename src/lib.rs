@@ -8,6 +8,7 @@
 //! * [`http`] — the axum routes.
 //! * [`seed`] and [`sandbox`] — demo data and the first-start sandbox account.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod domain;

@@ -347,3 +347,213 @@ fn bad_arguments_fail_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+/// Runs `indriva admin …` against a data dir; returns (success, stdout, stderr).
+fn admin(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn last_word(s: &str) -> String {
+    s.split_whitespace().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn admin_onboards_an_account_creditor_and_api_user_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut server = Server(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(&data)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port, &mut server);
+
+    let (ok, out, err) = admin(
+        &data,
+        &[
+            "account",
+            "create",
+            "--name",
+            "Kund AB",
+            "--organization-no",
+            "556026-9986",
+        ],
+    );
+    assert!(ok, "{err}");
+    let account = last_word(&out);
+    assert_eq!(account.len(), 24, "{out}");
+
+    let activation = dir.path().join("creditor.json");
+    std::fs::write(
+        &activation,
+        json!({"is_active": true, "standard_debt_description": "Faktura",
+               "sender_address": {"address_line_1": "Gatan 1", "zip_code": "11122",
+                                  "city": "Stockholm", "country": "SE"},
+               "invoice_address": {"address_line_1": "Gatan 1", "zip_code": "11122",
+                                   "city": "Stockholm", "country": "SE"},
+               "payout_details": {"sek": {"bankgiro": "5050-1055"}}})
+        .to_string(),
+    )
+    .unwrap();
+    let (ok, out, err) = admin(
+        &data,
+        &[
+            "creditor",
+            "create",
+            "--account",
+            &account,
+            "--name",
+            "Kund AB",
+            "--organization-no",
+            "5560269986",
+            "--json",
+            activation.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("active creditor"), "{out}");
+    let creditor = last_word(&out);
+
+    let creds = dir.path().join("kund.json");
+    let (ok, out, err) = admin(
+        &data,
+        &[
+            "api-user",
+            "create",
+            "--account",
+            &account,
+            "--creditor",
+            &creditor,
+            "--out",
+            creds.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(last_word(&out).len(), 24, "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&creds).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&creds).unwrap()).unwrap();
+    assert_eq!(c["account"], account);
+    assert_eq!(c["creditor"], creditor);
+    assert_eq!(c["algorithm"], "ES256");
+
+    // The running server accepts the new API user, which sees only its creditor.
+    use p256::pkcs8::DecodePrivateKey;
+    let sk =
+        p256::ecdsa::SigningKey::from_pkcs8_pem(c["private_key_pem"].as_str().unwrap()).unwrap();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let jwt = sign(&sk, &json!({"api_code": c["api_code"], "exp": exp}));
+    let (status, body) = get(port, "/authenticates/api-code", &jwt);
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = get(port, "/creditors", &token);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["_meta"]["total"], 1);
+    assert_eq!(v["_items"][0]["_id"], creditor);
+    assert_eq!(v["_items"][0]["is_active"], true);
+    let (_, body) = get(port, "/cases", &token);
+    assert_eq!(total(&body), 0, "none of the sandbox's cases");
+
+    // With a public key instead: the algorithm comes from the key.
+    let pk = dir.path().join("pub.pem");
+    {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        std::fs::write(
+            &pk,
+            sk.verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap(),
+        )
+        .unwrap();
+    }
+    let (ok, out, err) = admin(
+        &data,
+        &[
+            "api-user",
+            "create",
+            "--account",
+            &account,
+            "--public-key",
+            pk.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("api code"), "{out}");
+
+    // Mistakes are refused with a reason, and nothing is overwritten.
+    let (ok, _, err) = admin(
+        &data,
+        &[
+            "api-user",
+            "create",
+            "--account",
+            &account,
+            "--out",
+            creds.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("refusing to overwrite"), "{err}");
+    let (ok, _, err) = admin(
+        &data,
+        &[
+            "creditor",
+            "create",
+            "--account",
+            "000000000000000000000001",
+            "--name",
+            "X",
+            "--organization-no",
+            "5560269986",
+        ],
+    );
+    assert!(!ok && err.contains("does not exist"), "{err}");
+    let (ok, _, err) = admin(
+        &data,
+        &[
+            "account",
+            "create",
+            "--name",
+            "X",
+            "--organization-no",
+            "1122334455",
+        ],
+    );
+    assert!(!ok && err.contains("organisationsnummer"), "{err}");
+    let (ok, _, err) = admin(&data, &["api-user", "create", "--account", &account]);
+    assert!(!ok && err.contains("--public-key"), "{err}");
+}

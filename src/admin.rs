@@ -1,0 +1,370 @@
+//! `indriva admin …`: what an operator does to onboard a client — create its account, its
+//! creditors and the API users its integration authenticates as. Works directly on the
+//! database, with or without the server running (SQLite allows one writer at a time and
+//! waits for it; PostgreSQL has no such limit). Each `create` prints the new id as the last
+//! word on stdout.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+use crate::auth::jwt::{Algorithm, PublicKey};
+use crate::domain::case::{CaseSettings, InterestRateSettings};
+use crate::domain::identity::parse_org_number;
+use crate::domain::party::{Account, Creditor};
+use crate::domain::{Clock, ObjectId, SystemClock};
+use crate::eve::sql::Scope;
+use crate::eve::validate::{expand_dotted, validate, Issues, Mode};
+use crate::resources::{ACCOUNTS, CREDITORS};
+use crate::store::Store;
+use crate::tenancy::{self, ApiKey};
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Accounts (a client relationship; owns creditors).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Creditors (the businesses whose claims are collected).
+    #[command(subcommand)]
+    Creditor(CreditorCommand),
+    /// API users (what an integration authenticates as).
+    #[command(subcommand, name = "api-user")]
+    ApiUser(ApiUserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create an account with its access groups.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Swedish organisationsnummer (10 digits, check digit verified).
+        #[arg(long)]
+        organization_no: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CreditorCommand {
+    /// Create a creditor in an account, with its access groups. Without `--json` it is
+    /// created inactive; activate it with `PATCH /creditors/{id}` or pass the activation data
+    /// (standard_debt_description, sender_address, invoice_address, payout_details, is_active)
+    /// in a JSON file shaped like a `POST /creditors` body.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        organization_no: String,
+        /// More creditor fields, as in a `POST /creditors` body.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiUserCommand {
+    /// Create an API user for an account (every creditor) or one of its creditors.
+    Create(ApiUserArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ApiUserArgs {
+    #[arg(long)]
+    pub account: String,
+    /// Bind the API user to this creditor only.
+    #[arg(long)]
+    pub creditor: Option<String>,
+    /// The integrator's public key (PEM). The algorithm is taken from the key (EC P-256/384/
+    /// 521 → ES256/384/512, RSA → RS256) unless `--algorithm` says otherwise.
+    #[arg(long, conflicts_with = "out", required_unless_present = "out")]
+    pub public_key: Option<PathBuf>,
+    /// ES256, ES384, ES512, RS256, RS384 or RS512.
+    #[arg(long, requires = "public_key")]
+    pub algorithm: Option<String>,
+    /// Generate an ES256 key pair and write the credentials file (mode 0600) here, with the
+    /// same fields as `sandbox-credentials.json`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A name for the `users` document.
+    #[arg(long, default_value = "API user")]
+    pub name: String,
+}
+
+fn oid(s: &str, what: &str) -> anyhow::Result<ObjectId> {
+    ObjectId::parse(s).map_err(|_| anyhow::anyhow!("{what} must be a 24-character hex id"))
+}
+
+fn issues_error(issues: &Issues) -> anyhow::Error {
+    anyhow::anyhow!(
+        "invalid: {}",
+        serde_json::to_string(issues).unwrap_or_default()
+    )
+}
+
+/// Runs an admin command; the returned line is printed on stdout.
+pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
+    let clock = SystemClock::new();
+    match cmd {
+        AdminCommand::Account(AccountCommand::Create {
+            name,
+            organization_no,
+            description,
+        }) => create_account(store, &clock, name, &organization_no, description).await,
+        AdminCommand::Creditor(CreditorCommand::Create {
+            account,
+            name,
+            organization_no,
+            json,
+        }) => {
+            let account = oid(&account, "--account")?;
+            create_creditor(
+                store,
+                &clock,
+                account,
+                &name,
+                &organization_no,
+                json.as_deref(),
+            )
+            .await
+        }
+        AdminCommand::ApiUser(ApiUserCommand::Create(args)) => {
+            create_api_user(store, &clock, args).await
+        }
+    }
+}
+
+async fn create_account(
+    store: &Store,
+    clock: &dyn Clock,
+    name: String,
+    organization_no: &str,
+    description: Option<String>,
+) -> anyhow::Result<String> {
+    let organization_no =
+        parse_org_number(organization_no).map_err(|m| anyhow::anyhow!("--organization-no {m}"))?;
+    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+    let now = clock.now();
+    let account = Account {
+        id: ObjectId::at(now.unix()),
+        name,
+        description,
+        organization_no,
+        standard_debt_description: None,
+        agreement_address: None,
+        case_settings: CaseSettings {
+            interest_rate: InterestRateSettings {
+                reference_rate: true,
+            },
+        },
+        created: now,
+        updated: now,
+        etag: String::new(),
+    };
+    let mut tx = store.begin().await?;
+    tenancy::create_account(&mut tx, &account).await?;
+    tx.commit().await?;
+    Ok(format!("created account {}", account.id))
+}
+
+async fn create_creditor(
+    store: &Store,
+    clock: &dyn Clock,
+    account: ObjectId,
+    name: &str,
+    organization_no: &str,
+    json: Option<&Path>,
+) -> anyhow::Result<String> {
+    let mut doc: Map<String, Value> = match json {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            match serde_json::from_str(&text)? {
+                Value::Object(m) => m,
+                _ => anyhow::bail!("{} must hold a JSON object", path.display()),
+            }
+        }
+        None => Map::new(),
+    };
+    expand_dotted(&mut doc);
+    doc.insert("account".into(), json!(account.to_hex()));
+    doc.insert("name".into(), json!(name));
+    doc.insert("organization_no".into(), json!(organization_no));
+    let mut issues = validate(
+        crate::http::routes::creditors::SCHEMA,
+        &mut doc,
+        Mode::Insert,
+    );
+    if !issues.is_empty() {
+        return Err(issues_error(&issues));
+    }
+    let now = clock.now();
+    let id = ObjectId::at(now.unix());
+    for (k, v) in [
+        ("is_active", json!(false)),
+        ("default_letter_locale", json!("sv")),
+        ("always_use_standard_debt_description", json!(false)),
+    ] {
+        doc.entry(k).or_insert(v);
+    }
+    for (k, v) in [
+        ("_id", json!(id.to_hex())),
+        ("added_to_erp_system", json!(false)),
+        ("creditor_number", json!(0)),
+        ("_created", json!(now.to_string())),
+        ("_updated", json!(now.to_string())),
+    ] {
+        doc.insert(k.into(), v);
+    }
+    let mut creditor: Creditor = serde_json::from_value(Value::Object(doc))?;
+    crate::http::routes::creditors::check(&mut creditor, &mut issues, true);
+    if !issues.is_empty() {
+        return Err(issues_error(&issues));
+    }
+    let mut tx = store.begin().await?;
+    if tx
+        .get(&ACCOUNTS, &Scope::unrestricted(), &account)
+        .await?
+        .is_none()
+    {
+        anyhow::bail!("account {account} does not exist");
+    }
+    tenancy::create_creditor(&mut tx, &mut creditor).await?;
+    tx.commit().await?;
+    let state = if creditor.is_active {
+        "active"
+    } else {
+        "inactive"
+    };
+    Ok(format!("created {state} creditor {id}"))
+}
+
+/// The algorithm a public key is for: given, or inferred from the key.
+fn key_algorithm(pem: &str, given: Option<&str>) -> anyhow::Result<Algorithm> {
+    if let Some(name) = given {
+        let alg = Algorithm::parse(&name.to_ascii_uppercase()).ok_or_else(|| {
+            anyhow::anyhow!("--algorithm must be one of ES256, ES384, ES512, RS256, RS384, RS512")
+        })?;
+        PublicKey::from_pem(pem, alg)
+            .map_err(|e| anyhow::anyhow!("the public key does not fit {name}: {e}"))?;
+        return Ok(alg);
+    }
+    [
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::ES512,
+        Algorithm::RS256,
+    ]
+    .into_iter()
+    .find(|alg| PublicKey::from_pem(pem, *alg).is_ok())
+    .ok_or_else(|| {
+        anyhow::anyhow!(
+            "not a usable public key: expected a PEM EC (P-256, P-384, P-521) or RSA (2048 bits or more) public key"
+        )
+    })
+}
+
+async fn create_api_user(
+    store: &Store,
+    clock: &dyn Clock,
+    args: ApiUserArgs,
+) -> anyhow::Result<String> {
+    let account = oid(&args.account, "--account")?;
+    let creditor = args
+        .creditor
+        .as_deref()
+        .map(|c| oid(c, "--creditor"))
+        .transpose()?;
+    let key = match (&args.public_key, &args.out) {
+        (Some(path), None) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let algorithm = key_algorithm(&pem, args.algorithm.as_deref())?;
+            ApiKey::Public { pem, algorithm }
+        }
+        (None, Some(out)) => {
+            anyhow::ensure!(
+                !out.exists(),
+                "{} exists; refusing to overwrite credentials",
+                out.display()
+            );
+            ApiKey::Generate
+        }
+        _ => anyhow::bail!("give exactly one of --public-key and --out"),
+    };
+    let now = clock.now();
+    let mut tx = store.begin().await?;
+    if tx
+        .get(&ACCOUNTS, &Scope::unrestricted(), &account)
+        .await?
+        .is_none()
+    {
+        anyhow::bail!("account {account} does not exist");
+    }
+    let creditor_doc: Option<Creditor> = match creditor {
+        Some(c) => {
+            let scope = Scope {
+                account: Some(account),
+                creditors: None,
+            };
+            let row = tx.get(&CREDITORS, &scope, &c).await?.ok_or_else(|| {
+                anyhow::anyhow!("creditor {c} does not exist in account {account}")
+            })?;
+            Some(serde_json::from_str(&row.doc)?)
+        }
+        None => None,
+    };
+    let new = tenancy::create_api_user(
+        &mut tx,
+        account,
+        creditor_doc.as_ref(),
+        &args.name,
+        key,
+        now,
+    )
+    .await?;
+    if let (Some(out), Some(private_pem)) = (&args.out, &new.private_key_pem) {
+        // Written before the commit: a failure leaves neither the file nor the rows.
+        let default_creditor = match creditor {
+            Some(c) => Some(c),
+            None => first_creditor(&mut tx, account).await?,
+        };
+        crate::sandbox::write_credentials(out, &new.credential, private_pem, default_creditor)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    }
+    tx.commit().await?;
+    Ok(match &args.out {
+        Some(out) => format!(
+            "created API user (api code {}); credentials written to {}; user {}",
+            new.credential.api_code,
+            out.display(),
+            new.user.id
+        ),
+        None => format!(
+            "created API user with api code {}; user {}",
+            new.credential.api_code, new.user.id
+        ),
+    })
+}
+
+/// The account's oldest creditor, for the `creditor` field of a credentials file.
+async fn first_creditor(
+    tx: &mut crate::store::Tx<'_>,
+    account: ObjectId,
+) -> anyhow::Result<Option<ObjectId>> {
+    let scope = Scope {
+        account: Some(account),
+        creditors: None,
+    };
+    let rows = tx
+        .find(&CREDITORS, &scope, &crate::eve::Filter::True, 1)
+        .await?;
+    Ok(match rows.first() {
+        Some(r) => Some(serde_json::from_str::<Creditor>(&r.doc)?.id),
+        None => None,
+    })
+}
