@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use crate::domain::case::Case;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
+use crate::domain::registration::{CaseRegistration, OcrNumber};
 use crate::eve::resource::{Column, ColumnKind, CreditorScope, Resource, CREATED, ID, UPDATED};
 use crate::eve::Node;
 
@@ -102,4 +103,29 @@ pub static CUSTOMERS: LazyLock<Resource> = LazyLock::new(|| Resource {
     ],
     scoped_by_account: true,
     creditor_scope: CreditorScope::CustomersWithCases,
+});
+
+pub static CASE_REGISTRATIONS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "case--registrations",
+    table: "case_registrations",
+    schema: Node::of::<CaseRegistration>(),
+    columns: vec![ID, ACCOUNT, CREDITOR, CREATED, UPDATED],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static OCR_NUMBERS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "ocr--numbers",
+    table: "ocr_numbers",
+    schema: Node::of::<OcrNumber>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("ocr", "ocr", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
 });

@@ -10,7 +10,9 @@ pub mod date;
 pub mod identity;
 pub mod money;
 pub mod object_id;
+pub mod ocr;
 pub mod party;
+pub mod registration;
 
 pub use clock::{Clock, SystemClock};
 pub use date::HttpDate;

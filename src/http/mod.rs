@@ -63,6 +63,15 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
             "/authenticates/api-code",
             get(routes::authenticates::get::handler).post(routes::authenticates::post::handler),
         )
+        .route(
+            "/case--registrations",
+            get(routes::case_registrations::list::handler)
+                .post(routes::case_registrations::post::handler),
+        )
+        .route(
+            "/case--registrations/{id}",
+            get(routes::case_registrations::get::handler),
+        )
         .route("/cases", get(routes::cases::list::handler))
         .route("/cases/{id}", get(routes::cases::get::handler))
         .route(

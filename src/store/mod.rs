@@ -5,6 +5,7 @@
 mod auth;
 mod counts;
 mod document;
+mod idempotency;
 mod postgres;
 mod sqlite;
 mod write;
@@ -12,6 +13,7 @@ mod write;
 use std::path::Path;
 
 pub use self::document::{prepare_document, StoredDoc};
+pub use self::idempotency::Claim;
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Scope, Sql};
 use crate::eve::{Filter, Paging, QueryError, Resource, Sort};

@@ -3,6 +3,7 @@
 pub mod access_groups;
 pub mod accounts;
 pub mod authenticates;
+pub mod case_registrations;
 pub mod cases;
 pub mod creditors;
 pub mod customers;
