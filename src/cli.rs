@@ -73,6 +73,19 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub static_ip_networks: Vec<ipnet::IpNet>,
+    /// Where uploaded files go: `s3://bucket/prefix`, `gs://…`, `az://…`; default a `media`
+    /// folder in the data dir.
+    #[arg(long, env = "INDRIVA_MEDIA_URL")]
+    pub media_url: Option<String>,
+    /// Largest file accepted by /media--upload, in MB.
+    #[arg(long, env = "INDRIVA_MAX_UPLOAD_MB", default_value_t = 20)]
+    pub max_upload_mb: usize,
+    /// Largest JSON request body, in KB.
+    #[arg(long, env = "INDRIVA_MAX_JSON_BODY_KB", default_value_t = 1024)]
+    pub max_json_body_kb: usize,
+    /// Public base URL of this server, used in signed media URLs (default: http:// + Host).
+    #[arg(long, env = "INDRIVA_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -170,6 +183,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             creds.display()
         );
     }
+    let media = crate::media::Media::open(
+        args.media_url.as_deref(),
+        &args.store.data_dir,
+        args.max_upload_mb.max(1) * 1024 * 1024,
+    )?;
     let auth = crate::http::auth::Auth::new(crate::http::auth::AuthSettings {
         token_ttl_secs: i64::from(args.token_ttl_minutes.max(1)) * 60,
         static_ip_networks: args.static_ip_networks.clone(),
@@ -179,6 +197,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock,
         auth: Arc::new(auth),
         limits: Default::default(),
+        media,
+        public_url: args.public_url.clone(),
     };
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod domain;
 pub mod eve;
 pub mod http;
+pub mod media;
 pub mod resources;
 pub mod sandbox;
 pub mod seed;

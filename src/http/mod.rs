@@ -38,6 +38,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<auth::Auth>,
     pub limits: Limits,
+    pub media: crate::media::Media,
+    /// The server's public base URL (`https://collect.example.com`) for the signed media URLs
+    /// it hands out; `None`: `http://` + the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 /// Size limits on request bodies (larger ones get a 413).
@@ -72,6 +76,13 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
             "/case--registrations/{id}",
             get(routes::case_registrations::get::handler),
         )
+        .route(
+            "/media--upload/{reference_id}",
+            axum::routing::post(routes::media::upload::handler)
+                // The handler counts the bytes itself, against the media limit.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/media/{*key}", get(routes::media::download::handler))
         .route("/cases", get(routes::cases::list::handler))
         .route("/cases/{id}", get(routes::cases::get::handler))
         .route(

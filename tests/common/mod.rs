@@ -71,6 +71,8 @@ pub struct Api {
     pub auth: Arc<Auth>,
     /// An access token for the whole sandbox account, sent by default.
     pub token: String,
+    /// In memory, shared by every request of the test.
+    pub media: indriva::media::Media,
 }
 
 pub struct Resp {
@@ -124,6 +126,7 @@ impl Api {
             clock,
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
+            media: indriva::media::Media::in_memory(20 * 1024 * 1024),
         }
     }
 
@@ -133,6 +136,8 @@ impl Api {
             clock: Arc::new(self.clock.clone()),
             auth: self.auth.clone(),
             limits: Default::default(),
+            media: self.media.clone(),
+            public_url: None,
         }
     }
 

@@ -7,5 +7,6 @@ pub mod case_registrations;
 pub mod cases;
 pub mod creditors;
 pub mod customers;
+pub mod media;
 pub mod schemas;
 pub mod users;
