@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{header, Request, StatusCode, Uri};
@@ -54,8 +54,8 @@ struct Args {
     #[arg(long, default_value = "674dbeb208847b9501cc9138")]
     creditor: String,
     /// Comma-separated scenarios: a = open cases of a creditor, b = cases closed since a date,
-    /// c = one case by id.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c")]
+    /// c = one case by id, r = case registrations (POST, one debt each; writes!).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,r")]
     scenarios: Vec<Scenario>,
 }
 
@@ -64,6 +64,7 @@ enum Scenario {
     A,
     B,
     C,
+    R,
 }
 
 impl Scenario {
@@ -72,6 +73,7 @@ impl Scenario {
             Scenario::A => "(a) open cases",
             Scenario::B => "(b) closed since",
             Scenario::C => "(c) one case",
+            Scenario::R => "(r) registrations",
         }
     }
 }
@@ -307,6 +309,7 @@ fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<V
             )
         )],
         Scenario::C => ids.iter().map(|id| format!("/cases/{}", enc(id))).collect(),
+        Scenario::R => vec!["/case--registrations".to_string()],
     };
     paths
         .iter()
@@ -332,6 +335,8 @@ async fn run_scenario(
         .map(|i| {
             tokio::spawn(worker(
                 addr,
+                scenario,
+                i,
                 uris.clone(),
                 i * uris.len() / args.concurrency, // spread workers over the ids
                 record_from,
@@ -371,8 +376,11 @@ async fn run_scenario(
 
 /// One keep-alive connection sending requests back to back until `end`; records only
 /// requests started at or after `record_from`. Returns the latency histogram and error count.
+#[allow(clippy::too_many_arguments)]
 async fn worker(
     addr: SocketAddr,
+    scenario: Scenario,
+    worker_no: usize,
     uris: Arc<[Uri]>,
     first: usize,
     record_from: Instant,
@@ -382,7 +390,7 @@ async fn worker(
     let mut hist = new_histogram()?;
     let mut errors = 0;
     let host = header::HeaderValue::from_str(&addr.to_string())?;
-    let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     let mut next = first;
     loop {
         let start = Instant::now();
@@ -398,15 +406,30 @@ async fn worker(
             if s.ready().await.is_err() {
                 s = connect(addr).await?; // the server closed the keep-alive connection
             }
-            let req = Request::get(uris[next % uris.len()].clone())
-                .header(header::HOST, host.clone())
-                .header("x-api-key", token())
-                .body(Empty::new())?;
+            let (req, expected) = if scenario == Scenario::R {
+                let body = registration(worker_no, next);
+                (
+                    Request::post(uris[0].clone())
+                        .header(header::HOST, host.clone())
+                        .header("x-api-key", token())
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Full::new(Bytes::from(body)))?,
+                    StatusCode::CREATED,
+                )
+            } else {
+                (
+                    Request::get(uris[next % uris.len()].clone())
+                        .header(header::HOST, host.clone())
+                        .header("x-api-key", token())
+                        .body(Full::default())?,
+                    StatusCode::OK,
+                )
+            };
             let resp = s.send_request(req).await?;
             sender = Some(s);
             let status = resp.status();
             let mut body = resp.into_body();
-            if status != StatusCode::OK {
+            if status != expected {
                 let bytes = body.collect().await?.to_bytes();
                 return Ok::<_, anyhow::Error>(Some(format!(
                     "{status}: {}",
@@ -446,7 +469,40 @@ async fn worker(
     }
 }
 
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>> {
+/// Seed 000's registration body with an invoice number no other request uses.
+fn registration(worker_no: usize, n: usize) -> String {
+    static RUN: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or_default()
+    });
+    serde_json::json!({
+        "account": "674dbeaf08847b9501cc9132",
+        "creditor": "674dbeb208847b9501cc9138",
+        "first_action": "debt_collection",
+        "currency": "SEK",
+        "customer": {
+            "name": "Jane Doe",
+            "id_number": "202501012385",
+            "address": {"address_line_1": "Business Street 456", "zip_code": "54321",
+                        "city": "Gothenburg", "country": "SE"},
+            "mobile_number": "+46709876543",
+            "email": "jane.doe@domain.se"
+        },
+        "debts": [{
+            "invoice_number": format!("BENCH-{run}-{worker_no}-{n}"),
+            "debt_description": "Consulting fee",
+            "invoice_date": "Mon, 16 Jun 2025 00:00:00 GMT",
+            "capital_to_claim": 250.0,
+            "invoice_due_days_after_invoice_date": 10
+        }]
+    })
+    .to_string()
+}
+
+async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("cannot connect to {addr}"))?;
@@ -462,7 +518,7 @@ async fn get(addr: SocketAddr, path: &str) -> Result<(StatusCode, Bytes)> {
     let req = Request::get(path)
         .header(header::HOST, addr.to_string())
         .header("x-api-key", token())
-        .body(Empty::new())?;
+        .body(Full::default())?;
     let resp = sender.send_request(req).await?;
     let status = resp.status();
     Ok((status, resp.into_body().collect().await?.to_bytes()))
