@@ -290,15 +290,19 @@ pub async fn bump_versions(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     touched: &Touched,
 ) -> Result<(), StoreError> {
-    for (table, account) in touched {
-        sqlx::query(
-            "INSERT INTO write_versions (tbl, account, version) VALUES (?, ?, 1) \
-             ON CONFLICT (tbl, account) DO UPDATE SET version = version + 1",
-        )
-        .bind(table.to_string())
-        .bind(account.clone())
-        .execute(&mut **tx)
-        .await?;
+    if touched.is_empty() {
+        return Ok(());
     }
+    // One statement for every table and account the transaction touched.
+    let rows = vec!["(?, ?, 1)"; touched.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO write_versions (tbl, account, version) VALUES {rows} \
+         ON CONFLICT (tbl, account) DO UPDATE SET version = version + 1"
+    );
+    let mut q = sqlx::query(&sql);
+    for (table, account) in touched {
+        q = q.bind(table.to_string()).bind(account.clone());
+    }
+    q.execute(&mut **tx).await?;
     Ok(())
 }
