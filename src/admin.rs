@@ -16,6 +16,7 @@ use crate::domain::party::{Account, Creditor};
 use crate::domain::{Clock, ObjectId, SystemClock};
 use crate::eve::sql::Scope;
 use crate::eve::validate::{expand_dotted, validate, Issues, Mode};
+use crate::http::routes::creditors;
 use crate::resources::{ACCOUNTS, CREDITORS};
 use crate::store::Store;
 use crate::tenancy::{self, ApiKey};
@@ -194,34 +195,15 @@ async fn create_creditor(
     doc.insert("account".into(), json!(account.to_hex()));
     doc.insert("name".into(), json!(name));
     doc.insert("organization_no".into(), json!(organization_no));
-    let mut issues = validate(
-        crate::http::routes::creditors::SCHEMA,
-        &mut doc,
-        Mode::Insert,
-    );
+    let mut issues = validate(creditors::SCHEMA, &mut doc, Mode::Insert);
     if !issues.is_empty() {
         return Err(issues_error(&issues));
     }
     let now = clock.now();
-    let id = ObjectId::at(now.unix());
-    for (k, v) in [
-        ("is_active", json!(false)),
-        ("default_letter_locale", json!("sv")),
-        ("always_use_standard_debt_description", json!(false)),
-    ] {
-        doc.entry(k).or_insert(v);
-    }
-    for (k, v) in [
-        ("_id", json!(id.to_hex())),
-        ("added_to_erp_system", json!(false)),
-        ("creditor_number", json!(0)),
-        ("_created", json!(now.to_string())),
-        ("_updated", json!(now.to_string())),
-    ] {
-        doc.insert(k.into(), v);
-    }
-    let mut creditor: Creditor = serde_json::from_value(Value::Object(doc))?;
-    crate::http::routes::creditors::check(&mut creditor, &mut issues, true);
+    let mut creditor: Creditor =
+        serde_json::from_value(Value::Object(creditors::with_server_fields(doc, now)))?;
+    let id = creditor.id;
+    creditors::check(&mut creditor, &mut issues, true);
     if !issues.is_empty() {
         return Err(issues_error(&issues));
     }

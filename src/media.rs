@@ -78,7 +78,6 @@ impl UrlSigner {
         signature: &str,
         now: i64,
     ) -> bool {
-        use subtle_eq::ct_eq;
         now <= expires
             && ct_eq(
                 self.mac(path, expires, content_type).as_bytes(),
@@ -87,11 +86,9 @@ impl UrlSigner {
     }
 }
 
-mod subtle_eq {
-    /// Constant-time comparison, so a signature cannot be guessed byte by byte.
-    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+/// Constant-time comparison, so a signature cannot be guessed byte by byte.
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Where files go, and how their URLs are signed.

@@ -82,13 +82,6 @@ impl Resource {
             .find(|c| c.path == path && c.kind != ColumnKind::Folded)
     }
 
-    /// The lower-cased search column for `path`.
-    pub fn folded_column_for(&self, path: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.path == path && c.kind == ColumnKind::Folded)
-    }
-
     pub fn column_for_presence(&self, path: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.presence_of == Some(path))
     }

@@ -61,7 +61,6 @@ pub struct Rule {
     pub allowed: &'static [&'static str],
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub minlength: Option<usize>,
     pub maxlength: Option<usize>,
     pub check: Option<Check>,
 }
@@ -77,7 +76,6 @@ impl Rule {
             allowed: &[],
             min: None,
             max: None,
-            minlength: None,
             maxlength: None,
             check: None,
         }
@@ -303,11 +301,6 @@ fn field(rule: &Rule, v: &mut Value, mode: Mode, name: &str, issues: &mut Issues
     if let (Some(len), Some(max)) = (len, rule.maxlength) {
         if len > max {
             issues.add(name, format!("max length is {max}"));
-        }
-    }
-    if let (Some(len), Some(min)) = (len, rule.minlength) {
-        if len < min {
-            issues.add(name, format!("min length is {min}"));
         }
     }
     if let Some(x) = v.as_f64() {

@@ -61,12 +61,6 @@ impl ApiError {
             issues: Some(Box::new(Rejected { issues, insert })),
         }
     }
-    /// A single validation problem on an insert.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let mut issues = Issues::default();
-        issues.add(field, message);
-        Self::insertion_failure(issues)
-    }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
     }

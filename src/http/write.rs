@@ -6,12 +6,15 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::body::json_object;
 use super::error::{ApiError, MSG_412, MSG_428};
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::validate::{expand_dotted, validate, Issues, Mode, Schema};
+use crate::eve::Resource;
+use crate::store::{prepare_document, Tx};
 
 /// The meta fields Eve answers a write with.
 #[derive(Debug, Clone)]
@@ -44,6 +47,16 @@ pub fn must_exist(id: &str, resource: &str) -> String {
     format!("value '{id}' must exist in resource '{resource}', field '_id'.")
 }
 
+/// A body's `account` must be the caller's; another account's id gets the same message as
+/// one that does not exist.
+pub fn check_own_account(doc: &Map<String, Value>, account: &ObjectId, issues: &mut Issues) {
+    if let Some(a) = doc.get("account").and_then(Value::as_str) {
+        if !issues.has("account") && a != account.to_hex() {
+            issues.add("account", must_exist(a, "accounts"));
+        }
+    }
+}
+
 /// `If-Match` on PATCH and DELETE: missing → 428, different → 412. Compared like
 /// `If-None-Match`: a leading `W/` and the quotes are dropped; `*` is not special.
 pub fn check_if_match(headers: &HeaderMap, stored_etag: &str) -> Result<(), ApiError> {
@@ -72,6 +85,43 @@ pub fn merge(stored: &mut Map<String, Value>, patch: Map<String, Value>) {
             }
         }
     }
+}
+
+/// A stored document with a PATCH merged in and `_updated` set to `now`, as the typed model.
+pub fn patched<T: DeserializeOwned>(
+    stored_json: &str,
+    patch: Map<String, Value>,
+    now: HttpDate,
+) -> Result<T, ApiError> {
+    let mut doc: Map<String, Value> =
+        serde_json::from_str(stored_json).map_err(ApiError::internal)?;
+    merge(&mut doc, patch);
+    doc.insert("_updated".into(), json!(now.to_string()));
+    typed(doc)
+}
+
+/// Writes a patched document if the stored one still has `expected_etag` (else 412),
+/// commits, and answers the PATCH.
+pub async fn save_patch<T: Serialize>(
+    mut tx: Tx<'_>,
+    res: &Resource,
+    doc: &T,
+    expected_etag: &str,
+    meta: (ObjectId, HttpDate, HttpDate),
+) -> Result<Response, ApiError> {
+    let stored = prepare_document(res, doc)?;
+    let etag = stored.etag.clone();
+    if !tx.replace(res, stored, expected_etag).await? {
+        return Err(precondition_failed());
+    }
+    tx.commit().await?;
+    let (id, created, updated_at) = meta;
+    Ok(updated(&Meta {
+        id,
+        created,
+        updated: updated_at,
+        etag,
+    }))
 }
 
 /// Builds the typed document from validated JSON; a failure here is a bug (validation let

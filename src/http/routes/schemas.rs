@@ -12,6 +12,14 @@ fn country(v: &Value) -> Result<(), String> {
     }
 }
 
+/// An e-mail address, checked as loosely as Eve's usual `^.+@.+$` regex.
+pub fn email(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if s.contains('@') && !s.starts_with('@') && !s.ends_with('@') => Ok(()),
+        _ => Err("value does not match regex '^.+@.+$'".into()),
+    }
+}
+
 /// `{address_line_1, zip_code, city, country}` (amili-api.md §4.1 "Address Properties").
 pub const ADDRESS: Schema = &[
     (

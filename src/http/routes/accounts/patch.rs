@@ -4,7 +4,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Map, Value};
 
 use super::SCHEMA;
 use crate::domain::party::Account;
@@ -12,12 +11,9 @@ use crate::domain::ObjectId;
 use crate::eve::validate::Mode;
 use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
-use crate::http::write::{
-    check_if_match, merge, precondition_failed, typed, updated, validated_body, Meta,
-};
+use crate::http::write::{check_if_match, patched, save_patch, validated_body};
 use crate::http::AppState;
 use crate::resources::ACCOUNTS;
-use crate::store::prepare_document;
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -41,21 +37,14 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let mut doc: Map<String, Value> = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
-    merge(&mut doc, patch);
     let now = state.clock.now();
-    doc.insert("_updated".into(), json!(now.to_string()));
-    let account: Account = typed(doc)?;
-    let stored = prepare_document(&ACCOUNTS, &account)?;
-    let etag = stored.etag.clone();
-    if !tx.replace(&ACCOUNTS, stored, &row.etag).await? {
-        return Err(precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(updated(&Meta {
-        id,
-        created: account.created,
-        updated: now,
-        etag,
-    }))
+    let account: Account = patched(&row.doc, patch, now)?;
+    save_patch(
+        tx,
+        &ACCOUNTS,
+        &account,
+        &row.etag,
+        (id, account.created, now),
+    )
+    .await
 }

@@ -7,7 +7,7 @@ pub mod post;
 
 use serde_json::Value;
 
-use super::schemas::ADDRESS;
+use super::schemas::{email, ADDRESS};
 use crate::domain::Money;
 use crate::eve::validate::{Rule, Schema};
 
@@ -31,13 +31,6 @@ fn fee(v: &Value) -> Result<(), String> {
     Money::from_kronor_f64(x)
         .map(|_| ())
         .map_err(|e| format!("{e}"))
-}
-
-fn email(v: &Value) -> Result<(), String> {
-    match v.as_str() {
-        Some(s) if s.contains('@') && !s.starts_with('@') && !s.ends_with('@') => Ok(()),
-        _ => Err("value does not match regex '^.+@.+$'".into()),
-    }
 }
 
 const CUSTOMER: Schema = &[

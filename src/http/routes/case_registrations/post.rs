@@ -23,7 +23,7 @@ use crate::eve::validate::{Issues, Mode};
 use crate::eve::{Filter, Val};
 use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
-use crate::http::write::{must_exist, typed, validated_body};
+use crate::http::write::{check_own_account, must_exist, typed, validated_body};
 use crate::http::AppState;
 use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
 use crate::store::{prepare_document, Claim, StoreError, Tx};
@@ -45,12 +45,11 @@ pub async fn handler(
     let idempotency_key = idempotency_key(&headers)?;
     let (doc, mut issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Insert).await?;
-    let request_hash = hex::encode(Sha256::digest(Value::Object(doc.clone()).to_string()));
-    if let Some(a) = doc.get("account").and_then(Value::as_str) {
-        if !issues.has("account") && a != account.to_hex() {
-            issues.add("account", must_exist(a, "accounts"));
-        }
-    }
+    let request_hash = idempotency_key
+        .as_ref()
+        .map(|_| hex::encode(Sha256::digest(Value::Object(doc.clone()).to_string())))
+        .unwrap_or_default();
+    check_own_account(&doc, &account, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }

@@ -8,11 +8,12 @@ pub mod list;
 pub mod patch;
 pub mod post;
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 use super::schemas::ADDRESS;
 use crate::domain::identity::parse_org_number;
 use crate::domain::party::Creditor;
+use crate::domain::{HttpDate, ObjectId};
 use crate::eve::validate::{Issues, Rule, Schema};
 
 fn digits(v: &Value) -> Result<(), String> {
@@ -85,6 +86,29 @@ pub const SCHEMA: Schema = &[
     ("added_to_erp_system", Rule::boolean().readonly()),
     ("partner", Rule::objectid().readonly()),
 ];
+
+/// A validated `POST /creditors` body with the defaults for what the client left out
+/// (inactive, Swedish letters) and the fields only the server sets (a new `_id`, no number
+/// yet, the creation time).
+pub fn with_server_fields(mut doc: Map<String, Value>, now: HttpDate) -> Map<String, Value> {
+    for (k, v) in [
+        ("is_active", json!(false)),
+        ("default_letter_locale", json!("sv")),
+        ("always_use_standard_debt_description", json!(false)),
+    ] {
+        doc.entry(k).or_insert(v);
+    }
+    for (k, v) in [
+        ("_id", json!(ObjectId::at(now.unix()).to_hex())),
+        ("added_to_erp_system", json!(false)),
+        ("creditor_number", json!(0)),
+        ("_created", json!(now.to_string())),
+        ("_updated", json!(now.to_string())),
+    ] {
+        doc.insert(k.into(), v);
+    }
+    doc
+}
 
 /// Rules on the whole creditor after a POST or PATCH: exactly one organisation number, a
 /// valid Swedish one (checked when it is sent: a stored one is not re-judged), and Amili's

@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Map, Value};
 
 use super::{check, SCHEMA};
 use crate::domain::party::Creditor;
@@ -14,12 +13,9 @@ use crate::domain::ObjectId;
 use crate::eve::validate::Mode;
 use crate::http::error::ApiError;
 use crate::http::scope::RequestScope;
-use crate::http::write::{
-    check_if_match, merge, precondition_failed, typed, updated, validated_body, Meta,
-};
+use crate::http::write::{check_if_match, patched, save_patch, validated_body};
 use crate::http::AppState;
 use crate::resources::CREDITORS;
-use crate::store::prepare_document;
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -48,25 +44,18 @@ pub async fn handler(
         return Err(ApiError::update_failure(issues));
     }
     let org_no_sent = patch.contains_key("organization_no");
-    let mut doc: Map<String, Value> = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
-    merge(&mut doc, patch);
     let now = state.clock.now();
-    doc.insert("_updated".into(), json!(now.to_string()));
-    let mut creditor: Creditor = typed(doc)?;
+    let mut creditor: Creditor = patched(&row.doc, patch, now)?;
     check(&mut creditor, &mut issues, org_no_sent);
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let stored = prepare_document(&CREDITORS, &creditor)?;
-    let etag = stored.etag.clone();
-    if !tx.replace(&CREDITORS, stored, &row.etag).await? {
-        return Err(precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(updated(&Meta {
-        id,
-        created: creditor.created,
-        updated: now,
-        etag,
-    }))
+    save_patch(
+        tx,
+        &CREDITORS,
+        &creditor,
+        &row.etag,
+        (id, creditor.created, now),
+    )
+    .await
 }

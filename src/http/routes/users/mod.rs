@@ -8,16 +8,8 @@ pub mod get;
 pub mod list;
 pub mod post;
 
-use serde_json::Value;
-
+use super::schemas::email;
 use crate::eve::validate::{Rule, Schema};
-
-fn email(v: &Value) -> Result<(), String> {
-    match v.as_str() {
-        Some(s) if s.contains('@') && !s.starts_with('@') && !s.ends_with('@') => Ok(()),
-        _ => Err("value does not match regex '^.+@.+$'".into()),
-    }
-}
 
 const ACCESS: Rule = Rule::dict(&[("access_group", Rule::objectid().required())]);
 const APPLICATION: Rule = Rule::dict(&[("application", Rule::objectid().required())]);

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::SCHEMA;
 use crate::domain::party::{AccessGroup, AccessGroupType, User};
@@ -12,7 +12,7 @@ use crate::domain::ObjectId;
 use crate::eve::validate::Mode;
 use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
-use crate::http::write::{created, must_exist, typed, validated_body, Meta};
+use crate::http::write::{check_own_account, created, must_exist, typed, validated_body, Meta};
 use crate::http::AppState;
 use crate::resources::{ACCESS_GROUPS, USERS};
 use crate::store::prepare_document;
@@ -29,11 +29,7 @@ pub async fn handler(
     let account = scope.account.ok_or_else(|| ApiError::forbidden(MSG_403))?;
     let (mut doc, mut issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Insert).await?;
-    if let Some(a) = doc.get("account").and_then(Value::as_str) {
-        if !issues.has("account") && a != account.to_hex() {
-            issues.add("account", must_exist(a, "accounts"));
-        }
-    }
+    check_own_account(&doc, &account, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
