@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth: Arc::new(auth),
         limits: Default::default(),
         media,
+        registrar: crate::registrar::Registrar::start(store.clone()),
         public_url: args.public_url.clone(),
     };
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<

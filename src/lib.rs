@@ -15,6 +15,7 @@ pub mod domain;
 pub mod eve;
 pub mod http;
 pub mod media;
+pub mod registrar;
 pub mod resources;
 pub mod sandbox;
 pub mod seed;

@@ -114,6 +114,14 @@ impl Filter {
         }
     }
 
+    /// `{path: {"$in": values}}`.
+    pub fn any_of(path: &str, values: Vec<Val>) -> Filter {
+        Filter::Field {
+            path: path.to_string(),
+            conds: vec![Cond::In(values)],
+        }
+    }
+
     /// `{path: {"$exists": false}}`.
     pub fn missing(path: &str) -> Filter {
         Filter::Field {

@@ -57,6 +57,16 @@ impl Scope {
     pub fn unrestricted() -> Scope {
         Scope::default()
     }
+
+    /// Whether a document of `account` and `creditor` is within the scope (what the SQL
+    /// scope clause selects, for a document already in memory).
+    pub fn admits(&self, account: &ObjectId, creditor: &ObjectId) -> bool {
+        self.account.as_ref().is_none_or(|a| a == account)
+            && self
+                .creditors
+                .as_ref()
+                .is_none_or(|cs| cs.contains(creditor))
+    }
 }
 
 const TRUE: &str = "(1=1)";

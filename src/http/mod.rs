@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     pub limits: Limits,
     pub media: crate::media::Media,
+    /// Writes case registrations in batches (group commit).
+    pub registrar: crate::registrar::Registrar,
     /// The server's public base URL (`https://collect.example.com`) for the signed media URLs
     /// it hands out; `None`: `http://` + the request's `Host`.
     pub public_url: Option<String>,

@@ -13,7 +13,7 @@ mod write;
 use std::path::Path;
 
 pub use self::document::{prepare_document, StoredDoc};
-pub use self::idempotency::Claim;
+pub use self::idempotency::{KeyRecord, UsedKey};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Scope, Sql};
 use crate::eve::{Filter, Paging, QueryError, Resource, Sort};
@@ -277,17 +277,32 @@ pub enum Tx<'a> {
 impl Tx<'_> {
     /// Inserts documents (already prepared with [`prepare_document`]) into a resource table.
     pub async fn insert(&mut self, res: &Resource, docs: Vec<StoredDoc>) -> Result<(), StoreError> {
+        self.write_docs(res, docs, false).await
+    }
+
+    /// Inserts documents, replacing those whose id is already stored (unconditionally: the
+    /// caller read them in this transaction).
+    pub async fn upsert(&mut self, res: &Resource, docs: Vec<StoredDoc>) -> Result<(), StoreError> {
+        self.write_docs(res, docs, true).await
+    }
+
+    async fn write_docs(
+        &mut self,
+        res: &Resource,
+        docs: Vec<StoredDoc>,
+        upsert: bool,
+    ) -> Result<(), StoreError> {
         if docs.is_empty() {
             return Ok(());
         }
         match self {
             Tx::Sqlite(tx, touched) => {
                 touch(touched, res, &docs);
-                sqlite::insert(tx, res, docs).await?;
+                sqlite::insert(tx, res, docs, upsert).await?;
             }
             Tx::Postgres(tx, touched) => {
                 touch(touched, res, &docs);
-                postgres::insert(tx, res, &docs).await?;
+                postgres::insert(tx, res, &docs, upsert).await?;
             }
         }
         Ok(())

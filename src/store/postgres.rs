@@ -172,6 +172,7 @@ pub async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     res: &Resource,
     docs: &[StoredDoc],
+    upsert: bool,
 ) -> Result<(), StoreError> {
     let names: Vec<&str> = res.columns.iter().map(|c| c.name).collect();
     let per_row = names.len() + 2;
@@ -201,6 +202,9 @@ pub async fn insert(
                 .map_err(|e| StoreError::Document(e.to_string()))?;
             a.add(d.text.clone())
                 .map_err(|e| StoreError::Document(e.to_string()))?;
+        }
+        if upsert {
+            sql.push_str(&super::document::upsert_clause(res));
         }
         sqlx::query_with(&sql, a).execute(&mut **tx).await?;
     }

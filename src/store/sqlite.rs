@@ -247,11 +247,13 @@ pub async fn replace(
 }
 
 /// Multi-row INSERTs, a few hundred rows per statement. The documents are moved into the
-/// statement's arguments, not copied (the seed writes 4 GB of them).
+/// statement's arguments, not copied (the seed writes 4 GB of them). With `upsert`, a row
+/// whose id exists is replaced instead.
 pub async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     res: &Resource,
     docs: Vec<StoredDoc>,
+    upsert: bool,
 ) -> Result<(), StoreError> {
     let names: Vec<&str> = res.columns.iter().map(|c| c.name).collect();
     let per_row = names.len() + 2;
@@ -266,6 +268,9 @@ pub async fn insert(
             names.join(", ")
         );
         sql.push_str(&vec![row.as_str(); chunk.len()].join(", "));
+        if upsert {
+            sql.push_str(&super::document::upsert_clause(res));
+        }
         let mut a = SqliteArguments::default();
         for d in chunk {
             for c in d.columns {

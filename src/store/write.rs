@@ -86,6 +86,25 @@ impl Tx<'_> {
         self.rows(&sql).await
     }
 
+    /// Every document matching a filter within the scope, in no particular order (so the
+    /// planner picks the index that serves the filter, not one that serves an order).
+    /// With `share`, PostgreSQL holds a share lock on them until commit: they cannot be
+    /// changed or deleted under the transaction (SQLite has a single writer already).
+    pub async fn find_all(
+        &mut self,
+        res: &Resource,
+        scope: &Scope,
+        filter: &Filter,
+        share: bool,
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut b = self.select(res, scope, filter);
+        if share && self.dialect() == Dialect::Postgres {
+            b.push(" FOR SHARE");
+        }
+        let sql = b.finish();
+        self.rows(&sql).await
+    }
+
     /// How many documents match a filter within the scope.
     pub async fn count(
         &mut self,
@@ -155,20 +174,36 @@ impl Tx<'_> {
 
     /// The next value of a named counter, starting at `first`.
     pub async fn next_number(&mut self, name: &str, first: i64) -> Result<i64, StoreError> {
+        self.reserve_numbers(name, first, 1).await
+    }
+
+    /// The first of `n` consecutive values of a named counter (starting at `first`), taken
+    /// in one statement.
+    pub async fn reserve_numbers(
+        &mut self,
+        name: &str,
+        first: i64,
+        n: i64,
+    ) -> Result<i64, StoreError> {
+        debug_assert!(n > 0);
         let text = match self.dialect() {
             Dialect::Sqlite => {
                 "INSERT INTO counters (name, value) VALUES (?, ?) \
-                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + ? RETURNING value"
             }
             Dialect::Postgres => {
                 "INSERT INTO counters (name, value) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + $3 RETURNING value"
             }
         };
         let sql = Sql {
             text: text.into(),
-            params: vec![Param::Text(name.into()), Param::Int(first)],
+            params: vec![
+                Param::Text(name.into()),
+                Param::Int(first + n - 1),
+                Param::Int(n),
+            ],
         };
-        self.scalar(&sql).await
+        Ok(self.scalar(&sql).await? - n + 1)
     }
 }

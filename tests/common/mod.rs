@@ -73,6 +73,8 @@ pub struct Api {
     pub token: String,
     /// In memory, shared by every request of the test.
     pub media: indriva::media::Media,
+    /// One registration writer for every request of the test, as in the server.
+    pub registrar: indriva::registrar::Registrar,
 }
 
 pub struct Resp {
@@ -122,11 +124,12 @@ impl Api {
 
     pub fn without_token(db: TestDb, clock: FixedClock) -> Api {
         Api {
-            db,
             clock,
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
             media: indriva::media::Media::in_memory(20 * 1024 * 1024),
+            registrar: indriva::registrar::Registrar::start(db.store.clone()),
+            db,
         }
     }
 
@@ -137,6 +140,7 @@ impl Api {
             auth: self.auth.clone(),
             limits: Default::default(),
             media: self.media.clone(),
+            registrar: self.registrar.clone(),
             public_url: None,
         }
     }
