@@ -123,21 +123,20 @@ async fn write_loop(store: Arc<Store>, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<&Submission> = jobs.iter().map(|j| &j.submission).collect();
-        let results: Vec<Result<Outcome, StoreError>> =
-            match guarded(write_batch(&store, &batch)).await {
-                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-                Err(e) if batch.len() == 1 => vec![Err(e)],
-                Err(e) => {
-                    tracing::warn!(error = %e, registrations = batch.len(),
+        let results: Vec<Result<Outcome, StoreError>> = match guarded(write(&store, &batch)).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(e) if batch.len() == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::warn!(error = %e, registrations = batch.len(),
                         "a registration batch failed; writing its registrations one by one");
-                    let mut results = Vec::with_capacity(batch.len());
-                    for s in &batch {
-                        let one = guarded(write_batch(&store, std::slice::from_ref(s))).await;
-                        results.push(one.and_then(|mut o| o.pop().ok_or_else(stopped)));
-                    }
-                    results
+                let mut results = Vec::with_capacity(batch.len());
+                for s in &batch {
+                    let one = guarded(write(&store, std::slice::from_ref(s))).await;
+                    results.push(one.and_then(|mut o| o.pop().ok_or_else(stopped)));
                 }
-            };
+                results
+            }
+        };
         for (job, result) in jobs.drain(..).zip(results) {
             // The requester may have gone away; its registration stands.
             let _ = job.reply.send(result);
@@ -180,8 +179,9 @@ struct InvoiceNumber {
 type InvoiceKey = (ObjectId, ObjectId, String);
 type CustomerKey = (ObjectId, String);
 
-/// Writes a batch in one transaction; one outcome per submission, in order.
-async fn write_batch(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>, StoreError> {
+/// Writes a batch in one transaction; one outcome per submission, in order. (The writer task
+/// calls this; it is public for callers that already hold a batch, and for tests.)
+pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = store.begin().await?;
     tx.lock_keys(&lock_keys(batch)).await?;
 

@@ -604,3 +604,250 @@ async fn the_customer_is_upserted_per_account_and_identity_number() {
     assert_eq!(c["address"]["city"], "Malmö");
     assert_eq!(c["email"], "jane.doe@domain.se", "kept when not sent");
 }
+
+/// A typed registration as the handler hands it to the registrar.
+fn submission(
+    api: &Api,
+    invoice: &str,
+    id_number: &str,
+    creditor: &str,
+    key: Option<(&str, &str)>,
+) -> indriva::registrar::Submission {
+    let now = api.clock.now();
+    let mut body = seed_000();
+    body["creditor"] = json!(creditor);
+    body["debts"][0]["invoice_number"] = json!(invoice);
+    body["customer"]["id_number"] = json!(id_number);
+    body["_id"] = json!(indriva::domain::ObjectId::at(now.unix()).to_hex());
+    body["_created"] = json!(now.to_string());
+    body["_updated"] = json!(now.to_string());
+    let account: indriva::domain::ObjectId = SANDBOX_ACCOUNT.parse().unwrap();
+    indriva::registrar::Submission {
+        scope: indriva::eve::sql::Scope {
+            account: Some(account),
+            creditors: None,
+        },
+        account,
+        idempotency: key.map(|(key, hash)| indriva::registrar::Idempotency {
+            key: key.into(),
+            request_hash: hash.into(),
+        }),
+        registration: serde_json::from_value(body).unwrap(),
+        now,
+    }
+}
+
+#[tokio::test]
+async fn registrations_in_one_batch_see_each_other_in_arrival_order() {
+    use indriva::registrar::{write, Outcome};
+    let api = Api::new().await;
+    let unknown_creditor = "674dbeb208847b9501cc9999";
+    let batch = [
+        submission(&api, "A-1", "202501012385", SANDBOX_CREDITOR, None),
+        submission(&api, "A-1", "202501012385", SANDBOX_CREDITOR, None),
+        submission(
+            &api,
+            "K-1",
+            "199001011239",
+            SANDBOX_CREDITOR,
+            Some(("k", "h1")),
+        ),
+        submission(
+            &api,
+            "K-1",
+            "199001011239",
+            SANDBOX_CREDITOR,
+            Some(("k", "h1")),
+        ),
+        submission(
+            &api,
+            "K-2",
+            "199001011239",
+            SANDBOX_CREDITOR,
+            Some(("k", "h2")),
+        ),
+        submission(&api, "U-1", "202501012385", unknown_creditor, None),
+        submission(&api, "A-2", "202501012385", SANDBOX_CREDITOR, None),
+    ];
+    let refs: Vec<&indriva::registrar::Submission> = batch.iter().collect();
+    let outcomes = write(&api.db.store, &refs).await.unwrap();
+    assert_eq!(outcomes.len(), 7);
+
+    let created = |o: &Outcome| match o {
+        Outcome::Created(body) => serde_json::from_str::<Value>(body).unwrap(),
+        other => panic!("expected a 201, got {other:?}"),
+    };
+    let issues = |o: &Outcome| match o {
+        Outcome::Rejected(issues) => serde_json::to_value(issues).unwrap(),
+        other => panic!("expected a 422, got {other:?}"),
+    };
+    let a1 = created(&outcomes[0]);
+    assert_eq!(
+        issues(&outcomes[1]),
+        json!({"debts": {"0": {"invoice_number": "invoice number A-1 already has an open case for this creditor"}}}),
+        "the second of an invoice number in one batch is a duplicate of the first"
+    );
+    let k1 = created(&outcomes[2]);
+    match &outcomes[3] {
+        Outcome::Replayed { status, body } => {
+            assert_eq!(*status, 201);
+            assert_eq!(serde_json::from_str::<Value>(body).unwrap(), k1);
+        }
+        other => panic!("expected the first answer again, got {other:?}"),
+    }
+    assert_eq!(
+        issues(&outcomes[4]),
+        json!({"Idempotency-Key": "this Idempotency-Key was used with a different request body"})
+    );
+    assert_eq!(
+        issues(&outcomes[5]),
+        json!({"creditor": format!("value '{unknown_creditor}' must exist in resource 'creditors', field '_id'.")})
+    );
+    let a2 = created(&outcomes[6]);
+    assert_eq!(
+        written(&api).await,
+        [3, 3, 2, 3],
+        "only the accepted three are written"
+    );
+
+    // Reference numbers are consecutive in arrival order; refused ones take none.
+    let mut refs = vec![];
+    for r in [&a1, &k1, &a2] {
+        let case = ok(
+            &api.get(&format!("/cases/{}", r["_cases"][0].as_str().unwrap()))
+                .await,
+            StatusCode::OK,
+        );
+        refs.push(
+            case["reference_number"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap(),
+        );
+        assert!(luhn_ok(r["_ocr_numbers_ocr"][0].as_str().unwrap()));
+    }
+    assert_eq!(refs, [refs[0], refs[0] + 1, refs[0] + 2]);
+    // The first and last are the same customer, upserted once.
+    let c1 = ok(
+        &api.get(&format!("/cases/{}", a1["_cases"][0].as_str().unwrap()))
+            .await,
+        StatusCode::OK,
+    );
+    let c3 = ok(
+        &api.get(&format!("/cases/{}", a2["_cases"][0].as_str().unwrap()))
+            .await,
+        StatusCode::OK,
+    );
+    assert_eq!(c1["customer"], c3["customer"]);
+
+    // The key's answer was recorded with the batch: a later retry replays it.
+    let later = write(&api.db.store, &[&batch[3]]).await.unwrap();
+    assert_eq!(
+        later,
+        vec![Outcome::Replayed {
+            status: 201,
+            body: k1.to_string()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_each_get_their_own_answer() {
+    let api = Api::new().await;
+    let with_invoice = |invoice: &str, id_number: &str| {
+        let mut b = seed_000();
+        b["debts"][0]["invoice_number"] = json!(invoice);
+        b["customer"]["id_number"] = json!(id_number);
+        b
+    };
+    let dup = with_invoice("DUP", "202501012385");
+    let keyed = with_invoice("KEYED", "199001011239");
+    let distinct: Vec<Value> = (0..8)
+        .map(|i| with_invoice(&format!("D-{i}"), "5560360793"))
+        .collect();
+    let mut requests = Vec::new();
+    for _ in 0..8 {
+        requests.push(futures_util::future::Either::Left(
+            api.post("/case--registrations", &dup),
+        ));
+        requests.push(futures_util::future::Either::Right(post_with_key(
+            &api, "order-1", &keyed,
+        )));
+    }
+    let mut answers = futures_util::future::join_all(requests).await;
+    for body in &distinct {
+        answers.push(api.post("/case--registrations", body).await);
+    }
+    let (dups, keyeds): (Vec<_>, Vec<_>) = answers[..16]
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let created: Vec<_> = dups
+        .iter()
+        .filter(|(_, r)| r.status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(created.len(), 1, "one registration of invoice DUP");
+    for (_, r) in dups.iter().filter(|(_, r)| r.status != StatusCode::CREATED) {
+        assert_eq!(
+            ok(r, StatusCode::UNPROCESSABLE_ENTITY)["_issues"],
+            json!({"debts": {"0": {"invoice_number": "invoice number DUP already has an open case for this creditor"}}})
+        );
+    }
+    let first = ok(keyeds[0].1, StatusCode::CREATED);
+    for (_, r) in &keyeds {
+        assert_eq!(ok(r, StatusCode::CREATED), first, "one answer for one key");
+    }
+    for r in &answers[16..] {
+        ok(r, StatusCode::CREATED);
+    }
+    assert_eq!(written(&api).await, [10, 10, 3, 10]);
+}
+
+#[tokio::test]
+async fn a_registration_the_database_refuses_does_not_fail_its_batch() {
+    let api = Api::new().await;
+    let first = submission(&api, "F-0", "202501012385", SANDBOX_CREDITOR, None);
+    let taken_id = first.registration.id;
+    api.registrar.register(first).await.unwrap();
+    let before = written(&api).await;
+
+    // The middle one reuses a stored registration id: its INSERT fails, and with it the
+    // batch's transaction. The registrar then writes the three one by one. (On the test's
+    // single-threaded runtime all three are queued before the writer runs: one batch.)
+    let mut clash = submission(&api, "F-2", "202501012385", SANDBOX_CREDITOR, None);
+    clash.registration.id = taken_id;
+    let results = futures_util::future::join_all([
+        api.registrar.register(submission(
+            &api,
+            "F-1",
+            "202501012385",
+            SANDBOX_CREDITOR,
+            None,
+        )),
+        api.registrar.register(clash),
+        api.registrar.register(submission(
+            &api,
+            "F-3",
+            "202501012385",
+            SANDBOX_CREDITOR,
+            None,
+        )),
+    ])
+    .await;
+    assert!(matches!(
+        results[0],
+        Ok(indriva::registrar::Outcome::Created(_))
+    ));
+    assert!(results[1].is_err(), "{:?}", results[1]);
+    assert!(matches!(
+        results[2],
+        Ok(indriva::registrar::Outcome::Created(_))
+    ));
+    let after = written(&api).await;
+    assert_eq!(
+        after,
+        [before[0] + 2, before[1] + 2, before[2], before[3] + 2],
+        "the refused registration left nothing behind"
+    );
+}
