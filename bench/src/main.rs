@@ -54,7 +54,8 @@ struct Args {
     #[arg(long, default_value = "674dbeb208847b9501cc9138")]
     creditor: String,
     /// Comma-separated scenarios: a = open cases of a creditor, b = cases closed since a date,
-    /// c = one case by id, r = case registrations (POST, one debt each; writes!).
+    /// c = one case by id, r = case registrations (POST, one debt each; writes!),
+    /// m = half the connections run (a) while the other half run (r).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,r")]
     scenarios: Vec<Scenario>,
 }
@@ -65,6 +66,7 @@ enum Scenario {
     B,
     C,
     R,
+    M,
 }
 
 impl Scenario {
@@ -74,6 +76,7 @@ impl Scenario {
             Scenario::B => "(b) closed since",
             Scenario::C => "(c) one case",
             Scenario::R => "(r) registrations",
+            Scenario::M => "(m) reads + writes",
         }
     }
 }
@@ -89,7 +92,7 @@ impl Drop for ServerGuard {
 }
 
 struct Outcome {
-    scenario: Scenario,
+    label: String,
     hist: Histogram<u64>,
     errors: u64,
     secs: f64,
@@ -171,11 +174,10 @@ async fn run(args: &Args) -> Result<()> {
 
     let mut outcomes = Vec::new();
     for &scenario in &args.scenarios {
-        let uris = scenario_uris(scenario, &creditor, &ids)?;
-        let o = run_scenario(scenario, addr, pid, uris, args).await?;
-        println!(
+        for o in run_scenario(scenario, addr, pid, &creditor, &ids, args).await? {
+            println!(
             "{:<19} {:>6.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  peak RSS {}  ({} requests, {:.1} s, concurrency {})",
-            o.scenario.label(),
+            o.label,
             o.hist.len() as f64 / o.secs,
             ms(&o.hist, 0.5),
             ms(&o.hist, 0.99),
@@ -185,7 +187,8 @@ async fn run(args: &Args) -> Result<()> {
             o.secs,
             args.concurrency
         );
-        outcomes.push(o);
+            outcomes.push(o);
+        }
     }
     let hwm = proc_status_kb(pid, "VmHWM:");
     println!("server VmHWM {}", mb(hwm));
@@ -310,6 +313,7 @@ fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<V
         )],
         Scenario::C => ids.iter().map(|id| format!("/cases/{}", enc(id))).collect(),
         Scenario::R => vec!["/case--registrations".to_string()],
+        Scenario::M => bail!("(m) is (a) and (r) at once; it has no URIs of its own"),
     };
     paths
         .iter()
@@ -320,29 +324,46 @@ fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<V
         .collect()
 }
 
+/// Runs one scenario; (m) gives two outcomes, one per half of the connections.
 async fn run_scenario(
     scenario: Scenario,
     addr: SocketAddr,
     pid: u32,
-    uris: Vec<Uri>,
+    creditor: &str,
+    ids: &[String],
     args: &Args,
-) -> Result<Outcome> {
-    let uris: Arc<[Uri]> = uris.into();
+) -> Result<Vec<Outcome>> {
+    // What each connection runs.
+    let parts: Vec<(Scenario, String)> = match scenario {
+        Scenario::M => vec![
+            (Scenario::A, "(m) open cases, beside writes".into()),
+            (Scenario::R, "(m) registrations, beside reads".into()),
+        ],
+        s => vec![(s, s.label().into())],
+    };
+    let mut part_uris = Vec::new();
+    for (s, _) in &parts {
+        let uris: Arc<[Uri]> = scenario_uris(*s, creditor, ids)?.into();
+        part_uris.push(uris);
+    }
     let record_from = Instant::now() + Duration::from_secs_f64(args.warmup);
     let end = record_from + Duration::from_secs_f64(args.duration);
     let reported = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..args.concurrency)
         .map(|i| {
-            tokio::spawn(worker(
+            let part = i % parts.len();
+            let uris = part_uris[part].clone();
+            let first = i * uris.len() / args.concurrency; // spread workers over the ids
+            let task = tokio::spawn(worker(
                 addr,
-                scenario,
-                i,
-                uris.clone(),
-                i * uris.len() / args.concurrency, // spread workers over the ids
+                parts[part].0,
+                uris,
+                first,
                 record_from,
                 end,
                 reported.clone(),
-            ))
+            ));
+            (part, task)
         })
         .collect();
 
@@ -356,22 +377,27 @@ async fn run_scenario(
         peak
     });
 
-    let mut hist = new_histogram()?;
-    let mut errors = 0;
-    for w in workers {
+    let mut hists = Vec::new();
+    for _ in &parts {
+        hists.push((new_histogram()?, 0));
+    }
+    for (part, w) in workers {
         let (h, e) = w.await.context("load worker panicked")??;
-        hist.add(&h).context("cannot merge histograms")?;
-        errors += e;
+        hists[part].0.add(&h).context("cannot merge histograms")?;
+        hists[part].1 += e;
     }
     let peak_rss_kb = sampler.await.context("memory sampler panicked")?;
-    let secs = args.duration;
-    Ok(Outcome {
-        scenario,
-        hist,
-        errors,
-        secs,
-        peak_rss_kb,
-    })
+    Ok(parts
+        .into_iter()
+        .zip(hists)
+        .map(|((_, label), (hist, errors))| Outcome {
+            label,
+            hist,
+            errors,
+            secs: args.duration,
+            peak_rss_kb,
+        })
+        .collect())
 }
 
 /// One keep-alive connection sending requests back to back until `end`; records only
@@ -380,7 +406,6 @@ async fn run_scenario(
 async fn worker(
     addr: SocketAddr,
     scenario: Scenario,
-    worker_no: usize,
     uris: Arc<[Uri]>,
     first: usize,
     record_from: Instant,
@@ -407,7 +432,7 @@ async fn worker(
                 s = connect(addr).await?; // the server closed the keep-alive connection
             }
             let (req, expected) = if scenario == Scenario::R {
-                let body = registration(worker_no, next);
+                let body = registration();
                 (
                     Request::post(uris[0].clone())
                         .header(header::HOST, host.clone())
@@ -469,15 +494,18 @@ async fn worker(
     }
 }
 
-/// Seed 000's registration body with an invoice number no other request uses.
-fn registration(worker_no: usize, n: usize) -> String {
+/// Seed 000's registration body with an invoice number no other request uses (in this run
+/// or another: the run's start time is part of it).
+fn registration() -> String {
     static RUN: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let run = RUN.get_or_init(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros())
             .unwrap_or_default()
     });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
     serde_json::json!({
         "account": "674dbeaf08847b9501cc9132",
         "creditor": "674dbeb208847b9501cc9138",
@@ -492,7 +520,7 @@ fn registration(worker_no: usize, n: usize) -> String {
             "email": "jane.doe@domain.se"
         },
         "debts": [{
-            "invoice_number": format!("BENCH-{run}-{worker_no}-{n}"),
+            "invoice_number": format!("BENCH-{run}-{n}"),
             "debt_description": "Consulting fee",
             "invoice_date": "Mon, 16 Jun 2025 00:00:00 GMT",
             "capital_to_claim": 250.0,
@@ -642,7 +670,7 @@ fn print_summary(
     for o in outcomes {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {} | {} |",
-            o.scenario.label(),
+            o.label,
             o.hist.len() as f64 / o.secs,
             ms(&o.hist, 0.5),
             ms(&o.hist, 0.99),

@@ -170,23 +170,30 @@ impl Store {
     }
 
     /// Counts come from a cache keyed by the compiled query and valid while no write has
-    /// touched the table for the scoped account(s) (see `write_versions`).
+    /// touched the table for the scoped account(s) (see `write_versions` and `counts`).
     async fn count(&self, res: &Resource, scope: &Scope, sql: &Sql) -> Result<i64, StoreError> {
-        let version = match &self.backend {
-            Backend::Sqlite(s) => s.write_version(res.table, scope.account.as_ref()).await?,
-            Backend::Postgres(p) => p.write_version(res.table, scope.account.as_ref()).await?,
-        };
+        let version = self.write_version(res, scope).await?;
         let key = counts::key(res.table, sql);
         let n = self
             .counts
             .get_or_compute(key, version, async {
-                match &self.backend {
-                    Backend::Sqlite(s) => s.count(sql).await,
-                    Backend::Postgres(p) => p.count(sql).await,
-                }
+                // Read again: the count below reflects at least this version.
+                let version = self.write_version(res, scope).await?;
+                let n = match &self.backend {
+                    Backend::Sqlite(s) => s.count(sql).await?,
+                    Backend::Postgres(p) => p.count(sql).await?,
+                };
+                Ok::<_, StoreError>((version, n))
             })
             .await?;
         Ok(n)
+    }
+
+    async fn write_version(&self, res: &Resource, scope: &Scope) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.write_version(res.table, scope.account.as_ref()).await,
+            Backend::Postgres(p) => p.write_version(res.table, scope.account.as_ref()).await,
+        }
     }
 
     async fn fetch_rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
