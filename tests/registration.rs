@@ -851,3 +851,61 @@ async fn a_registration_the_database_refuses_does_not_fail_its_batch() {
         "the refused registration left nothing behind"
     );
 }
+
+#[tokio::test]
+async fn two_writers_on_one_database_cannot_both_register_an_invoice() {
+    // Two API nodes on one PostgreSQL each run a registrar; on SQLite the single writer
+    // serialises them anyway. Each node gets the same invoice number and the same key.
+    let api = Api::new().await;
+    let other_node = indriva::registrar::Registrar::start(api.db.store.clone());
+    for round in 0..5 {
+        let invoice = format!("N-{round}");
+        let results = futures_util::future::join_all([
+            api.registrar.register(submission(
+                &api,
+                &invoice,
+                "202501012385",
+                SANDBOX_CREDITOR,
+                None,
+            )),
+            other_node.register(submission(
+                &api,
+                &invoice,
+                "202501012385",
+                SANDBOX_CREDITOR,
+                None,
+            )),
+            api.registrar.register(submission(
+                &api,
+                &format!("K-{round}"),
+                "199001011239",
+                SANDBOX_CREDITOR,
+                Some((&format!("key-{round}"), "same")),
+            )),
+            other_node.register(submission(
+                &api,
+                &format!("K-{round}"),
+                "199001011239",
+                SANDBOX_CREDITOR,
+                Some((&format!("key-{round}"), "same")),
+            )),
+        ])
+        .await;
+        let outcomes: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        let created = outcomes[..2]
+            .iter()
+            .filter(|o| matches!(o, indriva::registrar::Outcome::Created(_)))
+            .count();
+        assert_eq!(created, 1, "round {round}: {outcomes:?}");
+        let bodies: Vec<&str> = outcomes[2..]
+            .iter()
+            .map(|o| match o {
+                indriva::registrar::Outcome::Created(b) => b.as_str(),
+                indriva::registrar::Outcome::Replayed { body, .. } => body.as_str(),
+                other => panic!("round {round}: {other:?}"),
+            })
+            .collect();
+        assert_eq!(bodies[0], bodies[1], "round {round}: one answer per key");
+    }
+    assert_eq!(written(&api).await[1], 10, "one case per invoice number");
+}

@@ -180,15 +180,20 @@ impl Tx<'_> {
     /// already. The keys are locked in sorted order, so two transactions cannot deadlock.
     pub async fn lock_keys(&mut self, keys: &[String]) -> Result<(), StoreError> {
         if let Tx::Postgres(tx, _) = self {
+            if keys.is_empty() {
+                return Ok(());
+            }
             let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             keys.sort_unstable();
             keys.dedup();
-            for key in keys {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(key)
-                    .execute(&mut **tx)
-                    .await?;
-            }
+            // One statement; PostgreSQL evaluates a volatile select list after the ORDER BY.
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) \
+                 FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+            )
+            .bind(keys)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
