@@ -21,7 +21,7 @@
 //! If a batch fails as a whole (a database error), its registrations are written again one
 //! per transaction, so one bad registration cannot fail the others.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -191,37 +191,35 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
         .filter_map(|s| s.idempotency.as_ref().map(|k| (s.account, k.key.clone())))
         .collect();
     let used = tx.used_idempotency_keys(&key_ids).await?;
-    let creditor_ids = distinct(batch.iter().map(|s| Val::Oid(s.registration.creditor)));
+    let accounts_in = || ids_in("account", batch.iter().map(|s| s.account));
     let creditors: HashMap<ObjectId, Creditor> = load::<Creditor>(
         &mut tx,
         &CREDITORS,
-        Filter::any_of("_id", creditor_ids),
+        ids_in("_id", batch.iter().map(|s| s.registration.creditor)),
         true,
     )
     .await?
     .into_iter()
     .map(|c| (c.id, c))
     .collect();
-    let account_ids = distinct(batch.iter().map(|s| Val::Oid(s.account)));
     let accounts: HashMap<ObjectId, Account> = load::<Account>(
         &mut tx,
         &ACCOUNTS,
-        Filter::any_of("_id", account_ids.clone()),
+        ids_in("_id", batch.iter().map(|s| s.account)),
         false,
     )
     .await?
     .into_iter()
     .map(|a| (a.id, a))
     .collect();
-    let invoices = distinct(batch.iter().flat_map(|s| {
-        s.registration
-            .debts
-            .iter()
-            .map(|d| Val::Str(d.invoice_number.clone()))
-    }));
     let open_filter = Filter::And(vec![
-        Filter::any_of("account", account_ids.clone()),
-        Filter::any_of("debt.invoice_number", invoices),
+        accounts_in(),
+        texts_in(
+            "debt.invoice_number",
+            batch
+                .iter()
+                .flat_map(|s| s.registration.debts.iter().map(|d| &d.invoice_number)),
+        ),
         Filter::missing("closed"),
     ]);
     let mut open: HashSet<InvoiceKey> = load::<OpenInvoice>(&mut tx, &CASES, open_filter, false)
@@ -229,14 +227,12 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
         .into_iter()
         .map(|c| (c.account, c.creditor, c.debt.invoice_number))
         .collect();
-    let id_numbers = distinct(
-        batch
-            .iter()
-            .map(|s| Val::Str(s.registration.customer.id_number.clone())),
-    );
     let customer_filter = Filter::And(vec![
-        Filter::any_of("account", account_ids),
-        Filter::any_of("id_number", id_numbers),
+        accounts_in(),
+        texts_in(
+            "id_number",
+            batch.iter().map(|s| &s.registration.customer.id_number),
+        ),
     ]);
     let mut customers: HashMap<CustomerKey, Customer> =
         load::<Customer>(&mut tx, &CUSTOMERS, customer_filter, false)
@@ -431,14 +427,19 @@ fn lock_keys(batch: &[&Submission]) -> Vec<String> {
     keys
 }
 
-fn distinct(values: impl Iterator<Item = Val>) -> Vec<Val> {
-    let mut out: Vec<Val> = Vec::new();
-    for v in values {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
+/// `{path: {"$in": ids}}` over the distinct ids.
+fn ids_in(path: &str, ids: impl Iterator<Item = ObjectId>) -> Filter {
+    let ids: BTreeSet<ObjectId> = ids.collect();
+    Filter::any_of(path, ids.into_iter().map(Val::Oid).collect())
+}
+
+/// `{path: {"$in": texts}}` over the distinct texts.
+fn texts_in<'a>(path: &str, texts: impl Iterator<Item = &'a String>) -> Filter {
+    let texts: BTreeSet<&String> = texts.collect();
+    Filter::any_of(
+        path,
+        texts.into_iter().map(|t| Val::Str(t.clone())).collect(),
+    )
 }
 
 /// Documents of `res` matching `filter` (any account: the callers match them to their

@@ -209,14 +209,14 @@ impl Filter {
             return Ok(Filter::True);
         }
         match serde_json::from_str::<Json>(raw) {
-            Ok(Json::Object(o)) => {
-                let v = Json::Object(o);
-                sanitize(&v)?;
-                let Json::Object(o) = v else { unreachable!() };
-                Filter::from_doc(&o)
-            }
-            // Valid JSON that is not an object crashes Eve; it is a 400 here.
-            Ok(_) => Err(QueryError::WhereNotObject),
+            Ok(v) => match &v {
+                Json::Object(o) => {
+                    sanitize(&v)?;
+                    Filter::from_doc(o)
+                }
+                // Valid JSON that is not an object crashes Eve; it is a 400 here.
+                _ => Err(QueryError::WhereNotObject),
+            },
             Err(_) => super::python_where::parse(raw),
         }
     }

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row as _;
-
 use super::{StoreError, Tx};
 use crate::domain::ObjectId;
+use crate::eve::sql::{Param, Sql};
 
 /// The answer recorded for a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +24,32 @@ pub struct KeyRecord<'a> {
     pub created: i64,
 }
 
+/// `n` rows of `width` placeholders each, `(?, ?)` or `($1, $2)`, joined by `sep`, with
+/// `row` turning one row's placeholders into its text.
+fn placeholders(
+    pg: bool,
+    n: usize,
+    width: usize,
+    sep: &str,
+    row: impl Fn(&[String]) -> String,
+) -> String {
+    (0..n)
+        .map(|i| {
+            let marks: Vec<String> = (1..=width)
+                .map(|j| {
+                    if pg {
+                        format!("${}", i * width + j)
+                    } else {
+                        "?".into()
+                    }
+                })
+                .collect();
+            row(&marks)
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 impl Tx<'_> {
     /// The recorded answers for some (account, key) pairs, keyed the same way.
     pub async fn used_idempotency_keys(
@@ -36,63 +61,28 @@ impl Tx<'_> {
             return Ok(found);
         }
         let pg = matches!(self, Tx::Postgres(..));
-        let mut sql = String::from(if pg {
-            "SELECT account, key, request_hash, status::int8, response FROM idempotency_keys WHERE "
-        } else {
-            "SELECT account, key, request_hash, status, response FROM idempotency_keys WHERE "
-        });
-        for i in 0..keys.len() {
-            if i > 0 {
-                sql.push_str(" OR ");
-            }
-            if pg {
-                sql.push_str(&format!(
-                    "(account = ${} AND key = ${})",
-                    2 * i + 1,
-                    2 * i + 2
-                ));
-            } else {
-                sql.push_str("(account = ? AND key = ?)");
-            }
-        }
-        let rows: Vec<(String, String, String, i64, String)> = match self {
+        let sql = format!(
+            "SELECT account, key, request_hash, {}, response FROM idempotency_keys WHERE {}",
+            if pg { "status::int8" } else { "status" },
+            placeholders(pg, keys.len(), 2, " OR ", |m| {
+                format!("(account = {} AND key = {})", m[0], m[1])
+            })
+        );
+        type KeyRow = (String, String, String, i64, String);
+        let rows: Vec<KeyRow> = match self {
             Tx::Sqlite(tx, _) => {
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query_as(&sql);
                 for (a, k) in keys {
                     q = q.bind(a.to_hex()).bind(k.as_str());
                 }
-                q.fetch_all(&mut **tx)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok((
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                            r.try_get(3)?,
-                            r.try_get(4)?,
-                        ))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?
+                q.fetch_all(&mut **tx).await?
             }
             Tx::Postgres(tx, _) => {
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query_as(&sql);
                 for (a, k) in keys {
                     q = q.bind(a.to_hex()).bind(k.as_str());
                 }
-                q.fetch_all(&mut **tx)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok((
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                            r.try_get(3)?,
-                            r.try_get(4)?,
-                        ))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?
+                q.fetch_all(&mut **tx).await?
             }
         };
         for (account, key, request_hash, status, response) in rows {
@@ -122,56 +112,22 @@ impl Tx<'_> {
             return Ok(());
         }
         let pg = matches!(self, Tx::Postgres(..));
-        let mut sql = String::from(
-            "INSERT INTO idempotency_keys (account, key, request_hash, status, response, created) VALUES ",
+        let text = format!(
+            "INSERT INTO idempotency_keys (account, key, request_hash, status, response, created) VALUES {}",
+            placeholders(pg, records.len(), 6, ", ", |m| format!("({})", m.join(", ")))
         );
-        for i in 0..records.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            if pg {
-                let n = 6 * i;
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6
-                ));
-            } else {
-                sql.push_str("(?, ?, ?, ?, ?, ?)");
-            }
+        let mut params = Vec::with_capacity(6 * records.len());
+        for r in records {
+            params.extend([
+                Param::Text(r.account.to_hex()),
+                Param::Text(r.key.to_string()),
+                Param::Text(r.used.request_hash.clone()),
+                Param::Int(i64::from(r.used.status)),
+                Param::Text(r.used.response.clone()),
+                Param::Int(r.created),
+            ]);
         }
-        match self {
-            Tx::Sqlite(tx, _) => {
-                let mut q = sqlx::query(&sql);
-                for r in records {
-                    q = q
-                        .bind(r.account.to_hex())
-                        .bind(r.key)
-                        .bind(r.used.request_hash.as_str())
-                        .bind(i64::from(r.used.status))
-                        .bind(r.used.response.as_str())
-                        .bind(r.created);
-                }
-                q.execute(&mut **tx).await?;
-            }
-            Tx::Postgres(tx, _) => {
-                let mut q = sqlx::query(&sql);
-                for r in records {
-                    q = q
-                        .bind(r.account.to_hex())
-                        .bind(r.key)
-                        .bind(r.used.request_hash.as_str())
-                        .bind(i32::from(r.used.status))
-                        .bind(r.used.response.as_str())
-                        .bind(r.created);
-                }
-                q.execute(&mut **tx).await?;
-            }
-        }
+        self.execute(&Sql { text, params }).await?;
         Ok(())
     }
 

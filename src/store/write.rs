@@ -47,7 +47,7 @@ impl Tx<'_> {
         }
     }
 
-    async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+    pub(super) async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
         match self {
             Tx::Sqlite(tx, _) => sqlite::execute_on(tx, sql).await,
             Tx::Postgres(tx, _) => postgres::execute_on(tx, sql).await,
