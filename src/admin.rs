@@ -14,11 +14,11 @@ use crate::domain::case::{CaseSettings, InterestRateSettings};
 use crate::domain::identity::parse_org_number;
 use crate::domain::party::{Account, Creditor};
 use crate::domain::{Clock, ObjectId, SystemClock};
-use crate::eve::sql::Scope;
 use crate::eve::validate::{expand_dotted, validate, Issues, Mode};
-use crate::http::routes::creditors;
 use crate::resources::{ACCOUNTS, CREDITORS};
 use crate::store::Store;
+use crate::tenancy::creditors;
+use crate::tenancy::Scope;
 use crate::tenancy::{self, ApiKey};
 
 #[derive(Subcommand, Debug)]

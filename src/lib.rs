@@ -18,6 +18,7 @@ pub mod media;
 pub mod registrar;
 pub mod resources;
 pub mod sandbox;
+pub mod schemas;
 pub mod seed;
 pub mod store;
 pub mod tenancy;

@@ -35,12 +35,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::domain::party::{Account, Creditor, Customer};
 use crate::domain::registration::{open_case, CaseContext, CaseRegistration, OcrNumber};
 use crate::domain::{ocr, HttpDate, ObjectId};
-use crate::eve::sql::Scope;
-use crate::eve::validate::Issues;
+use crate::eve::validate::{must_exist, Issues};
 use crate::eve::{Filter, Val};
-use crate::http::write::must_exist;
 use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
 use crate::store::{prepare_document, KeyRecord, Store, StoreError, Tx, UsedKey};
+use crate::tenancy::Scope;
 
 pub const INACTIVE_CREDITOR: &str =
     "creditor is not active; an inactive creditor cannot receive case registrations";

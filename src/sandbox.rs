@@ -7,10 +7,10 @@ use crate::auth::ApiCredential;
 use crate::domain::case::{CaseSettings, InterestRateSettings};
 use crate::domain::party::{Account, Address, CaseConfig, Creditor, PayoutAccount, PayoutDetails};
 use crate::domain::{Clock, ObjectId};
-use crate::eve::sql::Scope;
 use crate::resources::ACCOUNTS;
 use crate::store::{Store, StoreError};
 use crate::tenancy;
+use crate::tenancy::Scope;
 
 pub const SANDBOX_ACCOUNT: &str = "674dbeaf08847b9501cc9132";
 pub const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";

@@ -12,10 +12,10 @@ use rand::{Rng, SeedableRng};
 use crate::domain::case::*;
 use crate::domain::party::Creditor;
 use crate::domain::{Clock, HttpDate, Money, ObjectId};
-use crate::eve::sql::Scope;
 use crate::eve::{Filter, Paging, Sort};
 use crate::resources::{ACCOUNTS, CASES, CREDITORS};
 use crate::store::{prepare_document, ListQuery, Store, StoreError, StoredDoc};
+use crate::tenancy::Scope;
 
 pub struct SeedReport {
     pub cases: u64,

@@ -500,8 +500,8 @@ async fn seeding_another_account_uses_its_creditors_or_creates_one() {
 #[tokio::test]
 async fn the_sandbox_account_and_creditor_are_created_once() {
     use indriva::domain::party::{Account, Creditor};
-    use indriva::eve::sql::Scope;
     use indriva::resources::{ACCOUNTS, CREDITORS};
+    use indriva::tenancy::Scope;
     let dir = tempfile::tempdir().unwrap();
     let db = common::db().await;
     let clock = common::clock();

@@ -5,10 +5,10 @@
 
 mod common;
 
-use indriva::eve::sql::Scope;
 use indriva::eve::{eval, Filter, Paging, Sort};
 use indriva::resources::CASES;
 use indriva::store::ListQuery;
+use indriva::tenancy::Scope;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

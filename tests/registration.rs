@@ -623,7 +623,7 @@ fn submission(
     body["_updated"] = json!(now.to_string());
     let account: indriva::domain::ObjectId = SANDBOX_ACCOUNT.parse().unwrap();
     indriva::registrar::Submission {
-        scope: indriva::eve::sql::Scope {
+        scope: indriva::tenancy::Scope {
             account: Some(account),
             creditors: None,
         },

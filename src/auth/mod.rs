@@ -7,7 +7,7 @@ pub mod keys;
 pub mod ratelimit;
 
 use crate::domain::ObjectId;
-use crate::eve::sql::Scope;
+use crate::tenancy::Scope;
 
 /// A registered API user's credentials (never served over the API).
 #[derive(Clone, Debug)]

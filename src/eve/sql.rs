@@ -18,7 +18,7 @@ use super::resource::{Column, ColumnKind, CreditorScope, Resource};
 use super::schema::Node;
 use super::sort::Sort;
 use super::QueryError;
-use crate::domain::ObjectId;
+use crate::tenancy::Scope;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -41,32 +41,6 @@ pub enum Param {
 pub struct Sql {
     pub text: String,
     pub params: Vec<Param>,
-}
-
-/// Restricts every query to what the caller may see. Applied in the SQL, never by filtering
-/// results afterwards.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Scope {
-    pub account: Option<ObjectId>,
-    /// `None`: every creditor of the account; `Some`: only these.
-    pub creditors: Option<Vec<ObjectId>>,
-}
-
-impl Scope {
-    /// No restriction (the admin CLI, and reads before authentication exists).
-    pub fn unrestricted() -> Scope {
-        Scope::default()
-    }
-
-    /// Whether a document of `account` and `creditor` is within the scope (what the SQL
-    /// scope clause selects, for a document already in memory).
-    pub fn admits(&self, account: &ObjectId, creditor: &ObjectId) -> bool {
-        self.account.as_ref().is_none_or(|a| a == account)
-            && self
-                .creditors
-                .as_ref()
-                .is_none_or(|cs| cs.contains(creditor))
-    }
 }
 
 const TRUE: &str = "(1=1)";

@@ -217,6 +217,12 @@ impl Serialize for Issues {
     }
 }
 
+/// Eve's `data_relation` message for an id that does not exist (or is not the caller's:
+/// the two are indistinguishable on purpose).
+pub fn must_exist(id: &str, resource: &str) -> String {
+    format!("value '{id}' must exist in resource '{resource}', field '_id'.")
+}
+
 /// Expands dotted keys (`{"a.b": 1}` → `{"a": {"b": 1}}`), as Eve does before validating.
 pub fn expand_dotted(doc: &mut Map<String, Value>) {
     let dotted: Vec<String> = doc.keys().filter(|k| k.contains('.')).cloned().collect();

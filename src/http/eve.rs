@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::{HttpDate, ObjectId};
-use crate::eve::sql::Scope;
 use crate::eve::{Filter, Paging, Projection, Resource, Sort};
 use crate::store::{ListQuery, Search};
+use crate::tenancy::Scope;
 
 /// The query parameters Eve reads; the first occurrence of each wins (Werkzeug's MultiDict).
 #[derive(Debug, Default)]

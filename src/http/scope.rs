@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::routes::authenticates::unauthorized;
 use super::AppState;
 use crate::auth::keys::token_hash;
-use crate::eve::sql::Scope;
+use crate::tenancy::Scope;
 
 pub struct RequestScope(pub Scope);
 

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::body::json_object;
 use super::error::{ApiError, MSG_412, MSG_428};
 use crate::domain::{HttpDate, ObjectId};
-use crate::eve::validate::{expand_dotted, validate, Issues, Mode, Schema};
+use crate::eve::validate::{expand_dotted, must_exist, validate, Issues, Mode, Schema};
 use crate::eve::Resource;
 use crate::store::{prepare_document, Tx};
 
@@ -39,12 +39,6 @@ pub async fn validated_body(
     expand_dotted(&mut doc);
     let issues = validate(schema, &mut doc, mode);
     Ok((doc, issues))
-}
-
-/// Eve's `data_relation` message for an id that does not exist (or is not the caller's:
-/// the two are indistinguishable on purpose).
-pub fn must_exist(id: &str, resource: &str) -> String {
-    format!("value '{id}' must exist in resource '{resource}', field '_id'.")
 }
 
 /// A body's `account` must be the caller's; another account's id gets the same message as

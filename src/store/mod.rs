@@ -15,8 +15,9 @@ use std::path::Path;
 pub use self::document::{prepare_document, StoredDoc};
 pub use self::idempotency::{KeyRecord, UsedKey};
 use crate::domain::ObjectId;
-use crate::eve::sql::{Builder, Dialect, Scope, Sql};
+use crate::eve::sql::{Builder, Dialect, Sql};
 use crate::eve::{Filter, Paging, QueryError, Resource, Sort};
+use crate::tenancy::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -4,8 +4,9 @@
 
 use super::{postgres, sqlite, Row, StoreError, StoredDoc, Tx};
 use crate::domain::ObjectId;
-use crate::eve::sql::{Builder, Dialect, Param, Scope, Sql};
+use crate::eve::sql::{Builder, Dialect, Param, Sql};
 use crate::eve::{Filter, Resource};
+use crate::tenancy::Scope;
 
 impl Tx<'_> {
     fn dialect(&self) -> Dialect {

@@ -338,8 +338,8 @@ pub async fn seed_cases(store: &Store, n: u64) -> Vec<Value> {
 
 /// Every case document in the store, in id order.
 pub async fn all_cases(store: &Store) -> Vec<Value> {
-    use indriva::eve::sql::Scope;
     use indriva::eve::{Filter, Paging, Sort};
+    use indriva::tenancy::Scope;
     let mut out = Vec::new();
     for page in 1.. {
         let p = store

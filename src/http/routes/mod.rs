@@ -8,5 +8,4 @@ pub mod cases;
 pub mod creditors;
 pub mod customers;
 pub mod media;
-pub mod schemas;
 pub mod users;

@@ -9,9 +9,9 @@ pub mod patch;
 
 use axum::response::Response;
 
-use super::schemas::{ADDRESS, CASE_SETTINGS};
 use crate::eve::validate::{Rule, Schema};
 use crate::http::error::ApiError;
+use crate::schemas::{ADDRESS, CASE_SETTINGS};
 
 pub const SCHEMA: Schema = &[
     ("name", Rule::string().nonempty().maxlength(200)),

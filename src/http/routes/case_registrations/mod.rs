@@ -7,9 +7,9 @@ pub mod post;
 
 use serde_json::Value;
 
-use super::schemas::{email, ADDRESS};
 use crate::domain::Money;
 use crate::eve::validate::{Rule, Schema};
+use crate::schemas::{email, ADDRESS};
 
 /// A positive amount in kronor with at most two decimals.
 fn amount(v: &Value) -> Result<(), String> {

@@ -8,13 +8,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::domain::ObjectId;
-use crate::eve::sql::Scope;
 use crate::eve::{Filter, Val};
 use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
 use crate::http::write::{check_if_match, deleted};
 use crate::http::AppState;
 use crate::resources::{ACCESS_GROUPS, CASES, CREDITORS, USERS};
+use crate::tenancy::Scope;
 
 pub const HAS_CASES: &str =
     "The creditor has cases and cannot be deleted; set is_active to false instead";

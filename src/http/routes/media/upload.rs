@@ -151,7 +151,7 @@ pub async fn handler(
 /// Sets the case's `original_invoice`; returns the file it replaces.
 async fn attach_to_case(
     state: &AppState,
-    scope: &crate::eve::sql::Scope,
+    scope: &crate::tenancy::Scope,
     id: &ObjectId,
     media: MediaRef,
 ) -> Result<Option<MediaRef>, ApiError> {

@@ -8,8 +8,8 @@ pub mod get;
 pub mod list;
 pub mod post;
 
-use super::schemas::email;
 use crate::eve::validate::{Rule, Schema};
+use crate::schemas::email;
 
 const ACCESS: Rule = Rule::dict(&[("access_group", Rule::objectid().required())]);
 const APPLICATION: Rule = Rule::dict(&[("application", Rule::objectid().required())]);

@@ -3,11 +3,15 @@
 //! creditor. Used by the HTTP API, the admin CLI and the sandbox alike, always inside the
 //! caller's transaction.
 
+pub mod creditors;
+mod scope;
+
+pub use scope::Scope;
+
 use crate::auth::jwt::Algorithm;
 use crate::auth::{keys, ApiCredential};
 use crate::domain::party::{AccessGroup, AccessGroupType, Account, Creditor, DataAccess, User};
 use crate::domain::{HttpDate, ObjectId};
-use crate::eve::sql::Scope;
 use crate::eve::{Filter, Val};
 use crate::resources::{ACCESS_GROUPS, ACCOUNTS, CREDITORS, USERS};
 use crate::store::{prepare_document, StoreError, Tx};
