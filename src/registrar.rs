@@ -328,6 +328,7 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
                             creditor,
                             case_settings: account.case_settings.clone(),
                             reference_number: reference.to_string(),
+                            flow: crate::domain::flow::FlowConfig::default_swedish(),
                             now: s.now,
                         },
                     );

@@ -509,6 +509,7 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
         event_listeners: EventListeners::default(),
         closed: None,
         next_flow_item_on_close: None,
+        flow_state: None,
     };
 
     // Walk the states forward in time, booking fees and interest as the flow would.

@@ -5,6 +5,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::ledger::{Balances, Origin, Transaction, TransactionType};
+use super::registration::FirstAction;
 use super::{HttpDate, Money, ObjectId};
 
 /// Where an open case stands in the collection process (seed 003 "Case States", plus the
@@ -120,24 +122,6 @@ pub enum CustomerStatus {
     Initialized,
 }
 
-/// The kind of amount a ledger line moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TransactionType {
-    Capital,
-    Interest,
-    /// Fees and other costs claimed from the debtor.
-    Costs,
-}
-
-/// Which system booked a ledger line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    CreditorSystem,
-    SolicitorSystem,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FeesIncludedInCapital {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,23 +170,6 @@ pub struct StatusChange {
     pub status_date: HttpDate,
 }
 
-/// One signed line of the case's ledger. Positive lines add to the claim, negative lines
-/// (payments, credits, write-offs) reduce it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Transaction {
-    pub bank_transaction_date: HttpDate,
-    pub registration_date: HttpDate,
-    pub origin: Origin,
-    #[serde(rename = "type")]
-    pub kind: TransactionType,
-    pub description_locale_tag: String,
-    pub amount: Money,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creditor_payment: Option<ObjectId>,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MediaRef {
     pub id: String,
@@ -248,42 +215,6 @@ pub struct Closed {
 /// Reserved for future listeners; always an empty object today.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EventListeners {}
-
-/// Balances derived from the ledger.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Balances {
-    pub added_capital: Money,
-    pub added_interest: Money,
-    pub added_costs: Money,
-    pub remaining_capital: Money,
-    pub remaining_interest: Money,
-    pub remaining_costs: Money,
-}
-
-impl Balances {
-    /// Added amounts are the positive lines per type; remaining amounts are all lines per type.
-    pub fn from_ledger(lines: &[Transaction]) -> Self {
-        let mut b = Balances::default();
-        for t in lines {
-            let (added, remaining) = match t.kind {
-                TransactionType::Capital => (&mut b.added_capital, &mut b.remaining_capital),
-                TransactionType::Interest => (&mut b.added_interest, &mut b.remaining_interest),
-                TransactionType::Costs => (&mut b.added_costs, &mut b.remaining_costs),
-            };
-            if t.amount.is_positive() {
-                *added += t.amount;
-            }
-            *remaining += t.amount;
-        }
-        b
-    }
-    pub fn added_total(&self) -> Money {
-        self.added_capital + self.added_interest + self.added_costs
-    }
-    pub fn remaining_total(&self) -> Money {
-        self.remaining_capital + self.remaining_interest + self.remaining_costs
-    }
-}
 
 /// A collection case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -351,6 +282,52 @@ pub struct Case {
     pub closed: Option<Closed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_flow_item_on_close: Option<FlowItem>,
+    /// Indriva's own flow bookkeeping (not in Amili's documents); absent on cases written
+    /// before the flow engine, which then get [`FlowState::derived`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_state: Option<FlowState>,
+}
+
+/// What the flow engine needs to know about a case beyond Amili's fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FlowState {
+    /// Where the registration asked the case to enter the flow.
+    pub first_action: FirstAction,
+    /// A company (or other organisation) owes the debt: 10 years of limitation, and the B2B
+    /// late-payment compensation can apply. From the registration's `is_company`, else from
+    /// the kind of identity number.
+    pub debtor_is_company: bool,
+    /// The flow item a dispute, an estate, a bankruptcy or a payment plan put on hold; it
+    /// runs again when the hold ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_hold: Option<FlowItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_plan: Option<PaymentPlan>,
+}
+
+impl FlowState {
+    /// For a case without a stored flow state: a debt-collection registration, and a
+    /// company when the identity number is a 10-digit organisation number.
+    pub fn derived(customer_id_number: &str) -> FlowState {
+        FlowState {
+            first_action: FirstAction::DebtCollection,
+            debtor_is_company: customer_id_number.len() == 10,
+            on_hold: None,
+            payment_plan: None,
+        }
+    }
+}
+
+/// An agreed payment plan (amorteringsplan): `monthly_amount` due on `first_due` and on the
+/// same day of every following month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentPlan {
+    pub monthly_amount: Money,
+    pub first_due: HttpDate,
+    /// Payments made before the plan started (not counted towards it).
+    pub paid_before: Money,
+    /// Instalments judged kept so far.
+    pub instalments_kept: u32,
 }
 
 impl Case {
@@ -397,14 +374,17 @@ impl Case {
         });
     }
 
-    /// Closes the case; the pending flow item is kept as `next_flow_item_on_close`.
+    /// Closes the case; the pending flow item (or the one a hold parked) is kept as
+    /// `next_flow_item_on_close`.
     pub fn close(&mut self, reason: CloseReason, at: HttpDate) {
         self.closed = Some(Closed {
             close_date: at,
             reason,
         });
-        self.next_flow_item_on_close = self.next_flow_item.take();
+        let parked = self.flow_state.as_mut().and_then(|fs| fs.on_hold.take());
+        self.next_flow_item_on_close = self.next_flow_item.take().or(parked);
         self.set_status(CaseStatus::Closed, at);
+        self.updated = at;
     }
 }
 

@@ -64,6 +64,20 @@ impl HttpDate {
         target.map(|t| HttpDate(t.timestamp())).unwrap_or(*self)
     }
 
+    /// Same time of day `months` calendar months later (31 Jan + 1 month is 28/29 Feb).
+    pub fn plus_months(&self, months: u32) -> Self {
+        let dt = self.chrono();
+        dt.checked_add_months(chrono::Months::new(months))
+            .and_then(|t| HttpDate::from_unix(t.timestamp()))
+            .unwrap_or(*self)
+    }
+
+    /// Midnight (00:00:00 UTC) of a calendar date.
+    pub fn midnight(date: NaiveDate) -> Self {
+        HttpDate::from_unix(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
+            .unwrap_or(HttpDate::EPOCH)
+    }
+
     /// The calendar date (UTC).
     pub fn date(&self) -> NaiveDate {
         self.chrono().date_naive()

@@ -3,15 +3,23 @@
 //! Everything here is deterministic given its inputs (the clock is passed in), so it can be
 //! unit-tested without a database or a server.
 
+pub mod allocation;
+pub mod apply;
 pub mod case;
 pub mod clock;
 pub mod country;
 pub mod date;
+pub mod fees;
+pub mod flow;
 pub mod identity;
+pub mod interest;
+pub mod ledger;
+pub mod limitation;
 pub mod money;
 pub mod object_id;
 pub mod ocr;
 pub mod party;
+pub mod policy;
 pub mod registration;
 
 pub use clock::{Clock, SystemClock};

@@ -9,14 +9,18 @@ use serde::{Deserialize, Serialize};
 
 use super::case::{
     Case, CaseSettings, CaseState, CaseStatus, CustomerStatus, Debt, EventListeners,
-    FeesIncludedInCapital, FlowItem, Origin, StateChange, StatusChange, Transaction,
+    FeesIncludedInCapital, FlowState, Origin, StateChange, StatusChange, Transaction,
     TransactionType,
 };
+use super::flow::FlowConfig;
+use super::ledger::tags;
 use super::party::{Address, Creditor};
 use super::{HttpDate, Money, ObjectId};
 
 /// Where the case enters the flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FirstAction {
     Reminder,
@@ -122,10 +126,6 @@ pub struct OcrNumber {
 
 /// The agreement every case is on until agreements are modelled (the seeds' value).
 pub const DEFAULT_AGREEMENT_VERSION: &str = "6790c2ec38ebf4814061f0b5";
-/// The default flow configuration (the seeds' value).
-pub const DEFAULT_FLOW_CONFIG: &str = "665e138e8dd7c7b8996f2a7e";
-/// The flow item every new case waits for: initialisation, then `first_action`.
-pub const INITIALIZE_ITEM: &str = "case--registrations__initialize";
 
 /// What a new case needs besides the registration.
 pub struct CaseContext<'a> {
@@ -134,6 +134,8 @@ pub struct CaseContext<'a> {
     pub creditor: &'a Creditor,
     pub case_settings: CaseSettings,
     pub reference_number: String,
+    /// The creditor's flow: the case waits for its first item.
+    pub flow: &'a FlowConfig,
     pub now: HttpDate,
 }
 
@@ -155,7 +157,7 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
         registration_date: now,
         origin: Origin::CreditorSystem,
         kind: TransactionType::Capital,
-        description_locale_tag: "api.transaction.case_registration".into(),
+        description_locale_tag: tags::CASE_REGISTRATION.into(),
         amount: d.capital_to_claim,
         payment_method: None,
         creditor_payment: None,
@@ -171,7 +173,7 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
                     registration_date: now,
                     origin: Origin::CreditorSystem,
                     kind: TransactionType::Costs,
-                    description_locale_tag: format!("api.transaction.fee_already_claimed.{tag}"),
+                    description_locale_tag: format!("{}{tag}", tags::FEE_ALREADY_CLAIMED),
                     amount: fee.amount,
                     payment_method: None,
                     creditor_payment: None,
@@ -241,28 +243,29 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
         transactions,
         reference_number: ctx.reference_number.clone(),
         original_invoice: None,
-        next_flow_item: Some(FlowItem {
-            item: INITIALIZE_ITEM.into(),
-            schedule_to_execute: now,
-            flow_config: constant_id(DEFAULT_FLOW_CONFIG),
-            is_failed: false,
-            waiting_for: "api.wait.waiting_for_initialization".into(),
-            moved_to_next_state: false,
-            flow_config_name_locale: "api.flow_config.default".into(),
-        }),
+        next_flow_item: ctx.flow.item(&ctx.flow.start, now),
         debt_collection: None,
         services: vec![],
         limitation: None,
         event_listeners: EventListeners::default(),
         closed: None,
         next_flow_item_on_close: None,
+        flow_state: Some(FlowState {
+            first_action: reg.first_action,
+            debtor_is_company: reg
+                .customer
+                .is_company
+                .unwrap_or(reg.customer.id_number.len() == 10),
+            on_hold: None,
+            payment_plan: None,
+        }),
     };
     case.recompute_balances();
     case
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::case::InterestRateSettings;
 
@@ -343,6 +346,7 @@ mod tests {
                     },
                 },
                 reference_number: "48640".into(),
+                flow: FlowConfig::default_swedish(),
                 now: reg.created,
             },
         );
@@ -372,6 +376,11 @@ mod tests {
             case.transactions[1].bank_transaction_date,
             HttpDate::parse_lenient("Mon, 11 Aug 2025 00:00:00 GMT").unwrap()
         );
-        assert_eq!(case.next_flow_item.as_ref().unwrap().item, INITIALIZE_ITEM);
+        let first = case.next_flow_item.as_ref().unwrap();
+        assert_eq!(first.item, "case--registrations__initialize");
+        assert_eq!(first.schedule_to_execute, reg.created.plus_seconds(300));
+        let fs = case.flow_state.as_ref().unwrap();
+        assert_eq!(fs.first_action, FirstAction::DebtCollection);
+        assert!(fs.debtor_is_company);
     }
 }

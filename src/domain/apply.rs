@@ -1,0 +1,747 @@
+//! [`Case::apply`]: the one place a case changes. A command (run the flow items that are
+//! due, a payment, a crediting, a hold, …) is applied to the case in memory, under the
+//! creditor's policy and flow configuration and at a given time; it books ledger lines,
+//! enters states, keeps both histories, sets the next flow item and recomputes every
+//! balance, and returns what must happen outside the case (a letter to send, a file to
+//! delete). Pure: no I/O, the time and the rules are passed in.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::allocation::allocate;
+use super::case::{
+    Case, CaseState, CaseStatus, CloseReason, FlowItem, FlowState, MediaRef, PaymentPlan,
+};
+use super::fees::{self, FeeEvent};
+use super::flow::{self, Action, FlowConfig, LetterKind};
+use super::interest::{self, Accrued, CapitalChange, RateTable};
+use super::ledger::{tags, Balances, Origin, Transaction, TransactionType};
+use super::limitation;
+use super::policy::CreditorPolicy;
+use super::registration::FirstAction;
+use super::{HttpDate, Money, ObjectId};
+
+/// How far ahead the next interest posting is looked for (beyond it the case is simply
+/// looked at again).
+const INTEREST_HORIZON_DAYS: i64 = 400;
+/// A flow configuration whose steps do not wait could loop; no case runs more items than
+/// this in one command.
+const MAX_ITEMS_PER_RUN: u32 = 64;
+
+/// Everything a command is applied under.
+pub struct Ctx<'a> {
+    /// The account's current time: what the command is stamped with.
+    pub now: HttpDate,
+    pub rates: &'a RateTable,
+    pub policy: &'a CreditorPolicy,
+    pub flow: &'a FlowConfig,
+}
+
+/// Why a case cannot be put on hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// The debtor objects to the claim: nothing more happens until it is resolved.
+    Dispute,
+    /// The debtor has died; the estate is being administered.
+    Estate,
+    /// The debtor is bankrupt; the claim is lodged in the bankruptcy.
+    BankruptcyEstate,
+}
+
+impl Hold {
+    fn state(self) -> (CaseState, CaseStatus) {
+        match self {
+            Hold::Dispute => (CaseState::Dispute, CaseStatus::Dispute),
+            Hold::Estate => (CaseState::Estate, CaseStatus::Estate),
+            Hold::BankruptcyEstate => (CaseState::BankruptcyEstate, CaseStatus::BankruptcyEstate),
+        }
+    }
+}
+
+/// What can be done to a case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Run every flow item due by `until`, in order, then post interest through `until`'s
+    /// day. With `simulate`, each item runs at its own scheduled time (a sandbox clock moved
+    /// forward: the case lives through the days in between); without, at `until` (now).
+    RunDue {
+        until: HttpDate,
+        simulate: bool,
+    },
+    /// The debtor paid the creditor directly (amili-api.md §4.6): settles capital only, as of
+    /// `paid`; when no capital is left, interest and costs are written off and the case closes.
+    CreditorPayment {
+        id: ObjectId,
+        amount: Money,
+        paid: HttpDate,
+    },
+    /// The debtor paid the agency: settles costs, interest and capital in the creditor's
+    /// allocation order, as of `paid`.
+    DebtorPayment {
+        amount: Money,
+        paid: HttpDate,
+    },
+    /// The creditor credits part of the claim (amili-api.md §4.7).
+    Crediting {
+        amount: Money,
+        date: HttpDate,
+    },
+    /// The creditor withdraws the case (amili-api.md §4.8).
+    Cancel,
+    /// Closes the case for another reason (recalled, written off, …).
+    Close(CloseReason),
+    /// Postpones the next flow item (anstånd).
+    Respite {
+        days: i64,
+    },
+    Hold(Hold),
+    /// Ends a hold: the case returns to where it was and its flow item runs again.
+    Resume,
+    /// An agreed payment plan: state `amortization`, the plan fee, an instalment check a
+    /// few days after each due date.
+    PaymentPlan {
+        monthly_amount: Money,
+        first_due: HttpDate,
+    },
+    AttachOriginalInvoice(MediaRef),
+}
+
+/// A letter to send, with the claim as it stood when it was sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LetterOrder {
+    pub kind: LetterKind,
+    pub sent: HttpDate,
+    /// The last day to pay or object (midnight of that day).
+    pub pay_by: HttpDate,
+    pub capital: Money,
+    pub interest: Money,
+    pub costs: Money,
+    /// Each fee charged so far (cost lines), as (tag, amount).
+    pub fees: Vec<(String, Money)>,
+    /// Paid, credited or written off so far.
+    pub reduced: Money,
+    pub total: Money,
+    /// How the interest was computed.
+    pub interest_periods: Vec<InterestPeriod>,
+    /// The late-interest rate on the day of the letter, in basis points.
+    pub interest_rate_bp: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterestPeriod {
+    pub from: HttpDate,
+    /// Inclusive.
+    pub through: HttpDate,
+    pub capital: Money,
+    pub rate_bp: i32,
+    /// Exact, to the öre.
+    pub amount: Money,
+}
+
+/// Something to do outside the case once its change is committed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Letter(LetterOrder),
+    /// A file the case no longer refers to.
+    ReplacedFile(MediaRef),
+}
+
+/// What applying a command did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    pub effects: Vec<Effect>,
+    /// Flow items run.
+    pub items_run: u32,
+    /// Interest lines booked.
+    pub interest_postings: u32,
+    /// Whether the case document changed at all.
+    pub changed: bool,
+    /// Payments and creditings: the part applied to the case.
+    pub settled: Money,
+    /// Payments and creditings: the part there was nothing left to apply to.
+    pub excess: Money,
+}
+
+/// Why a command does not apply to the case as it stands.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the case is closed")]
+    Closed,
+    #[error("the case is not on hold")]
+    NotOnHold,
+    #[error("the case is already on hold ({0:?})")]
+    OnHold(CaseState),
+    #[error("the case has no flow item to postpone")]
+    NoFlowItem,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Case {
+    /// Applies `cmd`. On a refusal the case is unchanged.
+    pub fn apply(&mut self, cmd: Command, ctx: &Ctx<'_>) -> Result<Applied, Refusal> {
+        let before = self.clone();
+        let mut out = Applied::default();
+        let result = self.dispatch(cmd, ctx, &mut out);
+        if let Err(refusal) = result {
+            *self = before;
+            return Err(refusal);
+        }
+        self.recompute_balances();
+        out.changed = *self != before;
+        Ok(out)
+    }
+
+    fn dispatch(&mut self, cmd: Command, ctx: &Ctx<'_>, out: &mut Applied) -> Result<(), Refusal> {
+        let now = ctx.now;
+        if self.closed.is_some()
+            && !matches!(
+                cmd,
+                Command::RunDue { .. } | Command::AttachOriginalInvoice(_)
+            )
+        {
+            return Err(Refusal::Closed);
+        }
+        match cmd {
+            Command::RunDue { until, simulate } => self.run_due(until, simulate, ctx, out),
+            Command::AttachOriginalInvoice(media) => {
+                if let Some(old) = self.original_invoice.replace(media) {
+                    out.effects.push(Effect::ReplacedFile(old));
+                }
+                self.updated = now;
+                self.catch_up_interest(now, ctx, out);
+            }
+            Command::CreditorPayment { id, amount, paid } => {
+                self.settle_capital(amount, paid, now, ctx, out, |t| {
+                    t.origin = Origin::CreditorSystem;
+                    t.description_locale_tag = tags::CREDITOR_PAYMENT.into();
+                    t.payment_method = Some("creditor_payment".into());
+                    t.creditor_payment = Some(id);
+                });
+                if self.remaining_capital() <= Money::ZERO {
+                    let reason = if self.write_off(now) {
+                        CloseReason::FullyPaidDepreciation
+                    } else {
+                        CloseReason::CapitalPaidToCreditor
+                    };
+                    self.close(reason, now);
+                } else {
+                    self.interrupt_limitation(paid, limitation::annotations::PAYMENT);
+                }
+            }
+            Command::Crediting { amount, date } => {
+                self.settle_capital(amount, date, now, ctx, out, |t| {
+                    t.origin = Origin::CreditorSystem;
+                    t.description_locale_tag = tags::CREDITED.into();
+                });
+                if self.remaining_capital() <= Money::ZERO {
+                    self.write_off(now);
+                    self.close(CloseReason::Credit, now);
+                }
+            }
+            Command::DebtorPayment { amount, paid } => self.debtor_payment(amount, paid, ctx, out),
+            Command::Cancel => {
+                self.catch_up_interest(now, ctx, out);
+                self.close(CloseReason::Cancellation, now);
+            }
+            Command::Close(reason) => {
+                self.catch_up_interest(now, ctx, out);
+                self.close(reason, now);
+            }
+            Command::Respite { days } => {
+                let item = self.next_flow_item.as_mut().ok_or(Refusal::NoFlowItem)?;
+                item.schedule_to_execute = item.schedule_to_execute.plus_days(days);
+                self.updated = now;
+            }
+            Command::Hold(hold) => {
+                if self.flow_state().on_hold.is_some() {
+                    return Err(Refusal::OnHold(self.state));
+                }
+                self.catch_up_interest(now, ctx, out);
+                let parked = self.next_flow_item.take();
+                self.flow_state_mut().on_hold = parked;
+                let (state, status) = hold.state();
+                self.enter_state(state, status, now);
+                self.updated = now;
+            }
+            Command::Resume => {
+                let parked = self.flow_state().on_hold.ok_or(Refusal::NotOnHold)?;
+                self.catch_up_interest(now, ctx, out);
+                self.resume(parked, now);
+            }
+            Command::PaymentPlan {
+                monthly_amount,
+                first_due,
+            } => self.start_payment_plan(monthly_amount, first_due, ctx, out)?,
+        }
+        Ok(())
+    }
+
+    /// The flow bookkeeping, derived for cases written before it existed.
+    pub fn flow_state(&self) -> FlowState {
+        self.flow_state
+            .clone()
+            .unwrap_or_else(|| FlowState::derived(&self.customer_id_number))
+    }
+
+    fn flow_state_mut(&mut self) -> &mut FlowState {
+        let id_number = self.customer_id_number.clone();
+        self.flow_state
+            .get_or_insert_with(|| FlowState::derived(&id_number))
+    }
+
+    pub fn debtor_is_company(&self) -> bool {
+        self.flow_state().debtor_is_company
+    }
+
+    fn remaining_capital(&self) -> Money {
+        Balances::from_ledger(&self.transactions).remaining_capital
+    }
+
+    // ----- interest -----
+
+    /// Whether interest runs on this case: open, at the statutory rate.
+    pub fn accrues_interest(&self) -> bool {
+        self.closed.is_none() && self.case_settings.interest_rate.reference_rate
+    }
+
+    /// The first day interest runs: the day after the due date
+    /// (`invoice_date + interest_days_after_invoice_date`).
+    pub fn interest_first_day(&self) -> NaiveDate {
+        self.debt.invoice_date.date()
+            + chrono::Duration::days(self.debt.interest_days_after_invoice_date.max(0) + 1)
+    }
+
+    /// The capital interest runs on, as changes: a capital line counts from the day after
+    /// its value date (interest runs through the day of payment).
+    pub fn capital_changes(&self) -> Vec<CapitalChange> {
+        self.transactions
+            .iter()
+            .filter(|t| t.kind == TransactionType::Capital)
+            .map(|t| (t.value_date() + chrono::Duration::days(1), t.amount))
+            .collect()
+    }
+
+    /// Exact interest due for every day through `day`.
+    pub fn interest_due_through(&self, day: NaiveDate, rates: &RateTable) -> Accrued {
+        interest::accrue(
+            &self.capital_changes(),
+            self.interest_first_day(),
+            day,
+            rates,
+        )
+    }
+
+    /// Interest posted by the flow so far (corrections included).
+    fn interest_posted(&self) -> Money {
+        self.transactions
+            .iter()
+            .filter(|t| t.is(tags::INTEREST) || t.is(tags::INTEREST_CORRECTION))
+            .map(|t| t.amount)
+            .sum()
+    }
+
+    /// Posts interest through `at`'s day: what is due in whole kronor beyond what was
+    /// posted (a correction when a backdated payment lowered it). Whether a line was booked.
+    fn post_interest(&mut self, at: HttpDate, rates: &RateTable) -> bool {
+        if !self.accrues_interest() {
+            return false;
+        }
+        let due = self.interest_due_through(at.date(), rates).floor_kronor();
+        let delta = due - self.interest_posted();
+        if delta == Money::ZERO {
+            return false;
+        }
+        let tag = if delta > Money::ZERO {
+            tags::INTEREST
+        } else {
+            tags::INTEREST_CORRECTION
+        };
+        self.transactions.push(Transaction::booked(
+            TransactionType::Interest,
+            tag,
+            delta,
+            at,
+        ));
+        self.updated = at;
+        true
+    }
+
+    fn catch_up_interest(&mut self, at: HttpDate, ctx: &Ctx<'_>, out: &mut Applied) {
+        if self.post_interest(at, ctx.rates) {
+            out.interest_postings += 1;
+        }
+    }
+
+    /// When the case next needs the worker: its flow item, or the day its interest grows by
+    /// a whole krona (posted at 00:00 that day), whichever is first. `None` for a closed case
+    /// or one with nothing to wait for.
+    pub fn due_at(&self, now: HttpDate, rates: &RateTable) -> Option<HttpDate> {
+        if self.closed.is_some() {
+            return None;
+        }
+        let item = self.next_flow_item.as_ref().map(|i| i.schedule_to_execute);
+        let interest = if self.accrues_interest() {
+            let first = self.interest_first_day();
+            let after = now.date().max(first.pred_opt().unwrap_or(first));
+            interest::next_whole_krona(
+                &self.capital_changes(),
+                first,
+                after,
+                self.interest_posted(),
+                INTEREST_HORIZON_DAYS,
+                rates,
+            )
+            .map(HttpDate::midnight)
+        } else {
+            None
+        };
+        match (item, interest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ----- the flow -----
+
+    fn run_due(&mut self, until: HttpDate, simulate: bool, ctx: &Ctx<'_>, out: &mut Applied) {
+        if self.closed.is_some() {
+            return;
+        }
+        while out.items_run < MAX_ITEMS_PER_RUN {
+            let Some(item) = self.next_flow_item.clone() else {
+                break;
+            };
+            if item.schedule_to_execute > until || item.is_failed {
+                break;
+            }
+            let at = if simulate {
+                item.schedule_to_execute.max(self.updated).min(until)
+            } else {
+                until
+            };
+            self.catch_up_interest(at, ctx, out);
+            match ctx.flow.step(&item.item) {
+                Some(step) => flow::run_step(self, step, at, ctx, out),
+                None => {
+                    // The configuration no longer has this step: stop and show it.
+                    if let Some(i) = self.next_flow_item.as_mut() {
+                        i.is_failed = true;
+                    }
+                    self.updated = at;
+                    break;
+                }
+            }
+            out.items_run += 1;
+            if self.closed.is_some() {
+                return;
+            }
+        }
+        self.catch_up_interest(until, ctx, out);
+    }
+
+    /// Schedules the step `next` names, counted from `at`; none if the configuration lacks it.
+    pub(crate) fn schedule(&mut self, flow: &FlowConfig, next: Option<&flow::Next>, at: HttpDate) {
+        self.next_flow_item = next.and_then(|n| flow.item(n, at));
+    }
+
+    /// The letter for the claim as it stands at `at`.
+    pub(crate) fn letter(
+        &self,
+        kind: LetterKind,
+        at: HttpDate,
+        payment_days: i64,
+        rates: &RateTable,
+    ) -> LetterOrder {
+        let b = Balances::from_ledger(&self.transactions);
+        let fees: Vec<(String, Money)> = self
+            .transactions
+            .iter()
+            .filter(|t| t.kind == TransactionType::Costs && t.amount.is_positive())
+            .map(|t| (t.description_locale_tag.clone(), t.amount))
+            .collect();
+        let periods = interest::periods(
+            &self.capital_changes(),
+            self.interest_first_day(),
+            at.date(),
+            rates,
+        )
+        .into_iter()
+        .filter(|p| p.capital.is_positive())
+        .map(|p| InterestPeriod {
+            from: HttpDate::midnight(p.from),
+            through: HttpDate::midnight(p.through),
+            capital: p.capital,
+            rate_bp: p.rate_bp,
+            amount: p.interest.to_ore(),
+        })
+        .collect();
+        LetterOrder {
+            kind,
+            sent: at,
+            pay_by: at.plus_days(payment_days).start_of_day(),
+            capital: b.remaining_capital,
+            interest: b.remaining_interest,
+            costs: b.remaining_costs,
+            fees,
+            reduced: b.added_total() - b.remaining_total(),
+            total: b.remaining_total(),
+            interest_periods: if self.case_settings.interest_rate.reference_rate {
+                periods
+            } else {
+                vec![]
+            },
+            interest_rate_bp: rates.late_interest_bp(at.date()),
+        }
+    }
+
+    pub(crate) fn charge(&mut self, event: FeeEvent, at: HttpDate, policy: &CreditorPolicy) {
+        let lines = fees::lines(
+            event,
+            &policy.fees,
+            &self.transactions,
+            self.debtor_is_company(),
+            at,
+        );
+        self.transactions.extend(lines);
+    }
+
+    pub(crate) fn interrupt_limitation(&mut self, at: HttpDate, annotation: &str) {
+        self.limitation = Some(limitation::interrupted(
+            at,
+            self.debtor_is_company(),
+            annotation,
+        ));
+    }
+
+    /// Returns to the state before the hold (or plan) and runs the parked item again, now
+    /// at the earliest.
+    fn resume(&mut self, mut parked: FlowItem, at: HttpDate) {
+        let held = self.state;
+        let back = self
+            .state_history
+            .iter()
+            .rev()
+            .map(|s| s.state)
+            .find(|s| {
+                *s != held
+                    && !matches!(
+                        s,
+                        CaseState::Dispute
+                            | CaseState::Estate
+                            | CaseState::BankruptcyEstate
+                            | CaseState::Amortization
+                    )
+            })
+            .unwrap_or(CaseState::Initializing);
+        let fs = self.flow_state_mut();
+        fs.on_hold = None;
+        fs.payment_plan = None;
+        self.enter_state(back, status_for(back), at);
+        parked.schedule_to_execute = parked.schedule_to_execute.max(at);
+        self.next_flow_item = Some(parked);
+        self.updated = at;
+    }
+
+    // ----- money in -----
+
+    /// Books a capital reduction of at most the remaining capital, as of `value`;
+    /// `style` sets its tag, origin and references.
+    fn settle_capital(
+        &mut self,
+        amount: Money,
+        value: HttpDate,
+        now: HttpDate,
+        ctx: &Ctx<'_>,
+        out: &mut Applied,
+        style: impl FnOnce(&mut Transaction),
+    ) {
+        let applied = amount.min(self.remaining_capital().max(Money::ZERO));
+        out.settled = applied;
+        out.excess = amount - applied;
+        if applied > Money::ZERO {
+            let mut line = Transaction::booked(TransactionType::Capital, "", -applied, value);
+            line.registration_date = now;
+            style(&mut line);
+            self.transactions.push(line);
+        }
+        self.updated = now;
+        // Interest through today on the new capital (a correction if the value date is past).
+        self.catch_up_interest(now, ctx, out);
+    }
+
+    fn debtor_payment(&mut self, amount: Money, paid: HttpDate, ctx: &Ctx<'_>, out: &mut Applied) {
+        let now = ctx.now;
+        // What was owed on the day of payment: costs and capital booked by then, and the
+        // interest due through that day less what was already paid or written off of it.
+        let mut owed = Balances::as_of(&self.transactions, paid);
+        let interest_reduced: Money = self
+            .transactions
+            .iter()
+            .filter(|t| {
+                t.kind == TransactionType::Interest
+                    && t.amount < Money::ZERO
+                    && !t.is(tags::INTEREST_CORRECTION)
+            })
+            .map(|t| t.amount)
+            .sum();
+        owed.remaining_interest = if self.accrues_interest() {
+            self.interest_due_through(paid.date(), ctx.rates)
+                .floor_kronor()
+                + interest_reduced
+        } else {
+            owed.remaining_interest
+        };
+        let split = allocate(amount, &owed, &ctx.policy.allocation_order);
+        out.settled = split.settled();
+        out.excess = split.overpaid;
+        for (kind, part) in &split.parts {
+            let mut line = Transaction::booked(*kind, tags::DEBTOR_PAYMENT, -*part, paid);
+            line.registration_date = now;
+            line.payment_method = Some("bankgiro".into());
+            self.transactions.push(line);
+        }
+        self.updated = now;
+        self.interrupt_limitation(paid, limitation::annotations::PAYMENT);
+        self.catch_up_interest(now, ctx, out);
+        let after_on_paid_day = owed.remaining_total() - split.settled();
+        if after_on_paid_day <= Money::ZERO {
+            // Settled in full as it stood that day: fees for letters sent after the payment
+            // are not owed.
+            let late: Money = self
+                .transactions
+                .iter()
+                .filter(|t| t.kind == TransactionType::Costs && t.bank_transaction_date > paid)
+                .map(|t| t.amount)
+                .sum();
+            if late > Money::ZERO {
+                self.transactions.push(Transaction::booked(
+                    TransactionType::Costs,
+                    tags::DEPRECIATED,
+                    -late,
+                    now,
+                ));
+            }
+        }
+        if Balances::from_ledger(&self.transactions).remaining_total() <= Money::ZERO {
+            let reason = match (self.state, self.flow_state().first_action) {
+                (CaseState::Initializing | CaseState::Invoice, FirstAction::Reminder) => {
+                    CloseReason::FullyPaidBeforeReminder
+                }
+                (CaseState::Initializing | CaseState::Invoice | CaseState::Reminder, _) => {
+                    CloseReason::FullyPaidBeforeDebtCollection
+                }
+                _ => CloseReason::FullyPaid,
+            };
+            self.close(reason, now);
+        }
+    }
+
+    /// Writes off remaining interest and costs; whether there was any.
+    fn write_off(&mut self, at: HttpDate) -> bool {
+        let b = Balances::from_ledger(&self.transactions);
+        let mut any = false;
+        for (kind, left) in [
+            (TransactionType::Interest, b.remaining_interest),
+            (TransactionType::Costs, b.remaining_costs),
+        ] {
+            if left > Money::ZERO {
+                self.transactions
+                    .push(Transaction::booked(kind, tags::DEPRECIATED, -left, at));
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn start_payment_plan(
+        &mut self,
+        monthly_amount: Money,
+        first_due: HttpDate,
+        ctx: &Ctx<'_>,
+        out: &mut Applied,
+    ) -> Result<(), Refusal> {
+        let now = ctx.now;
+        if monthly_amount <= Money::ZERO {
+            return Err(Refusal::Invalid(
+                "monthly_amount must be more than 0".into(),
+            ));
+        }
+        if first_due < now.start_of_day() {
+            return Err(Refusal::Invalid("first_due cannot be in the past".into()));
+        }
+        let fs = self.flow_state();
+        if fs.on_hold.is_some() {
+            return Err(Refusal::OnHold(self.state));
+        }
+        let check = ctx
+            .flow
+            .step_for(Action::CheckPaymentPlan)
+            .ok_or_else(|| Refusal::Invalid("the creditor's flow has no payment-plan step".into()))?
+            .clone();
+        self.catch_up_interest(now, ctx, out);
+        self.charge(FeeEvent::PaymentPlan, now, ctx.policy);
+        let paid_before = self.paid_total();
+        let parked = self.next_flow_item.take();
+        let fs = self.flow_state_mut();
+        fs.on_hold = parked;
+        fs.payment_plan = Some(PaymentPlan {
+            monthly_amount,
+            first_due,
+            paid_before,
+            instalments_kept: 0,
+        });
+        self.enter_state(CaseState::Amortization, CaseStatus::Amortization, now);
+        let grace = check.grace_days.unwrap_or(0);
+        self.next_flow_item = Some(
+            ctx.flow
+                .item_at(&check, first_due.plus_days(grace).start_of_day()),
+        );
+        self.updated = now;
+        Ok(())
+    }
+
+    /// Payments booked so far (by debtor or creditor), as a positive amount.
+    pub(crate) fn paid_total(&self) -> Money {
+        -self
+            .transactions
+            .iter()
+            .filter(|t| t.is(tags::DEBTOR_PAYMENT) || t.is(tags::CREDITOR_PAYMENT))
+            .map(|t| t.amount)
+            .sum::<Money>()
+    }
+
+    /// Ends a broken payment plan: the flow goes on from where it was parked.
+    pub(crate) fn break_payment_plan(&mut self, at: HttpDate) {
+        match self.flow_state().on_hold {
+            Some(parked) => self.resume(parked, at),
+            None => {
+                let fs = self.flow_state_mut();
+                fs.payment_plan = None;
+                self.next_flow_item = None;
+                self.updated = at;
+            }
+        }
+    }
+}
+
+/// The status a case has on entering a state (and returning to it).
+pub fn status_for(state: CaseState) -> CaseStatus {
+    match state {
+        CaseState::Initializing => CaseStatus::Initialized,
+        CaseState::Invoice => CaseStatus::Invoice,
+        CaseState::Reminder => CaseStatus::ReminderSent,
+        CaseState::DebtCollection => CaseStatus::DebtCollection,
+        CaseState::Enforcement => CaseStatus::Enforcement,
+        CaseState::DebtSurveillance => CaseStatus::DebtSurveillance,
+        CaseState::Amortization => CaseStatus::Amortization,
+        CaseState::Dispute => CaseStatus::Dispute,
+        CaseState::Estate => CaseStatus::Estate,
+        CaseState::BankruptcyEstate => CaseStatus::BankruptcyEstate,
+    }
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

@@ -1,0 +1,779 @@
+//! The flow engine, command by command, without a database: seed 002's case from
+//! registration to `fully_paid_depreciation`, the whole default flow, holds, payments and
+//! payment plans.
+
+use super::*;
+use crate::domain::case::{CaseSettings, CustomerStatus, InterestRateSettings};
+use crate::domain::fees::FeePolicy;
+use crate::domain::registration::{open_case, CaseContext, CaseRegistration};
+
+fn d(s: &str) -> HttpDate {
+    HttpDate::parse_lenient(s).unwrap()
+}
+
+fn kr(v: i64) -> Money {
+    Money::from_kronor(v)
+}
+
+/// Seed 002's registration: seed 001's customer, 2 000 SEK, no fees.
+fn seed_002() -> CaseRegistration {
+    let mut reg = crate::domain::registration::tests::seed_001();
+    reg.debts[0].capital_to_claim = kr(2000);
+    reg.debts[0].fees_included_in_capital_to_claim = None;
+    reg.debts[0].fees_already_claimed = None;
+    reg
+}
+
+fn open(reg: &CaseRegistration, now: HttpDate) -> Case {
+    let creditor = crate::sandbox::creditor(
+        reg.creditor,
+        reg.account,
+        "Amili Integration Team",
+        "1122334455",
+        2_000_037,
+        &crate::domain::clock::FixedClock::at(now),
+    );
+    open_case(
+        reg,
+        0,
+        &CaseContext {
+            id: ObjectId::parse("68b7f49c7b02934caddab092").unwrap(),
+            customer: ObjectId::parse("67ea693a65e2ae992e484c4e").unwrap(),
+            creditor: &creditor,
+            case_settings: CaseSettings {
+                interest_rate: InterestRateSettings {
+                    reference_rate: true,
+                },
+            },
+            reference_number: "48640".into(),
+            flow: FlowConfig::default_swedish(),
+            now,
+        },
+    )
+}
+
+struct Run {
+    policy: CreditorPolicy,
+}
+
+impl Run {
+    fn sandbox() -> Run {
+        Run {
+            policy: CreditorPolicy::sandbox(),
+        }
+    }
+    fn with_fees(fees: FeePolicy) -> Run {
+        Run {
+            policy: CreditorPolicy {
+                fees,
+                ..CreditorPolicy::default()
+            },
+        }
+    }
+    fn ctx(&self, now: HttpDate) -> Ctx<'_> {
+        Ctx {
+            now,
+            rates: RateTable::swedish(),
+            policy: &self.policy,
+            flow: FlowConfig::default_swedish(),
+        }
+    }
+    fn apply(&self, case: &mut Case, cmd: Command, now: HttpDate) -> Applied {
+        case.apply(cmd, &self.ctx(now)).unwrap()
+    }
+    /// Moves a sandbox clock to `until`.
+    fn until(&self, case: &mut Case, until: HttpDate) -> Applied {
+        self.apply(
+            case,
+            Command::RunDue {
+                until,
+                simulate: true,
+            },
+            until,
+        )
+    }
+}
+
+fn letters(a: &Applied) -> Vec<&LetterOrder> {
+    a.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Letter(l) => Some(l),
+            _ => None,
+        })
+        .collect()
+}
+
+fn states(c: &Case) -> Vec<CaseState> {
+    c.state_history.iter().map(|s| s.state).collect()
+}
+
+fn statuses(c: &Case) -> Vec<CaseStatus> {
+    c.status_history.iter().map(|s| s.status).collect()
+}
+
+/// Seed 002 step 3: registered at 07:56:11, looked at 09:10:17 the same day.
+#[test]
+fn seed_002s_case_reaches_debt_collection_with_14_kronor_of_interest() {
+    let run = Run::sandbox();
+    let created = d("Wed, 03 Sep 2025 07:56:11 GMT");
+    let mut case = open(&seed_002(), created);
+    assert_eq!(case.state, CaseState::Initializing);
+    let a = run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+
+    assert_eq!(case.state, CaseState::DebtCollection);
+    assert_eq!(case.status, CaseStatus::DebtCollection);
+    assert_eq!(case.customer_status, CustomerStatus::Initialized);
+    assert_eq!(
+        states(&case),
+        vec![CaseState::Initializing, CaseState::DebtCollection]
+    );
+    assert_eq!(
+        statuses(&case),
+        vec![
+            CaseStatus::Initializing,
+            CaseStatus::Initialized,
+            CaseStatus::DebtCollection
+        ]
+    );
+    // the ledger: capital 2000 and interest 14, no costs (the sandbox charges no fee)
+    assert_eq!(case.transactions.len(), 2);
+    assert_eq!(case.transactions[1].amount, kr(14));
+    assert_eq!(
+        case.transactions[1].description_locale_tag,
+        "api.transaction.case_flow"
+    );
+    assert_eq!(case.transactions[1].origin, Origin::SolicitorSystem);
+    assert_eq!(case.local_added_interest_amount, kr(14));
+    assert_eq!(case.total_remaining_transaction_amount, kr(2014));
+    assert_eq!(case.total_added_costs_amount, Money::ZERO);
+    // the collection letter went out and interrupted limitation for ten years
+    let sent = letters(&a);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, LetterKind::DebtCollection);
+    assert_eq!(sent[0].total, kr(2014));
+    assert_eq!(sent[0].interest_periods.len(), 1);
+    assert_eq!(sent[0].interest_periods[0].rate_bp, 1000);
+    let lim = case.limitation.as_ref().unwrap();
+    assert_eq!(lim.break_date, sent[0].sent);
+    assert_eq!(lim.limitation_date, sent[0].sent.plus_years(10));
+    assert_eq!(
+        lim.locale_annotation,
+        "api.log_messages.letter_sent_debt_collection"
+    );
+    assert!(lim.limitation_date.to_string().contains("2035"));
+    assert_eq!(case.services.len(), 1);
+    assert!(case.debt_collection.is_some());
+    // the debt statement is next, on Friday 19 September at midnight
+    let next = case.next_flow_item.as_ref().unwrap();
+    assert_eq!(next.item, "case--debt-collections__debt_statement");
+    assert_eq!(
+        next.schedule_to_execute.to_string(),
+        "Fri, 19 Sep 2025 00:00:00 GMT"
+    );
+    assert_eq!(
+        next.waiting_for,
+        "api.wait.waiting_for_debt_collection_payment"
+    );
+    assert!(next.moved_to_next_state && !next.is_failed);
+    assert_eq!(next.flow_config_name_locale, "api.flow_config.default");
+    assert_eq!(a.items_run, 3);
+    // histories are stamped on the clock's path between registration and 09:10:17
+    assert!(case.state_history[1].state_date > created);
+    assert_eq!(case.updated, sent[0].sent);
+    assert_eq!(
+        case.due_at(d("Wed, 03 Sep 2025 09:10:17 GMT"), RateTable::swedish()),
+        Some(d("Thu, 04 Sep 2025 00:00:00 GMT")),
+        "interest grows to 15 kronor on 4 September"
+    );
+    // Running again at the same time does nothing.
+    let again = run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    assert!(!again.changed && again.effects.is_empty());
+}
+
+/// Seed 002 steps 4–5: the creditor reports at 11:18:58 a payment of the whole capital made
+/// at 08:00:00; the interest is written off and the case closes.
+#[test]
+fn seed_002s_creditor_payment_closes_the_case_with_depreciation() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let pending = case.next_flow_item.clone();
+    let payment = ObjectId::parse("68b82422d6fd1d378f18d2e9").unwrap();
+    let now = d("Wed, 03 Sep 2025 11:18:58 GMT");
+    let a = run.apply(
+        &mut case,
+        Command::CreditorPayment {
+            id: payment,
+            amount: kr(2000),
+            paid: d("Wed, 03 Sep 2025 08:00:00 GMT"),
+        },
+        now,
+    );
+    assert_eq!(a.settled, kr(2000));
+    assert_eq!(a.excess, Money::ZERO);
+    let closed = case.closed.as_ref().unwrap();
+    assert_eq!(closed.reason, CloseReason::FullyPaidDepreciation);
+    assert_eq!(closed.close_date, now);
+    assert_eq!(case.status, CaseStatus::Closed);
+    assert_eq!(
+        case.state,
+        CaseState::DebtCollection,
+        "the state stays where it was"
+    );
+    assert_eq!(case.next_flow_item, None);
+    assert_eq!(case.next_flow_item_on_close, pending);
+    // The ledger of the guide's final answer, line for line.
+    let fixture: Case = serde_json::from_str(crate::domain::case::tests::SEED_CLOSED_CASE).unwrap();
+    assert_eq!(case.transactions.len(), fixture.transactions.len());
+    for (ours, theirs) in case.transactions.iter().zip(&fixture.transactions) {
+        assert_eq!(ours.kind, theirs.kind);
+        assert_eq!(ours.amount, theirs.amount);
+        assert_eq!(ours.origin, theirs.origin);
+        assert_eq!(ours.description_locale_tag, theirs.description_locale_tag);
+        assert_eq!(ours.payment_method, theirs.payment_method);
+    }
+    assert_eq!(case.transactions[2].creditor_payment, Some(payment));
+    assert_eq!(
+        case.transactions[2].bank_transaction_date,
+        d("Wed, 03 Sep 2025 08:00:00 GMT")
+    );
+    assert_eq!(case.transactions[2].registration_date, now);
+    for field in [
+        case.local_remaining_capital_amount,
+        case.local_remaining_interest_amount,
+        case.local_remaining_costs_amount,
+        case.total_remaining_transaction_amount,
+    ] {
+        assert_eq!(field, Money::ZERO);
+    }
+    assert_eq!(case.total_added_transaction_amount, kr(2014));
+    assert_eq!(case.due_at(now, RateTable::swedish()), None);
+    // Nothing more happens to a closed case.
+    assert!(
+        !run.until(&mut case, d("Wed, 01 Jul 2026 00:00:00 GMT"))
+            .changed
+    );
+    assert_eq!(
+        case.apply(Command::Cancel, &run.ctx(now)),
+        Err(Refusal::Closed)
+    );
+}
+
+/// A consumer, a reminder-fee agreement and the default fees: the whole chain to debt
+/// surveillance, with every fee, letter and limitation break in its place.
+#[test]
+fn the_default_flow_runs_from_reminder_to_surveillance() {
+    let run = Run::with_fees(FeePolicy {
+        reminder_fee_agreement: true,
+        ..FeePolicy::default()
+    });
+    let mut reg = crate::domain::registration::tests::seed_001();
+    reg.first_action = FirstAction::Reminder;
+    reg.customer.is_company = Some(false);
+    reg.customer.id_number = "202501012385".into();
+    reg.debts[0].fees_already_claimed = None;
+    let created = d("Mon, 01 Sep 2025 10:00:00 GMT");
+    let mut case = open(&reg, created);
+    assert!(!case.debtor_is_company());
+
+    let a = run.until(&mut case, d("Tue, 02 Sep 2025 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::Reminder);
+    assert_eq!(case.status, CaseStatus::ReminderSent);
+    let sent = letters(&a);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, LetterKind::Reminder);
+    assert!(sent[0].pay_by >= sent[0].sent.plus_days(10).start_of_day());
+    assert_eq!(tagged(&case, tags::REMINDER_FEE), kr(60));
+    assert_eq!(
+        case.limitation.as_ref().unwrap().locale_annotation,
+        "api.log_messages.letter_sent_reminder"
+    );
+    // 3 years for a consumer
+    let lim = case.limitation.clone().unwrap();
+    assert_eq!(lim.limitation_date, lim.break_date.plus_years(3));
+
+    // 14 days later: debt collection and the collection letter with its fee.
+    let a = run.until(&mut case, d("Wed, 17 Sep 2025 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::DebtCollection);
+    assert_eq!(letters(&a).len(), 1);
+    assert_eq!(letters(&a)[0].kind, LetterKind::DebtCollection);
+    assert_eq!(tagged(&case, tags::DEBT_COLLECTION_FEE), kr(180));
+    assert_eq!(letters(&a)[0].fees.len(), 2);
+
+    // The statement, the application to Kronofogden, the verdict, surveillance.
+    let a = run.until(&mut case, d("Mon, 01 Jun 2026 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::DebtSurveillance);
+    assert_eq!(
+        states(&case),
+        vec![
+            CaseState::Initializing,
+            CaseState::Reminder,
+            CaseState::DebtCollection,
+            CaseState::Enforcement,
+            CaseState::DebtSurveillance
+        ]
+    );
+    assert!(statuses(&case).contains(&CaseStatus::DebtCollectionActive));
+    assert!(statuses(&case).contains(&CaseStatus::EnforcementActive));
+    assert_eq!(tagged(&case, tags::ENFORCEMENT_APPLICATION_FEE), kr(300));
+    assert_eq!(tagged(&case, tags::ENFORCEMENT_OWN_WORK_FEE), kr(380));
+    assert_eq!(
+        letters(&a)
+            .iter()
+            .filter(|l| l.kind == LetterKind::DebtStatement)
+            .count(),
+        1
+    );
+    assert_eq!(
+        case.services
+            .iter()
+            .map(|s| s.service.as_str())
+            .collect::<Vec<_>>(),
+        vec!["debt_collection", "enforcement", "debt_surveillance"]
+    );
+    // Surveillance letters, one a year, each a new limitation period.
+    let a = run.until(&mut case, d("Sat, 01 Jan 2028 00:00:00 GMT"));
+    let yearly: Vec<_> = letters(&a)
+        .into_iter()
+        .filter(|l| l.kind == LetterKind::DebtSurveillance)
+        .collect();
+    assert_eq!(yearly.len(), 2);
+    assert_eq!(case.limitation.as_ref().unwrap().break_date, yearly[1].sent);
+    // Interest is posted through the last day, simple, on the capital only.
+    let expected = case
+        .interest_due_through(
+            d("Sat, 01 Jan 2028 00:00:00 GMT").date(),
+            RateTable::swedish(),
+        )
+        .floor_kronor();
+    assert_eq!(case.local_added_interest_amount, expected);
+    // 877 days × 2 050 × 10 % / 365 ≈ 492
+    assert_eq!(expected, kr(492));
+    // The histories move forward in time.
+    assert!(case
+        .state_history
+        .windows(2)
+        .all(|w| w[0].state_date <= w[1].state_date));
+    assert!(case
+        .status_history
+        .windows(2)
+        .all(|w| w[0].status_date <= w[1].status_date));
+}
+
+fn tagged(case: &Case, tag: &str) -> Money {
+    crate::domain::ledger::total_tagged(&case.transactions, tag)
+}
+
+#[test]
+fn real_time_runs_stamp_now_and_leave_future_items_alone() {
+    let run = Run::sandbox();
+    let created = d("Wed, 03 Sep 2025 07:56:11 GMT");
+    let mut case = open(&seed_002(), created);
+    // Two minutes later nothing is due yet.
+    let early = run.apply(
+        &mut case,
+        Command::RunDue {
+            until: created.plus_seconds(120),
+            simulate: false,
+        },
+        created.plus_seconds(120),
+    );
+    assert_eq!(early.items_run, 0);
+    // At 08:30 initialisation and debt collection run at 08:30; the letter waits until 08:40.
+    let now = d("Wed, 03 Sep 2025 08:30:00 GMT");
+    let a = run.apply(
+        &mut case,
+        Command::RunDue {
+            until: now,
+            simulate: false,
+        },
+        now,
+    );
+    assert_eq!(a.items_run, 2);
+    assert!(case.status_history[1..]
+        .iter()
+        .all(|s| s.status_date == now));
+    assert_eq!(
+        case.next_flow_item.as_ref().unwrap().schedule_to_execute,
+        d("Wed, 03 Sep 2025 08:40:00 GMT")
+    );
+}
+
+#[test]
+fn a_dispute_stops_the_flow_until_it_is_resolved() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let parked = case.next_flow_item.clone().unwrap();
+    let now = d("Thu, 04 Sep 2025 10:00:00 GMT");
+    run.apply(&mut case, Command::Hold(Hold::Dispute), now);
+    assert_eq!(case.state, CaseState::Dispute);
+    assert_eq!(case.next_flow_item, None);
+    assert_eq!(case.flow_state().on_hold, Some(parked.clone()));
+    assert_eq!(
+        case.apply(Command::Hold(Hold::Estate), &run.ctx(now)),
+        Err(Refusal::OnHold(CaseState::Dispute))
+    );
+    // Months pass: no letter, no state change; interest still runs.
+    let a = run.until(&mut case, d("Mon, 01 Dec 2025 00:00:00 GMT"));
+    assert_eq!(a.items_run, 0);
+    assert!(letters(&a).is_empty());
+    assert_eq!(case.state, CaseState::Dispute);
+    assert!(case.local_added_interest_amount > kr(14));
+    // Resolved in the creditor's favour: back to debt collection, the statement runs now.
+    let resumed_at = d("Mon, 01 Dec 2025 09:00:00 GMT");
+    run.apply(&mut case, Command::Resume, resumed_at);
+    assert_eq!(case.state, CaseState::DebtCollection);
+    assert_eq!(case.next_flow_item.as_ref().unwrap().item, parked.item);
+    assert_eq!(
+        case.next_flow_item.as_ref().unwrap().schedule_to_execute,
+        resumed_at
+    );
+    let a = run.until(&mut case, resumed_at.plus_seconds(60));
+    assert_eq!(letters(&a)[0].kind, LetterKind::DebtStatement);
+    assert_eq!(
+        case.apply(Command::Resume, &run.ctx(resumed_at)),
+        Err(Refusal::NotOnHold)
+    );
+    // A dispute closed in the debtor's favour keeps the parked item for the record.
+    let mut other = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut other, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    run.apply(&mut other, Command::Hold(Hold::Dispute), now);
+    run.apply(
+        &mut other,
+        Command::Close(CloseReason::Dispute),
+        now.plus_days(2),
+    );
+    assert_eq!(other.next_flow_item_on_close, Some(parked));
+    assert_eq!(other.closed.as_ref().unwrap().reason, CloseReason::Dispute);
+}
+
+#[test]
+fn debtor_payments_settle_costs_then_interest_then_capital() {
+    let run = Run::with_fees(FeePolicy::default());
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    // 2000 capital, 14 interest, 180 collection fee
+    assert_eq!(case.total_remaining_transaction_amount, kr(2194));
+    let now = d("Fri, 05 Sep 2025 12:00:00 GMT");
+    let a = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(500),
+            paid: d("Fri, 05 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    assert_eq!(a.settled, kr(500));
+    // Interest through 5 Sep is 15.89 → 15: the fee, the interest, then 305 of the capital.
+    assert_eq!(case.local_remaining_costs_amount, Money::ZERO);
+    assert_eq!(case.local_remaining_interest_amount, Money::ZERO);
+    assert_eq!(case.local_remaining_capital_amount, kr(2000 - 305));
+    assert!(case.closed.is_none());
+    assert_eq!(
+        case.limitation.as_ref().unwrap().locale_annotation,
+        "api.log_messages.payment_received"
+    );
+    // The displayed total that day settles the case; what is left over is excess.
+    let total = case.total_remaining_transaction_amount;
+    let a = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: total + kr(10),
+            paid: now,
+        },
+        now,
+    );
+    assert_eq!(a.settled, total);
+    assert_eq!(a.excess, kr(10));
+    assert_eq!(case.closed.as_ref().unwrap().reason, CloseReason::FullyPaid);
+    assert_eq!(case.total_remaining_transaction_amount, Money::ZERO);
+}
+
+#[test]
+fn a_payment_before_the_letter_owes_no_fee_and_closes_before_debt_collection() {
+    let run = Run::with_fees(FeePolicy::default());
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    // Paid in full at 07:59, before initialisation; the bank file arrives after the letter.
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    assert_eq!(tagged(&case, tags::DEBT_COLLECTION_FEE), kr(180));
+    let paid = d("Wed, 03 Sep 2025 07:59:00 GMT");
+    let owed = case.total_remaining_transaction_amount - kr(180);
+    run.apply(
+        &mut case,
+        Command::DebtorPayment { amount: owed, paid },
+        d("Thu, 04 Sep 2025 06:00:00 GMT"),
+    );
+    assert_eq!(
+        case.total_remaining_transaction_amount,
+        Money::ZERO,
+        "{:#?}",
+        case.transactions
+    );
+    assert_eq!(case.closed.as_ref().unwrap().reason, CloseReason::FullyPaid);
+    // In `initializing`, a payment closes the case "before" its first action.
+    let mut early = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    // (overdue since 7 August: 14 kronor of interest by 3 September)
+    run.apply(
+        &mut early,
+        Command::DebtorPayment {
+            amount: kr(2014),
+            paid: d("Wed, 03 Sep 2025 07:58:00 GMT"),
+        },
+        d("Wed, 03 Sep 2025 07:58:00 GMT"),
+    );
+    assert_eq!(
+        early.closed.as_ref().unwrap().reason,
+        CloseReason::FullyPaidBeforeDebtCollection
+    );
+}
+
+#[test]
+fn a_backdated_payment_corrects_interest_already_posted() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 01 Oct 2025 12:00:00 GMT"));
+    // Interest through 1 Oct: 55 days → 30.13 → 30.
+    assert_eq!(case.local_added_interest_amount, kr(30));
+    // A bank file of 1 Oct says 1 000 was paid on 4 Sep.
+    let now = d("Wed, 01 Oct 2025 13:00:00 GMT");
+    run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(1000),
+            paid: d("Thu, 04 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    // On 4 Sep: interest 15.34 → 15 first, then 985 of the capital; from 5 Sep on the
+    // interest runs on 1 015: 28 + 27 × 1015 × 0.1 / 365 … the posting is corrected down.
+    let expected = case
+        .interest_due_through(now.date(), RateTable::swedish())
+        .floor_kronor();
+    assert!(expected < kr(30));
+    assert_eq!(
+        tagged(&case, tags::INTEREST) + tagged(&case, tags::INTEREST_CORRECTION),
+        expected
+    );
+    assert!(tagged(&case, tags::INTEREST_CORRECTION) < Money::ZERO);
+    assert_eq!(case.local_remaining_capital_amount, kr(1015));
+}
+
+#[test]
+fn creditings_and_cancellations_close_the_case() {
+    let run = Run::sandbox();
+    let now = d("Thu, 04 Sep 2025 10:00:00 GMT");
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let a = run.apply(
+        &mut case,
+        Command::Crediting {
+            amount: kr(500),
+            date: now,
+        },
+        now,
+    );
+    assert_eq!(a.settled, kr(500));
+    assert_eq!(case.local_remaining_capital_amount, kr(1500));
+    assert!(case.closed.is_none());
+    let a = run.apply(
+        &mut case,
+        Command::Crediting {
+            amount: kr(1600),
+            date: now,
+        },
+        now,
+    );
+    assert_eq!((a.settled, a.excess), (kr(1500), kr(100)));
+    assert_eq!(case.closed.as_ref().unwrap().reason, CloseReason::Credit);
+    assert_eq!(case.total_remaining_transaction_amount, Money::ZERO);
+
+    let mut other = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.apply(&mut other, Command::Cancel, now);
+    assert_eq!(
+        other.closed.as_ref().unwrap().reason,
+        CloseReason::Cancellation
+    );
+    assert_eq!(
+        other.next_flow_item_on_close.as_ref().unwrap().item,
+        "case--registrations__initialize"
+    );
+    assert_eq!(
+        other.apply(Command::Cancel, &run.ctx(now)),
+        Err(Refusal::Closed)
+    );
+}
+
+#[test]
+fn a_partial_creditor_payment_leaves_the_flow_running() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let now = d("Wed, 03 Sep 2025 11:00:00 GMT");
+    run.apply(
+        &mut case,
+        Command::CreditorPayment {
+            id: ObjectId::at(1),
+            amount: kr(600),
+            paid: now,
+        },
+        now,
+    );
+    assert!(case.closed.is_none());
+    assert_eq!(case.local_remaining_capital_amount, kr(1400));
+    assert_eq!(
+        case.next_flow_item.as_ref().unwrap().item,
+        "case--debt-collections__debt_statement"
+    );
+    // Capital with nothing else left (not yet overdue) closes as "capital paid to creditor".
+    let mut reg = seed_002();
+    reg.debts[0].invoice_date = d("Mon, 25 Aug 2025 00:00:00 GMT");
+    let mut bare = open(&reg, d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let at = d("Wed, 03 Sep 2025 07:57:00 GMT");
+    run.apply(
+        &mut bare,
+        Command::CreditorPayment {
+            id: ObjectId::at(2),
+            amount: kr(2000),
+            paid: at,
+        },
+        at,
+    );
+    assert_eq!(
+        bare.closed.as_ref().unwrap().reason,
+        CloseReason::CapitalPaidToCreditor
+    );
+}
+
+#[test]
+fn respite_postpones_the_next_item() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    run.apply(
+        &mut case,
+        Command::Respite { days: 10 },
+        d("Wed, 03 Sep 2025 10:00:00 GMT"),
+    );
+    assert_eq!(
+        case.next_flow_item
+            .as_ref()
+            .unwrap()
+            .schedule_to_execute
+            .to_string(),
+        "Mon, 29 Sep 2025 00:00:00 GMT"
+    );
+    assert_eq!(
+        run.until(&mut case, d("Sun, 28 Sep 2025 23:00:00 GMT"))
+            .items_run,
+        0
+    );
+    assert_eq!(
+        run.until(&mut case, d("Mon, 29 Sep 2025 00:00:00 GMT"))
+            .items_run,
+        1
+    );
+}
+
+#[test]
+fn a_payment_plan_kept_then_broken() {
+    let run = Run::with_fees(FeePolicy::default());
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let now = d("Fri, 05 Sep 2025 10:00:00 GMT");
+    run.apply(
+        &mut case,
+        Command::PaymentPlan {
+            monthly_amount: kr(500),
+            first_due: d("Tue, 30 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    assert_eq!(case.state, CaseState::Amortization);
+    assert_eq!(tagged(&case, tags::PAYMENT_PLAN_FEE), kr(170));
+    let check = case.next_flow_item.clone().unwrap();
+    assert_eq!(check.item, "case--amortizations__instalment_check");
+    assert_eq!(
+        check.schedule_to_execute.to_string(),
+        "Sun, 05 Oct 2025 00:00:00 GMT"
+    );
+    // The first instalment is paid on time: the plan goes on; the next instalment falls due
+    // on 30 October and is checked five days later.
+    run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(500),
+            paid: d("Mon, 29 Sep 2025 00:00:00 GMT"),
+        },
+        d("Tue, 30 Sep 2025 06:00:00 GMT"),
+    );
+    run.until(&mut case, d("Mon, 06 Oct 2025 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::Amortization);
+    assert_eq!(case.flow_state().payment_plan.unwrap().instalments_kept, 1);
+    assert_eq!(
+        case.next_flow_item
+            .as_ref()
+            .unwrap()
+            .schedule_to_execute
+            .to_string(),
+        "Tue, 04 Nov 2025 00:00:00 GMT"
+    );
+    // The second is missed: the plan is broken and the parked statement runs.
+    let a = run.until(&mut case, d("Thu, 06 Nov 2025 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::DebtCollection);
+    assert!(case.flow_state().payment_plan.is_none());
+    assert_eq!(
+        letters(&a).iter().map(|l| l.kind).collect::<Vec<_>>(),
+        vec![LetterKind::DebtStatement]
+    );
+    // a plan cannot start in the past
+    assert!(matches!(
+        case.apply(
+            Command::PaymentPlan {
+                monthly_amount: kr(100),
+                first_due: d("Mon, 01 Sep 2025 00:00:00 GMT")
+            },
+            &run.ctx(now.plus_days(90))
+        ),
+        Err(Refusal::Invalid(_))
+    ));
+}
+
+#[test]
+fn a_step_missing_from_the_configuration_marks_the_item_failed() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    if let Some(i) = case.next_flow_item.as_mut() {
+        i.item = "case--nowhere__gone".into();
+    }
+    let a = run.until(&mut case, d("Wed, 03 Sep 2025 09:00:00 GMT"));
+    assert_eq!(a.items_run, 0);
+    assert!(case.next_flow_item.as_ref().unwrap().is_failed);
+    // a failed item is not retried by itself
+    assert_eq!(
+        run.until(&mut case, d("Thu, 04 Sep 2025 09:00:00 GMT"))
+            .items_run,
+        0
+    );
+}
+
+#[test]
+fn refused_commands_leave_the_case_untouched() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.apply(
+        &mut case,
+        Command::Cancel,
+        d("Wed, 03 Sep 2025 08:00:00 GMT"),
+    );
+    let before = case.clone();
+    assert_eq!(
+        case.apply(
+            Command::Respite { days: 5 },
+            &run.ctx(d("Thu, 04 Sep 2025 08:00:00 GMT"))
+        ),
+        Err(Refusal::Closed)
+    );
+    assert_eq!(case, before);
+}
