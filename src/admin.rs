@@ -11,8 +11,10 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::jwt::{Algorithm, PublicKey};
 use crate::domain::case::{CaseSettings, InterestRateSettings};
+use crate::domain::flow::FlowConfig;
 use crate::domain::identity::parse_org_number;
 use crate::domain::party::{Account, Creditor};
+use crate::domain::policy::CreditorPolicy;
 use crate::domain::{Clock, ObjectId, SystemClock};
 use crate::eve::validate::{expand_dotted, validate, Issues, Mode};
 use crate::resources::{ACCOUNTS, CREDITORS};
@@ -32,6 +34,24 @@ pub enum AdminCommand {
     /// API users (what an integration authenticates as).
     #[command(subcommand, name = "api-user")]
     ApiUser(ApiUserCommand),
+    /// Flow configurations (the steps cases go through, and their waits).
+    #[command(subcommand, name = "flow-config")]
+    FlowConfig(FlowConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FlowConfigCommand {
+    /// Print a flow configuration as JSON: the built-in default, or a stored one.
+    Show {
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Store a flow configuration (JSON shaped like `show`'s output, with its own `_id`)
+    /// after checking it; creditors use it when their policy names its id.
+    Add {
+        #[arg(long)]
+        json: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +65,9 @@ pub enum AccountCommand {
         organization_no: String,
         #[arg(long)]
         description: Option<String>,
+        /// A sandbox account: its API users get a clock of their own (`/sandbox/clock`).
+        #[arg(long)]
+        sandbox: bool,
     },
 }
 
@@ -62,6 +85,14 @@ pub enum CreditorCommand {
         #[arg(long)]
         organization_no: String,
         /// More creditor fields, as in a `POST /creditors` body.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Print a creditor's policy (fees, allocation order, flow configuration) as JSON, or
+    /// replace it with `--json FILE`; see docs/fees.md.
+    Policy {
+        #[arg(long)]
+        creditor: String,
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -115,7 +146,19 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
             name,
             organization_no,
             description,
-        }) => create_account(store, &clock, name, &organization_no, description).await,
+            sandbox,
+        }) => create_account(store, &clock, name, &organization_no, description, sandbox).await,
+        AdminCommand::Creditor(CreditorCommand::Policy { creditor, json }) => {
+            let creditor = oid(&creditor, "--creditor")?;
+            creditor_policy(store, &clock, creditor, json.as_deref()).await
+        }
+        AdminCommand::FlowConfig(FlowConfigCommand::Show { id }) => {
+            let id = id.as_deref().map(|i| oid(i, "--id")).transpose()?;
+            show_flow_config(store, id).await
+        }
+        AdminCommand::FlowConfig(FlowConfigCommand::Add { json }) => {
+            add_flow_config(store, &clock, &json).await
+        }
         AdminCommand::Creditor(CreditorCommand::Create {
             account,
             name,
@@ -145,6 +188,7 @@ async fn create_account(
     name: String,
     organization_no: &str,
     description: Option<String>,
+    sandbox: bool,
 ) -> anyhow::Result<String> {
     let organization_no =
         parse_org_number(organization_no).map_err(|m| anyhow::anyhow!("--organization-no {m}"))?;
@@ -168,8 +212,16 @@ async fn create_account(
     };
     let mut tx = store.begin().await?;
     tenancy::create_account(&mut tx, &account).await?;
+    if sandbox {
+        tx.insert_account_clock(&account.id).await?;
+    }
     tx.commit().await?;
-    Ok(format!("created account {}", account.id))
+    let kind = if sandbox {
+        "sandbox account"
+    } else {
+        "account"
+    };
+    Ok(format!("created {kind} {}", account.id))
 }
 
 async fn create_creditor(
@@ -349,4 +401,100 @@ async fn first_creditor(
         Some(r) => Some(serde_json::from_str::<Creditor>(&r.doc)?.id),
         None => None,
     })
+}
+
+fn read_json(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+async fn creditor_policy(
+    store: &Store,
+    clock: &dyn Clock,
+    creditor: ObjectId,
+    json: Option<&Path>,
+) -> anyhow::Result<String> {
+    let mut tx = store.begin().await?;
+    let row = tx
+        .get(&CREDITORS, &Scope::unrestricted(), &creditor)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("creditor {creditor} does not exist"))?;
+    let c: Creditor = serde_json::from_str(&row.doc)?;
+    let mut book = crate::cases::RuleBook::new();
+    let policy = match json {
+        None => (*book.policy(&mut tx, &creditor).await?).clone(),
+        Some(path) => {
+            let policy: CreditorPolicy = serde_json::from_str(&read_json(path)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let mut problems = policy.problems();
+            let default = FlowConfig::default_swedish().id;
+            if policy.flow_config != default && tx.flow_config(&policy.flow_config).await?.is_none()
+            {
+                problems.push((
+                    "flow_config".into(),
+                    format!(
+                        "no flow configuration {} (add it with `indriva admin flow-config add`)",
+                        policy.flow_config
+                    ),
+                ));
+            }
+            if !problems.is_empty() {
+                let list: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+                anyhow::bail!("invalid policy: {}", list.join("; "));
+            }
+            tx.set_creditor_policy(
+                &creditor,
+                &c.account,
+                &serde_json::to_string(&policy)?,
+                clock.now().unix(),
+            )
+            .await?;
+            policy
+        }
+    };
+    tx.commit().await?;
+    Ok(serde_json::to_string_pretty(&policy)?)
+}
+
+async fn show_flow_config(store: &Store, id: Option<ObjectId>) -> anyhow::Result<String> {
+    let config = match id {
+        None => FlowConfig::default_swedish().clone(),
+        Some(id) => {
+            let mut tx = store.begin().await?;
+            let doc = tx.flow_config(&id).await?;
+            tx.commit().await?;
+            match doc {
+                Some(d) => serde_json::from_str(&d)?,
+                None if id == FlowConfig::default_swedish().id => {
+                    FlowConfig::default_swedish().clone()
+                }
+                None => anyhow::bail!("no flow configuration {id}"),
+            }
+        }
+    };
+    Ok(serde_json::to_string_pretty(&config)?)
+}
+
+async fn add_flow_config(store: &Store, clock: &dyn Clock, path: &Path) -> anyhow::Result<String> {
+    let config: FlowConfig = serde_json::from_str(&read_json(path)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    anyhow::ensure!(
+        config.id != FlowConfig::default_swedish().id,
+        "give the configuration an _id of its own; {} is the built-in default",
+        config.id
+    );
+    let problems = config.problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        anyhow::bail!("invalid flow configuration: {}", list.join("; "));
+    }
+    let mut tx = store.begin().await?;
+    tx.put_flow_config(
+        &config.id,
+        &serde_json::to_string(&config)?,
+        clock.now().unix(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("stored flow configuration {}", config.id))
 }

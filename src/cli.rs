@@ -30,6 +30,33 @@ pub enum Command {
     Seed(SeedArgs),
     /// Onboard clients: accounts, creditors and API users.
     Admin(AdminArgs),
+    /// The case flow: run due items now (as the server's worker does every second).
+    Flow(FlowCommandArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FlowCommandArgs {
+    #[command(subcommand)]
+    pub command: FlowCommand,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FlowCommand {
+    /// Run every flow item and interest posting due, then render the letters they queued.
+    Run {
+        /// Run what is due by this date (RFC 1123, e.g. "Fri, 19 Sep 2025 00:00:00 GMT"):
+        /// a sandbox account's clock is moved there (forward only); an ordinary account
+        /// cannot run ahead of real time. Default: each account's current time.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -87,7 +114,96 @@ pub struct ServeArgs {
     #[arg(long, env = "INDRIVA_PUBLIC_URL")]
     pub public_url: Option<String>,
     #[command(flatten)]
+    pub flow: FlowArgs,
+    /// Run the flow worker in this process (turn off on API-only nodes).
+    #[arg(long, env = "INDRIVA_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub worker: bool,
+    /// How often the flow worker looks for due cases, in milliseconds.
+    #[arg(long, env = "INDRIVA_WORKER_INTERVAL_MS", default_value_t = 1000)]
+    pub worker_interval_ms: u64,
+    #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// The flow engine's and the letters' settings (`serve` and `flow run`).
+#[derive(Args, Debug, Clone)]
+pub struct FlowArgs {
+    /// A reference-rate table (`effective_from,percent` lines) to use instead of the built-in
+    /// one; see docs/interest.md.
+    #[arg(long, env = "INDRIVA_REFERENCE_RATES")]
+    pub reference_rates: Option<PathBuf>,
+    /// The agency's bankgiro number, printed on letters with each case's OCR reference.
+    #[arg(long, env = "INDRIVA_BANKGIRO", default_value = crate::letters::SANDBOX_BANKGIRO)]
+    pub bankgiro: String,
+    /// The agency's name on letters.
+    #[arg(
+        long,
+        env = "INDRIVA_AGENCY_NAME",
+        default_value = "Indriva Inkasso (sandbox)"
+    )]
+    pub agency_name: String,
+    /// The agency's organisation number on letters.
+    #[arg(long, env = "INDRIVA_AGENCY_ORG_NO", default_value = "559000-0000")]
+    pub agency_org_no: String,
+    /// The agency's postal address on letters, lines separated by `|`.
+    #[arg(
+        long,
+        env = "INDRIVA_AGENCY_ADDRESS",
+        default_value = "Box 100|111 21 Stockholm"
+    )]
+    pub agency_address: String,
+    /// Where debtors write to object, printed on letters.
+    #[arg(
+        long,
+        env = "INDRIVA_AGENCY_EMAIL",
+        default_value = "inkasso@example.se"
+    )]
+    pub agency_email: String,
+    #[arg(long, env = "INDRIVA_AGENCY_PHONE", default_value = "08-000 00 00")]
+    pub agency_phone: String,
+    /// Directory of letter templates replacing the built-in one (default:
+    /// `<data dir>/templates`); see docs/letters.md.
+    #[arg(long, env = "INDRIVA_TEMPLATES_DIR")]
+    pub templates_dir: Option<PathBuf>,
+}
+
+impl FlowArgs {
+    pub fn engine(&self) -> anyhow::Result<crate::cases::Engine> {
+        match &self.reference_rates {
+            Some(p) => crate::cases::Engine::with_rates_file(p),
+            None => Ok(crate::cases::Engine::default()),
+        }
+    }
+
+    pub fn renderer(
+        &self,
+        media: crate::media::Media,
+        data_dir: &Path,
+    ) -> crate::letters::Renderer {
+        crate::letters::Renderer {
+            media,
+            templates: crate::letters::Templates {
+                dir: Some(
+                    self.templates_dir
+                        .clone()
+                        .unwrap_or_else(|| data_dir.join("templates")),
+                ),
+            },
+            agency: crate::letters::Agency {
+                name: self.agency_name.clone(),
+                org_no: self.agency_org_no.clone(),
+                address: self
+                    .agency_address
+                    .split('|')
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect(),
+                email: self.agency_email.clone(),
+                phone: self.agency_phone.clone(),
+                bankgiro: self.bankgiro.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +271,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Seed(args) => seed(args).await,
             Command::Admin(args) => admin(args).await,
+            Command::Flow(args) => flow(args).await,
         }
     });
     match result {
@@ -167,9 +284,11 @@ pub fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let engine = args.flow.engine()?;
     let store = Arc::new(args.store.open().await?);
     let clock = Arc::new(SystemClock::new());
     crate::sandbox::ensure(&store, clock.as_ref(), Some(&args.store.data_dir)).await?;
+    let clocks = crate::clocks::Clocks::new(clock);
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
@@ -192,24 +311,133 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         token_ttl_secs: i64::from(args.token_ttl_minutes.max(1)) * 60,
         static_ip_networks: args.static_ip_networks.clone(),
     });
+    let renderer = args.flow.renderer(media.clone(), &args.store.data_dir);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = args.worker.then(|| {
+        tokio::spawn(crate::worker::run_forever(
+            store.clone(),
+            engine.clone(),
+            clocks.clone(),
+            renderer,
+            std::time::Duration::from_millis(args.worker_interval_ms.max(10)),
+            stopped,
+        ))
+    });
     let state = AppState {
         store: store.clone(),
-        clock,
+        clocks,
+        engine: engine.clone(),
         auth: Arc::new(auth),
         limits: Default::default(),
         media,
-        registrar: crate::registrar::Registrar::start(store.clone()),
+        registrar: crate::registrar::Registrar::start(store.clone(), engine),
         public_url: args.public_url.clone(),
     };
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,
     >(app(state));
     axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The worker finishes the case batch it is writing, then stops.
+    let _ = stop.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
     store.close().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+async fn flow(args: FlowCommandArgs) -> anyhow::Result<()> {
+    let FlowCommand::Run { until, account } = args.command;
+    let until = until
+        .map(|u| {
+            crate::domain::HttpDate::parse_lenient(&u).map_err(|_| {
+                anyhow::anyhow!(
+                    "--until must be an RFC 1123 date such as 'Fri, 19 Sep 2025 00:00:00 GMT'"
+                )
+            })
+        })
+        .transpose()?;
+    let only = account
+        .map(|a| {
+            ObjectId::parse(&a)
+                .map_err(|_| anyhow::anyhow!("--account must be a 24-character hex id"))
+        })
+        .transpose()?;
+    let engine = args.flow.engine()?;
+    let store = args.store.open().await?;
+    let clocks = crate::clocks::Clocks::new(Arc::new(SystemClock::new()));
+    let media = crate::media::Media::open(None, &args.store.data_dir, 1)?;
+    let renderer = args.flow.renderer(media, &args.store.data_dir);
+    let mut total = crate::worker::RunReport::default();
+    let result: anyhow::Result<()> = async {
+        for (account, _) in store.account_times().await? {
+            if only.is_some_and(|o| o != account) {
+                continue;
+            }
+            let t = clocks.time(&store, &account).await?;
+            let (to, simulate) = match until {
+                None => (t.now, t.set),
+                Some(u) if t.sandbox => {
+                    let mut tx = store.begin().await?;
+                    let moved = tx
+                        .move_account_clock(&account, u.unix(), clocks.real().unix())
+                        .await?;
+                    tx.commit().await?;
+                    anyhow::ensure!(
+                        moved,
+                        "account {account}: {}",
+                        crate::http::routes::sandbox::clock::BACKWARDS
+                    );
+                    (u, true)
+                }
+                Some(u) => {
+                    anyhow::ensure!(
+                        u <= clocks.real(),
+                        "account {account} lives in real time: --until cannot be in the future"
+                    );
+                    (u, false)
+                }
+            };
+            let r = crate::worker::run_account(&store, &engine, &account, to, simulate).await?;
+            total.cases += r.cases;
+            total.items += r.items;
+            total.interest_postings += r.interest_postings;
+            total.letters += r.letters;
+        }
+        while renderer.run_once(&store, &clocks).await? > 0 {}
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    result?;
+    println!(
+        "ran {} flow items and {} interest postings on {} cases; {} letters queued",
+        total.items, total.interest_postings, total.cases, total.letters
+    );
     Ok(())
 }
 

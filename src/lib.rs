@@ -10,10 +10,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cases;
 pub mod cli;
+pub mod clocks;
 pub mod domain;
 pub mod eve;
 pub mod http;
+pub mod letters;
 pub mod media;
 pub mod registrar;
 pub mod resources;
@@ -22,3 +25,4 @@ pub mod schemas;
 pub mod seed;
 pub mod store;
 pub mod tenancy;
+pub mod worker;

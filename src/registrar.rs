@@ -32,6 +32,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::cases::{Engine, RuleBook};
 use crate::domain::party::{Account, Creditor, Customer};
 use crate::domain::registration::{open_case, CaseContext, CaseRegistration, OcrNumber};
 use crate::domain::{ocr, HttpDate, ObjectId};
@@ -101,9 +102,9 @@ fn stopped() -> StoreError {
 impl Registrar {
     /// Starts the writer task on the current Tokio runtime. It ends when the last handle is
     /// dropped, after writing what was queued.
-    pub fn start(store: Arc<Store>) -> Registrar {
+    pub fn start(store: Arc<Store>, engine: Engine) -> Registrar {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, jobs));
+        tokio::spawn(write_loop(store, engine, jobs));
         Registrar { queue }
     }
 
@@ -118,24 +119,25 @@ impl Registrar {
     }
 }
 
-async fn write_loop(store: Arc<Store>, mut queue: mpsc::Receiver<Job>) {
+async fn write_loop(store: Arc<Store>, engine: Engine, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<&Submission> = jobs.iter().map(|j| &j.submission).collect();
-        let results: Vec<Result<Outcome, StoreError>> = match guarded(write(&store, &batch)).await {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(e) if batch.len() == 1 => vec![Err(e)],
-            Err(e) => {
-                tracing::warn!(error = %e, registrations = batch.len(),
+        let results: Vec<Result<Outcome, StoreError>> =
+            match guarded(write(&store, &engine, &batch)).await {
+                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                Err(e) if batch.len() == 1 => vec![Err(e)],
+                Err(e) => {
+                    tracing::warn!(error = %e, registrations = batch.len(),
                         "a registration batch failed; writing its registrations one by one");
-                let mut results = Vec::with_capacity(batch.len());
-                for s in &batch {
-                    let one = guarded(write(&store, std::slice::from_ref(s))).await;
-                    results.push(one.and_then(|mut o| o.pop().ok_or_else(stopped)));
+                    let mut results = Vec::with_capacity(batch.len());
+                    for s in &batch {
+                        let one = guarded(write(&store, &engine, std::slice::from_ref(s))).await;
+                        results.push(one.and_then(|mut o| o.pop().ok_or_else(stopped)));
+                    }
+                    results
                 }
-                results
-            }
-        };
+            };
         for (job, result) in jobs.drain(..).zip(results) {
             // The requester may have gone away; its registration stands.
             let _ = job.reply.send(result);
@@ -180,8 +182,13 @@ type CustomerKey = (ObjectId, String);
 
 /// Writes a batch in one transaction; one outcome per submission, in order. (The writer task
 /// calls this; it is public for callers that already hold a batch, and for tests.)
-pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>, StoreError> {
+pub async fn write(
+    store: &Store,
+    engine: &Engine,
+    batch: &[&Submission],
+) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = store.begin().await?;
+    let mut rules = RuleBook::new();
     tx.lock_keys(&lock_keys(batch)).await?;
 
     // Everything the checks need, one statement each for the whole batch.
@@ -318,6 +325,7 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
                 let account = accounts
                     .get(&s.account)
                     .ok_or_else(|| StoreError::Document("checked account vanished".into()))?;
+                let (_, flow) = rules.rules(&mut tx, &reg.creditor).await?;
                 for i in 0..reg.debts.len() {
                     let case = open_case(
                         &reg,
@@ -328,7 +336,7 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
                             creditor,
                             case_settings: account.case_settings.clone(),
                             reference_number: reference.to_string(),
-                            flow: crate::domain::flow::FlowConfig::default_swedish(),
+                            flow: &flow,
                             now: s.now,
                         },
                     );
@@ -347,7 +355,7 @@ pub async fn write(store: &Store, batch: &[&Submission]) -> Result<Vec<Outcome>,
                     reg.cases.push(case.id);
                     reg.ocr_numbers.push(ocr.id);
                     reg.ocr_numbers_ocr.push(ocr.ocr.clone());
-                    cases.push(prepare_document(&CASES, &case)?);
+                    cases.push(crate::cases::stored(&case, s.now, engine)?);
                     ocrs.push(prepare_document(&OCR_NUMBERS, &ocr)?);
                 }
                 let doc = prepare_document(&CASE_REGISTRATIONS, &reg)?;

@@ -5,10 +5,14 @@
 use std::sync::LazyLock;
 
 use crate::domain::case::Case;
+use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
 use crate::domain::registration::{CaseRegistration, OcrNumber};
 use crate::eve::resource::{Column, ColumnKind, CreditorScope, Resource, CREATED, ID, UPDATED};
 use crate::eve::Node;
+
+/// The `cases` column holding when an open case next needs the flow worker.
+pub const DUE_AT: &str = "due_at";
 
 const ACCOUNT: Column = Column::new("account", "account", ColumnKind::ObjectId);
 const CREDITOR: Column = Column::new("creditor", "creditor", ColumnKind::ObjectId);
@@ -31,9 +35,11 @@ pub static CASES: LazyLock<Resource> = LazyLock::new(|| Resource {
             kind: ColumnKind::Date,
             // `closed` is present exactly when it has a close_date (domain::case::Closed).
             presence_of: Some("closed"),
+            computed: false,
         },
         Column::new("debt.invoice_number", "invoice_number", ColumnKind::Text),
         Column::new("customer_id_number", "customer_id_number", ColumnKind::Text),
+        Column::computed(DUE_AT, ColumnKind::Date),
     ],
     scoped_by_account: true,
     creditor_scope: CreditorScope::Column("creditor"),
@@ -123,6 +129,24 @@ pub static OCR_NUMBERS: LazyLock<Resource> = LazyLock::new(|| Resource {
         ACCOUNT,
         CREDITOR,
         Column::new("ocr", "ocr", ColumnKind::Text),
+        Column::new("case", "case_id", ColumnKind::ObjectId),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static CASE_LETTERS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "case--letters",
+    table: "case_letters",
+    schema: Node::of::<CaseLetter>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("case", "case_id", ColumnKind::ObjectId),
+        Column::new("type", "type", ColumnKind::Text),
         CREATED,
         UPDATED,
     ],

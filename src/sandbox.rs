@@ -127,7 +127,12 @@ pub async fn ensure(
     );
     let mut tx = store.begin().await?;
     tenancy::create_account(&mut tx, &account).await?;
+    tx.insert_account_clock(&account_id).await?;
     tenancy::create_creditor(&mut tx, &mut cred).await?;
+    let policy = serde_json::to_string(&crate::domain::policy::CreditorPolicy::sandbox())
+        .map_err(|e| StoreError::Document(e.to_string()))?;
+    tx.set_creditor_policy(&cred.id, &account_id, &policy, now.unix())
+        .await?;
     let new = tenancy::create_api_user(
         &mut tx,
         account_id,

@@ -670,7 +670,9 @@ async fn registrations_in_one_batch_see_each_other_in_arrival_order() {
         submission(&api, "A-2", "202501012385", SANDBOX_CREDITOR, None),
     ];
     let refs: Vec<&indriva::registrar::Submission> = batch.iter().collect();
-    let outcomes = write(&api.db.store, &refs).await.unwrap();
+    let outcomes = write(&api.db.store, &indriva::cases::Engine::default(), &refs)
+        .await
+        .unwrap();
     assert_eq!(outcomes.len(), 7);
 
     let created = |o: &Outcome| match o {
@@ -742,7 +744,13 @@ async fn registrations_in_one_batch_see_each_other_in_arrival_order() {
     assert_eq!(c1["customer"], c3["customer"]);
 
     // The key's answer was recorded with the batch: a later retry replays it.
-    let later = write(&api.db.store, &[&batch[3]]).await.unwrap();
+    let later = write(
+        &api.db.store,
+        &indriva::cases::Engine::default(),
+        &[&batch[3]],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         later,
         vec![Outcome::Replayed {
@@ -857,7 +865,10 @@ async fn two_writers_on_one_database_cannot_both_register_an_invoice() {
     // Two API nodes on one PostgreSQL each run a registrar; on SQLite the single writer
     // serialises them anyway. Each node gets the same invoice number and the same key.
     let api = Api::new().await;
-    let other_node = indriva::registrar::Registrar::start(api.db.store.clone());
+    let other_node = indriva::registrar::Registrar::start(
+        api.db.store.clone(),
+        indriva::cases::Engine::default(),
+    );
     for round in 0..5 {
         let invoice = format!("N-{round}");
         let results = futures_util::future::join_all([

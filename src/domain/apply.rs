@@ -114,6 +114,7 @@ pub struct LetterOrder {
     pub sent: HttpDate,
     /// The last day to pay or object (midnight of that day).
     pub pay_by: HttpDate,
+    /// The capital, interest and costs claimed so far (before anything was paid).
     pub capital: Money,
     pub interest: Money,
     pub costs: Money,
@@ -121,6 +122,7 @@ pub struct LetterOrder {
     pub fees: Vec<(String, Money)>,
     /// Paid, credited or written off so far.
     pub reduced: Money,
+    /// What remains to pay.
     pub total: Money,
     /// How the interest was computed.
     pub interest_periods: Vec<InterestPeriod>,
@@ -481,9 +483,9 @@ impl Case {
             kind,
             sent: at,
             pay_by: at.plus_days(payment_days).start_of_day(),
-            capital: b.remaining_capital,
-            interest: b.remaining_interest,
-            costs: b.remaining_costs,
+            capital: b.added_capital,
+            interest: b.added_interest,
+            costs: b.added_costs,
             fees,
             reduced: b.added_total() - b.remaining_total(),
             total: b.remaining_total(),

@@ -78,6 +78,31 @@ impl HttpDate {
             .unwrap_or(HttpDate::EPOCH)
     }
 
+    /// The date in Swedish: `3 september 2025`.
+    pub fn to_swedish_date(&self) -> String {
+        const MONTHS_SV: [&str; 12] = [
+            "januari",
+            "februari",
+            "mars",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "augusti",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ];
+        let d = self.date();
+        format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS_SV[d.month0() as usize],
+            d.year()
+        )
+    }
+
     /// The calendar date (UTC).
     pub fn date(&self) -> NaiveDate {
         self.chrono().date_naive()

@@ -56,6 +56,22 @@ impl Money {
     }
 }
 
+impl Money {
+    /// Swedish notation: `2 014,00 kr` (no-break spaces between thousands and before `kr`).
+    pub fn to_swedish(&self) -> String {
+        let sign = if self.0 < 0 { "−" } else { "" };
+        let kr = (self.0.abs() / 100).to_string();
+        let mut grouped = String::new();
+        for (i, c) in kr.chars().enumerate() {
+            if i > 0 && (kr.len() - i).is_multiple_of(3) {
+                grouped.push('\u{a0}');
+            }
+            grouped.push(c);
+        }
+        format!("{sign}{grouped},{:02}\u{a0}kr", self.0.abs() % 100)
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -163,6 +179,20 @@ mod tests {
             Money::from_kronor_f64(f64::NAN),
             Err(InvalidMoney::OutOfRange)
         );
+    }
+
+    #[test]
+    fn swedish_notation_groups_thousands() {
+        assert_eq!(
+            Money::from_ore(201_400).to_swedish(),
+            "2\u{a0}014,00\u{a0}kr"
+        );
+        assert_eq!(
+            Money::from_ore(1_234_567_89).to_swedish(),
+            "1\u{a0}234\u{a0}567,89\u{a0}kr"
+        );
+        assert_eq!(Money::from_ore(-50).to_swedish(), "−0,50\u{a0}kr");
+        assert_eq!(Money::ZERO.to_swedish(), "0,00\u{a0}kr");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Column {
     /// `{path: {"$exists": …}}` can be answered from the column. (`closed` always carries
     /// `close_date`, see `domain::case::Closed`.)
     pub presence_of: Option<&'static str>,
+    /// Not a document field: set by the code that writes the document (a case's `due_at`),
+    /// never used to answer a `where` or a `sort`.
+    pub computed: bool,
 }
 
 impl Column {
@@ -36,6 +39,18 @@ impl Column {
             name,
             kind,
             presence_of: None,
+            computed: false,
+        }
+    }
+
+    /// A column whose value the writer computes (see [`Column::computed`]).
+    pub const fn computed(name: &'static str, kind: ColumnKind) -> Column {
+        Column {
+            path: "",
+            name,
+            kind,
+            presence_of: None,
+            computed: true,
         }
     }
 }
@@ -79,7 +94,7 @@ impl Resource {
     pub fn column_for(&self, path: &str) -> Option<&Column> {
         self.columns
             .iter()
-            .find(|c| c.path == path && c.kind != ColumnKind::Folded)
+            .find(|c| c.path == path && c.kind != ColumnKind::Folded && !c.computed)
     }
 
     pub fn column_for_presence(&self, path: &str) -> Option<&Column> {

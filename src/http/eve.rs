@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::{Filter, Paging, Projection, Resource, Sort};
-use crate::store::{ListQuery, Search};
+use crate::store::{ListQuery, Row, Search};
 use crate::tenancy::Scope;
 
 /// The query parameters Eve reads; the first occurrence of each wins (Werkzeug's MultiDict).
@@ -91,6 +91,10 @@ pub async fn list(
     list_searching(state, res, scope, raw_query, &[]).await
 }
 
+/// Changes a stored row before it is served (adds fields computed at read time, such as a
+/// freshly signed URL); it must change the row's `etag` when it changes the document.
+pub type Decorate<'a> = &'a (dyn Fn(&mut Row) + Send + Sync);
+
 /// `GET /<resource>` with resource-specific search parameters ANDed to the `where`.
 pub async fn list_searching(
     state: &AppState,
@@ -99,12 +103,24 @@ pub async fn list_searching(
     raw_query: Option<&str>,
     search: &[Search],
 ) -> Result<Response, ApiError> {
+    list_decorated(state, res, scope, raw_query, search, &|_| {}).await
+}
+
+/// `GET /<resource>`, each row decorated before projection.
+pub async fn list_decorated(
+    state: &AppState,
+    res: &Resource,
+    scope: &Scope,
+    raw_query: Option<&str>,
+    search: &[Search],
+    decorate: Decorate<'_>,
+) -> Result<Response, ApiError> {
     let params = EveParams::parse(raw_query);
     let filter = Filter::parse(params.where_.as_deref().unwrap_or(""))?;
     let projection = Projection::parse(params.projection.as_deref())?;
     let sort = Sort::parse(params.sort.as_deref().unwrap_or(""))?;
     let paging = Paging::parse(params.page.as_deref(), params.max_results.as_deref());
-    let page = state
+    let mut page = state
         .store
         .list(
             res,
@@ -118,6 +134,7 @@ pub async fn list_searching(
         )
         .await?;
 
+    page.rows.iter_mut().for_each(decorate);
     let mut body = String::with_capacity(64 + page.rows.iter().map(|r| r.doc.len()).sum::<usize>());
     body.push_str("{\"_items\":[");
     for (i, row) in page.rows.iter().enumerate() {
@@ -156,14 +173,28 @@ pub async fn item(
     raw_query: Option<&str>,
     req_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    item_decorated(state, res, scope, id, raw_query, req_headers, &|_| {}).await
+}
+
+/// `GET /<resource>/<id>`, the row decorated before it is served.
+pub async fn item_decorated(
+    state: &AppState,
+    res: &Resource,
+    scope: &Scope,
+    id: &str,
+    raw_query: Option<&str>,
+    req_headers: &HeaderMap,
+    decorate: Decorate<'_>,
+) -> Result<Response, ApiError> {
     let id = ObjectId::parse(id).map_err(|_| ApiError::not_found())?;
     let params = EveParams::parse(raw_query);
     let projection = Projection::parse(params.projection.as_deref())?;
-    let row = state
+    let mut row = state
         .store
         .get(res, scope, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    decorate(&mut row);
     let etag = HeaderValue::from_str(&format!("\"{}\"", row.etag)).map_err(ApiError::internal)?;
 
     if not_modified(req_headers, &row.etag, row.updated) {

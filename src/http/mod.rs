@@ -28,14 +28,16 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 use self::error::{envelope, ApiError, MSG_500};
-use crate::domain::Clock;
 use crate::store::Store;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
-    pub clock: Arc<dyn Clock>,
+    /// Real time, and each account's time (a sandbox account's clock).
+    pub clocks: crate::clocks::Clocks,
+    /// The flow engine's settings (the reference-rate table).
+    pub engine: crate::cases::Engine,
     pub auth: Arc<auth::Auth>,
     pub limits: Limits,
     pub media: crate::media::Media,
@@ -87,6 +89,14 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .route("/media/{*key}", get(routes::media::download::handler))
         .route("/cases", get(routes::cases::list::handler))
         .route("/cases/{id}", get(routes::cases::get::handler))
+        .route("/cases/{id}/forecast", get(routes::cases::forecast::handler))
+        .route("/case--letters", get(routes::case_letters::list::handler))
+        .route("/case--letters/{id}", get(routes::case_letters::get::handler))
+        .route(
+            "/sandbox/clock",
+            get(routes::sandbox::clock::get).post(routes::sandbox::clock::post),
+        )
+        .route("/sandbox/reset", axum::routing::post(routes::sandbox::reset::post))
         .route(
             "/accounts",
             get(routes::accounts::list::handler).post(routes::accounts::post),

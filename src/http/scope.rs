@@ -25,7 +25,7 @@ impl FromRequestParts<AppState> for RequestScope {
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(unauthorized)?;
-        let now = state.clock.now().unix();
+        let now = state.clocks.real().unix();
         let hash = token_hash(token.trim());
         if let Some(grant) = state.auth.cached(&hash, now) {
             return Ok(RequestScope(grant.scope()));

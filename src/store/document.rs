@@ -111,6 +111,10 @@ pub fn prepare_document<T: Serialize>(res: &Resource, doc: &T) -> Result<StoredD
     };
     let mut columns = Vec::with_capacity(res.columns.len());
     for col in &res.columns {
+        if col.computed {
+            columns.push(ColumnValue::Null);
+            continue;
+        }
         columns.push(match (col.kind, lookup(col.path)?) {
             (_, None) => ColumnValue::Null,
             (ColumnKind::Date, Some(Value::String(s))) => ColumnValue::Int(

@@ -5,6 +5,7 @@
 mod auth;
 mod counts;
 mod document;
+mod flow;
 mod idempotency;
 mod postgres;
 mod sqlite;
@@ -12,7 +13,8 @@ mod write;
 
 use std::path::Path;
 
-pub use self::document::{prepare_document, StoredDoc};
+pub use self::document::{prepare_document, ColumnValue, StoredDoc};
+pub use self::flow::{AccountClock, OutboxJob};
 pub use self::idempotency::{KeyRecord, UsedKey};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Sql};
@@ -228,6 +230,35 @@ impl Store {
         Ok(self.fetch_rows(&b.finish()).await?.into_iter().next())
     }
 
+    /// Documents matching a filter within the scope, in creation order (at most `limit`).
+    pub async fn find(
+        &self,
+        res: &Resource,
+        scope: &Scope,
+        filter: &Filter,
+        limit: i64,
+    ) -> Result<Vec<Row>, StoreError> {
+        let d = self.dialect();
+        let mut b = Builder::new(d, res);
+        let doc = if d == Dialect::Postgres {
+            "doc::text"
+        } else {
+            "doc"
+        };
+        b.push(&format!(
+            "SELECT {doc}, updated, etag FROM {} WHERE ",
+            res.table
+        ));
+        b.scope(scope);
+        if *filter != Filter::True {
+            b.push(" AND ");
+            b.filter(filter);
+        }
+        b.push(" ORDER BY created, id LIMIT ");
+        b.bind(crate::eve::sql::Param::Int(limit));
+        self.fetch_rows(&b.finish()).await
+    }
+
     /// Starts a write transaction. Everything a request writes goes through one of these
     /// and commits before the response is sent.
     pub async fn begin(&self) -> Result<Tx<'_>, StoreError> {
@@ -328,6 +359,18 @@ impl Tx<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// Records that the transaction wrote to `table` for `account` (cached counts of it are
+    /// invalidated at commit).
+    pub(crate) fn touch_table(&mut self, table: &'static str, account: &str) {
+        match self {
+            Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => {
+                touched.insert((table, account.to_string()));
+            }
+        }
     }
 }
 

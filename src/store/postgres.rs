@@ -97,6 +97,32 @@ pub async fn rows_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<Vec<Row
         .collect()
 }
 
+/// Rows of the given column types.
+pub(super) async fn cells_on(
+    conn: &mut sqlx::PgConnection,
+    sql: &Sql,
+    types: &[super::flow::Ty],
+) -> Result<Vec<Vec<super::flow::Cell>>, StoreError> {
+    use super::flow::{Cell, Ty};
+    let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Ok(match t {
+                        Ty::Text => Cell::Text(r.try_get(i)?),
+                        Ty::Int => Cell::Int(r.try_get(i)?),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 pub async fn scalar_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
         .fetch_one(&mut *conn)

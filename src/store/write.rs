@@ -34,7 +34,7 @@ impl Tx<'_> {
         b
     }
 
-    async fn rows(&mut self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+    pub(super) async fn rows(&mut self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
         match self {
             Tx::Sqlite(tx, _) => sqlite::rows_on(tx, sql).await,
             Tx::Postgres(tx, _) => postgres::rows_on(tx, sql).await,

@@ -128,7 +128,10 @@ impl Api {
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
             media: indriva::media::Media::in_memory(20 * 1024 * 1024),
-            registrar: indriva::registrar::Registrar::start(db.store.clone()),
+            registrar: indriva::registrar::Registrar::start(
+                db.store.clone(),
+                indriva::cases::Engine::default(),
+            ),
             db,
         }
     }
@@ -136,12 +139,38 @@ impl Api {
     pub fn state(&self) -> AppState {
         AppState {
             store: self.db.store.clone(),
-            clock: Arc::new(self.clock.clone()),
+            clocks: self.clocks(),
+            engine: indriva::cases::Engine::default(),
             auth: self.auth.clone(),
             limits: Default::default(),
             media: self.media.clone(),
             registrar: self.registrar.clone(),
             public_url: None,
+        }
+    }
+
+    /// Real time is the test's fixed clock.
+    pub fn clocks(&self) -> indriva::clocks::Clocks {
+        indriva::clocks::Clocks::new(Arc::new(self.clock.clone()))
+    }
+
+    /// Renders every queued letter, as the server's worker does after each run.
+    pub async fn render_letters(&self) -> usize {
+        let renderer = indriva::letters::Renderer {
+            media: self.media.clone(),
+            templates: Default::default(),
+            agency: Default::default(),
+        };
+        let mut n = 0;
+        loop {
+            let done = renderer
+                .run_once(&self.db.store, &self.clocks())
+                .await
+                .expect("outbox");
+            if done == 0 {
+                return n;
+            }
+            n += done;
         }
     }
 

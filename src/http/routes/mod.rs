@@ -3,9 +3,11 @@
 pub mod access_groups;
 pub mod accounts;
 pub mod authenticates;
+pub mod case_letters;
 pub mod case_registrations;
 pub mod cases;
 pub mod creditors;
 pub mod customers;
 pub mod media;
+pub mod sandbox;
 pub mod users;

@@ -37,7 +37,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let now = state.clock.now();
+    let now = state.clocks.time_in(&mut tx, &id).await?.now;
     let account: Account = patched(&row.doc, patch, now)?;
     save_patch(
         tx,

@@ -11,7 +11,7 @@ use crate::http::AppState;
 
 pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, _) = req.into_parts();
-    let now = state.clock.now().unix();
+    let now = state.clocks.real().unix();
     let ip_key = format!(
         "ip:{}",
         client_ip(&parts)

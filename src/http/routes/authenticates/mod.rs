@@ -25,7 +25,7 @@ pub fn rate_limited() -> ApiError {
 
 /// Issues a new access token for `cred`: 256 random bits, stored only as a hash.
 pub async fn issue(state: &AppState, cred: &ApiCredential) -> Result<Response, ApiError> {
-    let now = state.clock.now().unix();
+    let now = state.clocks.real().unix();
     let token = keys::random_token();
     let expires = now + state.auth.settings.token_ttl_secs;
     state

@@ -11,7 +11,7 @@ use crate::http::{body, AppState};
 
 pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    let now = state.clock.now().unix();
+    let now = state.clocks.real().unix();
     let ip = client_ip(&parts);
     let ip_key = format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default());
     if state.auth.limiter.blocked(&ip_key, now) {

@@ -39,7 +39,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clock.now();
+    let now = state.clocks.now(&state.store, &account).await?;
     let registration = registration(doc, now, &mut issues)?;
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));

@@ -44,7 +44,10 @@ pub async fn handler(
         return Err(ApiError::update_failure(issues));
     }
     let org_no_sent = patch.contains_key("organization_no");
-    let now = state.clock.now();
+    let now = match &scope.account {
+        Some(a) => state.clocks.time_in(&mut tx, a).await?.now,
+        None => state.clocks.real(),
+    };
     let mut creditor: Creditor = patched(&row.doc, patch, now)?;
     check(&mut creditor, &mut issues, org_no_sent);
     if !issues.is_empty() {

@@ -31,7 +31,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clock.now();
+    let now = state.clocks.now(&state.store, &account).await?;
     let mut creditor: Creditor = typed(with_server_fields(doc, now))?;
     let id = creditor.id;
     check(&mut creditor, &mut issues, true);

@@ -31,7 +31,7 @@ pub async fn handler(
     else {
         return Err(forbidden());
     };
-    let now = state.clock.now().unix();
+    let now = state.clocks.real().unix();
     if !state
         .media
         .signer

@@ -5,20 +5,21 @@
 //! neither a row nor a file; the file it replaces is deleted after the commit.
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use object_store::ObjectStore;
 use serde_json::json;
 
-use crate::domain::case::{Case, MediaRef};
+use crate::cases::{self, MutateError};
+use crate::domain::apply::Command;
+use crate::domain::case::MediaRef;
 use crate::domain::ObjectId;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
 use crate::http::write::precondition_failed;
 use crate::http::AppState;
 use crate::media::{sniff, ALLOWED, URL_TTL_SECS};
 use crate::resources::CASES;
-use crate::store::prepare_document;
 
 pub const NOT_FOUND: &str = "Resource Document Not Found";
 pub const NO_FILE: &str = "File is a required attribute.";
@@ -38,7 +39,7 @@ pub async fn handler(
     Path(reference_id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let base = base_url(&state, req.headers());
+    let base = super::base_url(&state, req.headers());
     let mut form = Multipart::from_request(req, &state)
         .await
         .map_err(|_| ApiError::bad_request("No multipart/form-data supplied"))?;
@@ -132,7 +133,7 @@ pub async fn handler(
             tracing::warn!(error = %e, "could not delete a replaced file");
         }
     }
-    let now = state.clock.now().unix();
+    let now = state.clocks.real().unix();
     let url = format!(
         "{base}/media/{key}?{}",
         state
@@ -155,32 +156,13 @@ async fn attach_to_case(
     id: &ObjectId,
     media: MediaRef,
 ) -> Result<Option<MediaRef>, ApiError> {
-    let mut tx = state.store.begin().await?;
-    let row = tx
-        .get(&CASES, scope, id)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND))?;
-    let mut case: Case = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
-    let old = case.original_invoice.replace(media);
-    case.updated = state.clock.now();
-    let doc = prepare_document(&CASES, &case)?;
-    if !tx.replace(&CASES, doc, &row.etag).await? {
-        return Err(precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(old)
-}
-
-/// The base of the URLs this server hands out.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    match &state.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!(
-            "http://{}",
-            headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost")
-        ),
+    let account = scope.account.ok_or_else(|| ApiError::forbidden(MSG_403))?;
+    let now = state.clocks.now(&state.store, &account).await?;
+    let cmd = Command::AttachOriginalInvoice(media);
+    match cases::mutate_one(&state.store, &state.engine, scope, id, now, cmd).await {
+        Ok(outcome) => Ok(outcome.replaced_files.into_iter().next()),
+        Err(MutateError::NotFound) => Err(ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND)),
+        Err(MutateError::Conflict) => Err(precondition_failed()),
+        Err(e) => Err(ApiError::internal(e)),
     }
 }

@@ -34,7 +34,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clock.now();
+    let now = state.clocks.now(&state.store, &account).await?;
     let id = ObjectId::at(now.unix());
     doc.entry("is_enabled").or_insert(json!(true));
     doc.insert("_id".into(), json!(id.to_hex()));

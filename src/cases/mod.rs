@@ -1,0 +1,49 @@
+//! The only code that writes a case. Every change — a flow item run by the worker, a
+//! payment, an upload, a clock moved in the sandbox — is a [`Command`] applied by
+//! [`mutate`]: read the case in the caller's transaction, apply the command in the domain
+//! ([`Case::apply`]), stamp the stored document (its `_etag` and typed columns, `due_at`
+//! among them), replace it if it is still the version read, and write the command's effects
+//! (letters, outbox jobs) in the same transaction.
+//!
+//! [`Command`]: crate::domain::apply::Command
+//! [`Case::apply`]: crate::domain::case::Case::apply
+
+mod mutate;
+mod rules;
+
+use std::sync::Arc;
+
+use crate::domain::interest::RateTable;
+
+pub use self::mutate::{
+    mutate, mutate_one, prepare, stored, write, LetterJob, MutateError, Outcome, Prepared,
+    LETTER_JOB,
+};
+pub use self::rules::RuleBook;
+
+/// The flow engine's settings that are not per creditor.
+#[derive(Clone)]
+pub struct Engine {
+    pub rates: Arc<RateTable>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            rates: Arc::new(RateTable::swedish().clone()),
+        }
+    }
+}
+
+impl Engine {
+    /// With the reference-rate table in `path` instead of the built-in one.
+    pub fn with_rates_file(path: &std::path::Path) -> anyhow::Result<Engine> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let rates =
+            RateTable::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(Engine {
+            rates: Arc::new(rates),
+        })
+    }
+}

@@ -1,0 +1,28 @@
+//! `GET /case--letters`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::http::error::ApiError;
+use crate::http::scope::RequestScope;
+use crate::http::{eve, AppState};
+use crate::resources::CASE_LETTERS;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let decorate = super::with_url(&state, &headers);
+    eve::list_decorated(
+        &state,
+        &CASE_LETTERS,
+        &scope,
+        query.as_deref(),
+        &[],
+        &decorate,
+    )
+    .await
+}

@@ -1,0 +1,81 @@
+//! `GET /sandbox/clock` → `{"now": …}`; `POST /sandbox/clock {"now": …}` sets the account's
+//! time and runs every flow item due up to then before it answers.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::sandbox_account;
+use crate::domain::HttpDate;
+use crate::eve::validate::{Issues, Mode, Rule, Schema};
+use crate::http::error::ApiError;
+use crate::http::scope::RequestScope;
+use crate::http::write::validated_body;
+use crate::http::AppState;
+
+const SCHEMA: Schema = &[("now", Rule::datetime().required())];
+
+pub const BACKWARDS: &str = "the clock of a sandbox account with cases only moves forward; POST /sandbox/reset to start over";
+
+fn answer(body: serde_json::Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+) -> Result<Response, ApiError> {
+    let account = sandbox_account(&state, &scope).await?;
+    let t = state.clocks.time(&state.store, &account).await?;
+    Ok(answer(json!({
+        "now": t.now.to_string(),
+        "follows_real_time": !t.set,
+    })))
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    RequestScope(scope): RequestScope,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let account = sandbox_account(&state, &scope).await?;
+    let (doc, issues) =
+        validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Insert).await?;
+    if !issues.is_empty() {
+        return Err(ApiError::insertion_failure(issues));
+    }
+    let now = doc
+        .get("now")
+        .and_then(|v| v.as_str())
+        .and_then(|s| HttpDate::parse_lenient(s).ok())
+        .ok_or_else(|| ApiError::internal("a validated date does not parse"))?;
+
+    let mut tx = state.store.begin().await?;
+    let moved = tx
+        .move_account_clock(&account, now.unix(), state.clocks.real().unix())
+        .await?;
+    if !moved {
+        let mut issues = Issues::default();
+        issues.add("now", BACKWARDS);
+        return Err(ApiError::insertion_failure(issues));
+    }
+    tx.commit().await?;
+    let run = crate::worker::run_account(&state.store, &state.engine, &account, now, true).await?;
+    tracing::info!(account = %account, now = %now, cases = run.cases, items = run.items, "sandbox clock moved");
+    Ok(answer(json!({
+        "_status": "OK",
+        "now": now.to_string(),
+        "cases_changed": run.cases,
+        "flow_items_run": run.items,
+        "interest_postings": run.interest_postings,
+        "letters_queued": run.letters,
+    })))
+}

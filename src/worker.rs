@@ -1,0 +1,230 @@
+//! The flow worker: claims open cases whose next flow item or interest posting is due on
+//! their account's clock and runs them through [`crate::cases`], then carries out the
+//! outbox (letters) after those changes have committed.
+//!
+//! Cases are claimed in batches and each batch is one transaction (one fsync on SQLite for
+//! many cases): a crash loses at most an uncommitted batch, whose cases are still due and
+//! run again. Running a case twice does nothing the second time: only items still due are
+//! run. On PostgreSQL the claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`),
+//! so workers on several nodes share the work; SQLite has one writer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::cases::{self, Engine, MutateError, RuleBook};
+use crate::clocks::Clocks;
+use crate::domain::apply::Command;
+use crate::domain::case::Case;
+use crate::domain::{HttpDate, ObjectId};
+use crate::store::{Store, StoreError};
+
+/// Cases claimed per transaction.
+pub const BATCH: i64 = 256;
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Cases written.
+    pub cases: u64,
+    /// Flow items run.
+    pub items: u64,
+    /// Interest lines booked.
+    pub interest_postings: u64,
+    /// Letters queued.
+    pub letters: u64,
+}
+
+impl RunReport {
+    fn add(&mut self, o: &cases::Outcome) {
+        self.cases += 1;
+        self.items += u64::from(o.applied.items_run);
+        self.interest_postings += u64::from(o.applied.interest_postings);
+        self.letters += o.letters.len() as u64;
+    }
+
+    /// Items and interest postings: the units of work a run did.
+    pub fn work(&self) -> u64 {
+        self.items + self.interest_postings
+    }
+}
+
+/// Runs everything due by `until` on one account's cases. With `simulate` (a sandbox clock
+/// moved forward) each item runs at its own scheduled time.
+pub async fn run_account(
+    store: &Store,
+    engine: &Engine,
+    account: &ObjectId,
+    until: HttpDate,
+    simulate: bool,
+) -> Result<RunReport, StoreError> {
+    let mut report = RunReport::default();
+    loop {
+        match run_batch(store, engine, account, until, simulate, BATCH).await {
+            Ok((0, _)) => return Ok(report),
+            Ok((_, r)) => merge(&mut report, r),
+            Err(e) => {
+                tracing::warn!(error = %e, account = %account, "a flow batch failed; running its cases one by one");
+                let (n, r) = run_singly(store, engine, account, until, simulate).await?;
+                merge(&mut report, r);
+                if n == 0 {
+                    return Ok(report);
+                }
+            }
+        }
+    }
+}
+
+fn merge(total: &mut RunReport, r: RunReport) {
+    total.cases += r.cases;
+    total.items += r.items;
+    total.interest_postings += r.interest_postings;
+    total.letters += r.letters;
+}
+
+/// One transaction: claim up to `limit` due cases, run them, commit. Returns how many were
+/// claimed.
+async fn run_batch(
+    store: &Store,
+    engine: &Engine,
+    account: &ObjectId,
+    until: HttpDate,
+    simulate: bool,
+    limit: i64,
+) -> Result<(usize, RunReport), StoreError> {
+    let mut tx = store.begin().await?;
+    let rows = tx.claim_due(account, until.unix(), limit).await?;
+    let mut report = RunReport::default();
+    let mut book = RuleBook::new();
+    for row in &rows {
+        let case: Case = serde_json::from_str(&row.doc)
+            .map_err(|e| StoreError::Document(format!("a stored case does not parse: {e}")))?;
+        let cmd = Command::RunDue { until, simulate };
+        let prepared = match cases::prepare(
+            &mut tx,
+            &mut book,
+            engine,
+            case,
+            row.etag.clone(),
+            until,
+            cmd,
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(MutateError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Document(e.to_string())),
+        };
+        match cases::write(&mut tx, prepared, until).await {
+            Ok(o) => report.add(&o),
+            Err(MutateError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Document(e.to_string())),
+        }
+    }
+    tx.commit().await?;
+    Ok((rows.len(), report))
+}
+
+/// After a failed batch: the due cases one transaction each; a case that fails alone is
+/// put aside for an hour (and logged) so it cannot stop the others.
+async fn run_singly(
+    store: &Store,
+    engine: &Engine,
+    account: &ObjectId,
+    until: HttpDate,
+    simulate: bool,
+) -> Result<(usize, RunReport), StoreError> {
+    let mut tx = store.begin().await?;
+    let rows = tx.claim_due(account, until.unix(), BATCH).await?;
+    tx.commit().await?;
+    let mut report = RunReport::default();
+    for row in &rows {
+        let id = serde_json::from_str::<serde_json::Value>(&row.doc)
+            .ok()
+            .and_then(|v| v["_id"].as_str().and_then(|s| ObjectId::parse(s).ok()));
+        let Some(id) = id else { continue };
+        let scope = crate::tenancy::Scope {
+            account: Some(*account),
+            creditors: None,
+        };
+        let cmd = Command::RunDue { until, simulate };
+        match cases::mutate_one(store, engine, &scope, &id, until, cmd).await {
+            Ok(o) => report.add(&o),
+            Err(e) => {
+                tracing::error!(case = %id, error = %e, "a case's flow items failed; it is retried in an hour");
+                let mut tx = store.begin().await?;
+                tx.postpone_case(&id, until.plus_seconds(3600).unix())
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok((rows.len(), report))
+}
+
+/// Runs every account's due cases on its own clock: real time, or a sandbox's stored time.
+pub async fn run_all(
+    store: &Store,
+    engine: &Engine,
+    clocks: &Clocks,
+) -> Result<RunReport, StoreError> {
+    let mut total = RunReport::default();
+    for (account, stored) in store.account_times().await? {
+        let (until, simulate) = match stored.and_then(HttpDate::from_unix) {
+            Some(t) => (t, true),
+            None => (clocks.real(), false),
+        };
+        merge(
+            &mut total,
+            run_account(store, engine, &account, until, simulate).await?,
+        );
+    }
+    Ok(total)
+}
+
+/// The background worker: due cases, then the outbox, every `interval`, until `stop` says
+/// so. An item being run when the signal comes is finished first.
+pub async fn run_forever(
+    store: Arc<Store>,
+    engine: Engine,
+    clocks: Clocks,
+    outbox: crate::letters::Renderer,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match run_all(&store, &engine, &clocks).await {
+            Ok(r) if r.cases > 0 => tracing::info!(
+                cases = r.cases,
+                items = r.items,
+                interest_postings = r.interest_postings,
+                letters = r.letters,
+                "flow worker ran due cases"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "flow worker run failed"),
+        }
+        loop {
+            match outbox.run_once(&store, &clocks).await {
+                Ok(0) => break,
+                Ok(_) if *stop.borrow() => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox run failed");
+                    break;
+                }
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
