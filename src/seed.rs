@@ -1,20 +1,37 @@
-//! `indriva seed`: realistic demo and benchmark cases. Every state and close reason of seed
-//! 003 occurs; histories move forward in time; ledgers are consistent with the amounts
-//! (balances are recomputed from the ledger, never invented).
+//! `indriva seed`: demo and benchmark data that the engine itself produced. Each case is
+//! registered exactly as `POST /case--registrations` registers one (a registration, its
+//! customer, the case and its OCR reference) at a moment in the past, and then lived
+//! forward with [`Case::apply`] under its creditor's rules up to the account's current time:
+//! flow items at their scheduled times, payments, creditings, cancellations, disputes,
+//! payment plans and closings at random moments on the way. Open cases therefore wait for
+//! their next item on the account's clock, due over the coming days and weeks, exactly as
+//! cases the server had been running all along. Every state of seed 003 (but `invoice`,
+//! which needs invoice registrations) and every close reason occurs.
 
+use std::collections::HashMap;
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::cases::{Engine, RuleBook};
+use crate::clocks::Clocks;
+use crate::domain::apply::{Command, Ctx, Hold};
 use crate::domain::case::*;
-use crate::domain::party::Creditor;
+use crate::domain::flow::FlowConfig;
+use crate::domain::ocr;
+use crate::domain::party::{Address, Creditor, Customer};
+use crate::domain::policy::CreditorPolicy;
+use crate::domain::registration::{
+    open_case, CaseContext, CaseRegistration, FirstAction, OcrNumber, RegisteredCustomer,
+    RegisteredDebt,
+};
 use crate::domain::{Clock, HttpDate, Money, ObjectId};
-use crate::eve::{Filter, Paging, Sort};
-use crate::resources::{ACCOUNTS, CASES, CREDITORS};
-use crate::store::{prepare_document, ListQuery, Store, StoreError, StoredDoc};
+use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+use crate::store::{prepare_document, Store, StoreError, StoredDoc};
 use crate::tenancy::Scope;
 
 pub struct SeedReport {
@@ -24,12 +41,35 @@ pub struct SeedReport {
     pub seconds: f64,
 }
 
-/// The account and creditors cases are spread over. The first creditor gets the largest
-/// share (40 %), the others split the rest.
+/// A creditor cases are registered for, with the rules its cases live under.
+#[derive(Clone)]
+pub struct SeedCreditor {
+    pub creditor: Creditor,
+    pub policy: Arc<CreditorPolicy>,
+    pub flow: Arc<FlowConfig>,
+}
+
+/// The account and creditors cases are spread over (the first creditor gets 40 %), and the
+/// numbers reserved for them.
 #[derive(Clone)]
 pub struct Target {
     pub account: ObjectId,
-    pub creditors: Vec<(ObjectId, String)>,
+    pub creditors: Vec<SeedCreditor>,
+    pub case_settings: CaseSettings,
+    /// The account's current time: every case is lived up to it.
+    pub now: HttpDate,
+    /// Cases the account had before this run (numbers continue from there).
+    pub offset: u64,
+    pub first_reference: i64,
+    pub first_ocr_sequence: i64,
+}
+
+/// What one seeded case writes.
+pub struct Seeded {
+    pub registration: CaseRegistration,
+    pub customer: Customer,
+    pub case: Case,
+    pub ocr: OcrNumber,
 }
 
 /// Seeds `n` cases into `account` (default: the sandbox account, created if absent, with a
@@ -42,7 +82,8 @@ pub async fn run(
     progress: bool,
     data_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<SeedReport> {
-    let target = prepare_target(store, clock, account, data_dir).await?;
+    let engine = Engine::default();
+    let target = prepare_target(store, clock, account, data_dir, n).await?;
     let deferred_indexes = store.bulk_load_mode().await?;
     let started = Instant::now();
     let bar = if progress {
@@ -54,21 +95,36 @@ pub async fn run(
         ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {per_sec}  eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    const BATCH: u64 = 5_000;
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<StoredDoc>, StoreError>>(4);
-    let now = clock.now();
+    const BATCH: u64 = 2_000;
+    type Batch = [Vec<StoredDoc>; 4];
+    let (tx, rx) = mpsc::sync_channel::<Result<Batch, StoreError>>(4);
+    // Generation (the engine, JSON, hashing) runs on its own thread while this task writes.
     let gen_target = target.clone();
-    // Generation (JSON, hashing) runs on its own thread while this task writes.
+    let gen_engine = engine.clone();
     let generator = std::thread::spawn(move || {
         let mut rng = SmallRng::from_entropy();
         let mut done = 0u64;
         while done < n {
             let size = BATCH.min(n - done);
-            let batch: Result<Vec<StoredDoc>, StoreError> = (0..size)
+            let batch = (0..size)
                 .map(|i| {
-                    prepare_document(&CASES, &generate_case(&mut rng, &gen_target, now, done + i))
+                    let s = generate(&mut rng, &gen_target, &gen_engine, done + i);
+                    Ok([
+                        prepare_document(&CASE_REGISTRATIONS, &s.registration)?,
+                        prepare_document(&CUSTOMERS, &s.customer)?,
+                        crate::cases::stored(&s.case, gen_target.now, &gen_engine)?,
+                        prepare_document(&OCR_NUMBERS, &s.ocr)?,
+                    ])
                 })
-                .collect();
+                .try_fold(
+                    [vec![], vec![], vec![], vec![]],
+                    |mut acc: Batch, docs: Result<[StoredDoc; 4], StoreError>| {
+                        for (slot, doc) in acc.iter_mut().zip(docs?) {
+                            slot.push(doc);
+                        }
+                        Ok(acc)
+                    },
+                );
             if tx.send(batch).is_err() {
                 return;
             }
@@ -76,26 +132,21 @@ pub async fn run(
         }
     });
     let mut written = 0u64;
-    let mut waited = std::time::Duration::ZERO;
-    loop {
-        let t0 = Instant::now();
-        let Ok(batch) = rx.recv() else { break };
-        waited += t0.elapsed();
-        let batch = batch?;
+    while let Ok(batch) = rx.recv() {
+        let [registrations, customers, cases, ocrs] = batch?;
+        let count = cases.len() as u64;
         let mut t = store.begin().await?;
-        let n = batch.len() as u64;
-        t.insert(&CASES, batch).await?;
+        t.insert(&CASE_REGISTRATIONS, registrations).await?;
+        t.insert(&CUSTOMERS, customers).await?;
+        t.insert(&CASES, cases).await?;
+        t.insert(&OCR_NUMBERS, ocrs).await?;
         t.commit().await?;
-        written += n;
+        written += count;
         bar.set_position(written);
     }
     generator
         .join()
         .map_err(|_| anyhow::anyhow!("case generator panicked"))?;
-    tracing::debug!(
-        waited_for_generator_ms = waited.as_millis() as u64,
-        "seed written"
-    );
     if !deferred_indexes.is_empty() {
         bar.set_message("building indexes");
         store.finish_bulk_load(&deferred_indexes).await?;
@@ -114,6 +165,7 @@ async fn prepare_target(
     clock: &dyn Clock,
     account: Option<ObjectId>,
     data_dir: Option<&std::path::Path>,
+    n: u64,
 ) -> anyhow::Result<Target> {
     let account = match account {
         Some(a) => {
@@ -131,12 +183,19 @@ async fn prepare_target(
             crate::sandbox::sandbox_account_id()
         }
     };
-    let mut creditors = creditors_of(store, account).await?;
-    let wanted = if Some(account) == Some(crate::sandbox::sandbox_account_id()) {
+    let scope = Scope {
+        account: Some(account),
+        creditors: None,
+    };
+    let mut creditors = creditors_of(store, &scope).await?;
+    let wanted = if account == crate::sandbox::sandbox_account_id() {
         5
     } else {
         1
     };
+    let now = Clocks::new(Arc::new(SameClock(clock.now())))
+        .now(store, &account)
+        .await?;
     if creditors.len() < wanted {
         let names = [
             "Nordic Fiber AB",
@@ -147,90 +206,93 @@ async fn prepare_target(
         ];
         let mut tx = store.begin().await?;
         for i in creditors.len()..wanted {
-            let id = ObjectId::at(clock.now().unix());
+            let id = ObjectId::at(now.unix());
             let mut c = crate::sandbox::creditor(
                 id,
                 account,
                 names[i % names.len()],
                 &org_number(i as u64 + 17),
                 0,
-                clock,
+                &SameClock(now),
             );
             crate::tenancy::create_creditor(&mut tx, &mut c).await?;
         }
         tx.commit().await?;
-        creditors = creditors_of(store, account).await?;
+        creditors = creditors_of(store, &scope).await?;
     }
     // The sandbox creditor first, so it gets the largest share.
-    creditors.sort_by_key(|(id, _)| *id != crate::sandbox::sandbox_creditor_id());
-    Ok(Target { account, creditors })
+    creditors.sort_by_key(|c| c.id != crate::sandbox::sandbox_creditor_id());
+    let acc: crate::domain::party::Account = serde_json::from_str(
+        &store
+            .get(&ACCOUNTS, &Scope::unrestricted(), &account)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("account {account} vanished"))?
+            .doc,
+    )?;
+    let offset = store.count_cases(&account).await?.max(0) as u64;
+    let mut tx = store.begin().await?;
+    let mut book = RuleBook::new();
+    let mut seeded = Vec::with_capacity(creditors.len());
+    for creditor in creditors {
+        let (policy, flow) = book.rules(&mut tx, &creditor.id).await?;
+        seeded.push(SeedCreditor {
+            creditor,
+            policy,
+            flow,
+        });
+    }
+    let count = n.max(1) as i64;
+    let first_reference = tx
+        .reserve_numbers("case_reference_number", 100_000, count)
+        .await?;
+    let first_ocr_sequence = tx.reserve_numbers("ocr_sequence", 1, count).await?;
+    tx.commit().await?;
+    Ok(Target {
+        account,
+        creditors: seeded,
+        case_settings: acc.case_settings,
+        now,
+        offset,
+        first_reference,
+        first_ocr_sequence,
+    })
 }
 
-async fn creditors_of(
-    store: &Store,
-    account: ObjectId,
-) -> Result<Vec<(ObjectId, String)>, StoreError> {
-    let scope = Scope {
-        account: Some(account),
-        creditors: None,
-    };
-    let page = store
-        .list(
-            &CREDITORS,
-            &ListQuery {
-                scope: &scope,
-                filter: &Filter::True,
-                sort: &Sort::default(),
-                paging: Paging {
-                    page: 1,
-                    max_results: 100,
-                },
-                search: &[],
-            },
-        )
-        .await?;
-    page.rows
+/// A clock standing at one instant.
+struct SameClock(HttpDate);
+
+impl Clock for SameClock {
+    fn now(&self) -> HttpDate {
+        self.0
+    }
+}
+
+async fn creditors_of(store: &Store, scope: &Scope) -> Result<Vec<Creditor>, StoreError> {
+    store
+        .find(&CREDITORS, scope, &crate::eve::Filter::True, 100)
+        .await?
         .iter()
-        .map(|r| {
-            let c: Creditor =
-                serde_json::from_str(&r.doc).map_err(|e| StoreError::Document(e.to_string()))?;
-            Ok((c.id, c.name))
-        })
+        .map(|r| serde_json::from_str(&r.doc).map_err(|e| StoreError::Document(e.to_string())))
         .collect()
 }
 
-/// A Swedish organisation number with a valid check digit (group 5: aktiebolag).
+/// A Swedish organisation number with a valid check digit (group 5: aktiebolag; the third
+/// digit 2 or more), unique for `seed` below eight million.
 pub fn org_number(seed: u64) -> String {
-    let body = format!("55{:07}", 6_000_000 + seed % 4_000_000);
-    format!("{body}{}", luhn_digit(&body))
+    let body = format!("55{:07}", 2_000_000 + seed % 8_000_000);
+    format!("{body}{}", ocr::luhn_digit(&body))
 }
 
-/// A personnummer (12 digits) with a valid check digit.
-fn personnummer(rng: &mut SmallRng) -> String {
-    let year = rng.gen_range(1940..2005);
-    let month = rng.gen_range(1..=12);
-    let day = rng.gen_range(1..=28);
-    let serial = rng.gen_range(1..999);
+/// A personnummer (12 digits) with a valid check digit, unique for `seed` below 21 million.
+fn personnummer(seed: u64) -> String {
+    let per_year = 12 * 28 * 999;
+    let year = 1940 + (seed / per_year) % 65;
+    let rest = seed % per_year;
+    let month = rest / (28 * 999) + 1;
+    let day = (rest / 999) % 28 + 1;
+    let serial = rest % 999 + 1;
     let ten = format!("{:02}{month:02}{day:02}{serial:03}", year % 100);
-    format!("{}{ten}{}", year / 100, luhn_digit(&ten))
-}
-
-/// The mod-10 check digit over `digits` (weights 2, 1, 2, … from the left for odd lengths).
-pub fn luhn_digit(digits: &str) -> u32 {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = (b - b'0') as u32 * if i % 2 == 0 { 2 } else { 1 };
-            if d > 9 {
-                d - 9
-            } else {
-                d
-            }
-        })
-        .sum();
-    (10 - sum % 10) % 10
+    format!("{}{ten}{}", year / 100, ocr::luhn_digit(&ten))
 }
 
 const FIRST: [&str; 12] = [
@@ -265,128 +327,97 @@ const DESCRIPTIONS: [&str; 6] = [
     "Dental care",
     "Goods delivered",
 ];
+const STREETS: [&str; 6] = [
+    "Storgatan",
+    "Drottninggatan",
+    "Kungsgatan",
+    "Vasagatan",
+    "Sveavägen",
+    "Järnvägsgatan",
+];
+const CITIES: [(&str, &str); 6] = [
+    ("11122", "Stockholm"),
+    ("41103", "Göteborg"),
+    ("21120", "Malmö"),
+    ("75310", "Uppsala"),
+    ("58223", "Linköping"),
+    ("90326", "Umeå"),
+];
 
-fn open_states(rng: &mut SmallRng) -> CaseState {
-    use CaseState::*;
-    // Weighted towards where most open cases are.
-    const W: [(CaseState, u32); 10] = [
-        (Reminder, 22),
-        (DebtCollection, 34),
-        (Enforcement, 10),
-        (DebtSurveillance, 8),
-        (Amortization, 9),
-        (Dispute, 4),
-        (Estate, 2),
-        (BankruptcyEstate, 2),
-        (Initializing, 6),
-        (Invoice, 3),
-    ];
-    let total: u32 = W.iter().map(|(_, w)| w).sum();
-    let mut r = rng.gen_range(0..total);
-    for (s, w) in W {
-        if r < w {
-            return s;
-        }
-        r -= w;
-    }
-    DebtCollection
+/// What happens to a case in its life besides the flow.
+#[derive(Clone, Copy, Debug)]
+enum Fate {
+    /// Nothing: the flow runs its course.
+    Flow,
+    PartPaid,
+    Closed(CloseReason),
+    Held(Hold),
+    PaymentPlan,
 }
 
-fn status_for(state: CaseState) -> CaseStatus {
-    match state {
-        CaseState::Initializing => CaseStatus::Initializing,
-        CaseState::Invoice => CaseStatus::Invoice,
-        CaseState::Reminder => CaseStatus::ReminderSent,
-        CaseState::DebtCollection => CaseStatus::DebtCollectionActive,
-        CaseState::Enforcement => CaseStatus::EnforcementActive,
-        CaseState::DebtSurveillance => CaseStatus::DebtSurveillance,
-        CaseState::Amortization => CaseStatus::Amortization,
-        CaseState::Dispute => CaseStatus::Dispute,
-        CaseState::Estate => CaseStatus::Estate,
-        CaseState::BankruptcyEstate => CaseStatus::BankruptcyEstate,
+fn fate(rng: &mut SmallRng, recent: bool) -> Fate {
+    if recent {
+        return Fate::Flow;
     }
-}
-
-/// The states a case passes through to reach `last`.
-fn path_to(last: CaseState, first_action: CaseState) -> Vec<CaseState> {
-    use CaseState::*;
-    let mut p = vec![Initializing];
-    match last {
-        Initializing => return p,
-        Invoice => {
-            p.push(Invoice);
-            return p;
-        }
-        _ => {}
+    if rng.gen_bool(0.45) {
+        return Fate::Closed(CloseReason::ALL[rng.gen_range(0..CloseReason::ALL.len())]);
     }
-    if first_action == Reminder {
-        p.push(Reminder);
-    }
-    if last == Reminder {
-        if first_action != Reminder {
-            p.push(Reminder);
-        }
-        return p;
-    }
-    p.push(DebtCollection);
-    match last {
-        DebtCollection => {}
-        Enforcement => p.push(Enforcement),
-        DebtSurveillance => p.extend([Enforcement, DebtSurveillance]),
-        other => p.push(other),
-    }
-    p
-}
-
-fn money(ore: i64) -> Money {
-    Money::from_ore(ore)
-}
-
-fn line(
-    kind: TransactionType,
-    origin: Origin,
-    tag: &str,
-    amount: Money,
-    bank: HttpDate,
-    reg: HttpDate,
-) -> Transaction {
-    Transaction {
-        bank_transaction_date: bank,
-        registration_date: reg,
-        origin,
-        kind,
-        description_locale_tag: tag.into(),
-        amount,
-        payment_method: None,
-        creditor_payment: None,
+    match rng.gen_range(0..100) {
+        0..=14 => Fate::PartPaid,
+        15..=20 => Fate::Held(Hold::Dispute),
+        21..=23 => Fate::Held(Hold::Estate),
+        24..=26 => Fate::Held(Hold::BankruptcyEstate),
+        27..=38 => Fate::PaymentPlan,
+        _ => Fate::Flow,
     }
 }
 
-/// A moment after `from`: up to `max` seconds later, and never past `now` (cases created
-/// recently move through their states faster rather than piling up at `now`).
-fn step_towards(rng: &mut SmallRng, from: HttpDate, now: HttpDate, max: i64) -> HttpDate {
-    let room = (now.unix() - from.unix()).max(1);
-    let step = rng.gen_range(1..=max.min(room / 2).max(1));
-    from.plus_seconds(step)
-}
-
-/// One realistic case. `n` makes invoice and reference numbers unique within a run.
-pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> Case {
+/// One case, lived from its registration to the target's time. `n` makes numbers unique.
+pub fn generate(rng: &mut SmallRng, t: &Target, engine: &Engine, n: u64) -> Seeded {
     const DAY: i64 = 86_400;
+    let now = t.now;
+    let serial = t.offset + n;
+    // Identity numbers start at a place of the account's own, so two accounts' debtors
+    // differ (unless they are millions apart).
+    let person = t
+        .account
+        .to_hex()
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 20_000_000
+        + serial;
     // The first creditor takes 40 %, the rest share 60 %.
     let ci = if t.creditors.len() == 1 || n == 0 || rng.gen_bool(0.4) {
         0
     } else {
         rng.gen_range(1..t.creditors.len())
     };
-    let (creditor, creditor_name) = t.creditors[ci].clone();
-    let created = now.plus_seconds(-rng.gen_range(DAY..3 * 365 * DAY));
-    let id = ObjectId::at(created.unix());
-    let invoice_date = created.plus_days(-rng.gen_range(20..90)).start_of_day();
+    let sc = &t.creditors[ci];
+    // Most cases are recent; some are years old. 1 % were registered in the last minutes
+    // and are still being initialised.
+    let recent = rng.gen_bool(0.01);
+    let age = if recent {
+        rng.gen_range(1..240)
+    } else {
+        let days = (-(1.0 - rng.gen::<f64>()).ln() * 150.0).min(3.0 * 365.0);
+        (days * DAY as f64) as i64 + rng.gen_range(0..DAY)
+    };
+    let created = now.plus_seconds(-age.max(1));
+    let fate = fate(rng, recent);
+    // Debts registered before they fall due (paid to the creditor before any interest)
+    // exist too; most are weeks overdue.
+    let not_yet_due = matches!(fate, Fate::Closed(CloseReason::CapitalPaidToCreditor));
     let due_days = *[10, 14, 20, 30, 31].get(rng.gen_range(0..5)).unwrap_or(&30);
+    let invoice_date = if not_yet_due {
+        created.plus_days(-2).start_of_day()
+    } else {
+        created
+            .plus_days(-rng.gen_range(due_days + 5..due_days + 60))
+            .start_of_day()
+    };
     // 100 to 50 000 kr, most of them whole kronor.
     let ore = rng.gen_range(100_00..50_000_00);
-    let capital = money(if rng.gen_bool(0.7) {
+    let capital = Money::from_ore(if rng.gen_bool(0.7) {
         ore / 100 * 100
     } else {
         ore
@@ -395,7 +426,7 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
     let (name, id_number) = if is_company {
         (
             COMPANIES[rng.gen_range(0..COMPANIES.len())].to_string(),
-            org_number(rng.gen_range(0..4_000_000)),
+            org_number(person),
         )
     } else {
         (
@@ -404,355 +435,410 @@ pub fn generate_case(rng: &mut SmallRng, t: &Target, now: HttpDate, n: u64) -> C
                 FIRST[rng.gen_range(0..FIRST.len())],
                 LAST[rng.gen_range(0..LAST.len())]
             ),
-            personnummer(rng),
+            personnummer(person),
         )
     };
-    let invoice_number = format!("INV-{}-{:06}", 2023 + (n % 3), n);
-    let first_action = if rng.gen_bool(0.5) {
-        CaseState::Reminder
-    } else {
-        CaseState::DebtCollection
+    let (zip, city) = CITIES[rng.gen_range(0..CITIES.len())];
+    let address = Address {
+        address_line_1: format!(
+            "{} {}",
+            STREETS[rng.gen_range(0..STREETS.len())],
+            rng.gen_range(1..120)
+        ),
+        zip_code: zip.into(),
+        city: city.into(),
+        country: "SE".into(),
     };
-    let closed = rng.gen_bool(0.45);
-    let last_state = if closed {
-        // closed cases stopped somewhere along the ordinary chain
-        [
-            CaseState::Reminder,
-            CaseState::DebtCollection,
-            CaseState::Enforcement,
-        ][rng.gen_range(0..3)]
-    } else {
-        open_states(rng)
+    let first_action = match fate {
+        Fate::Closed(CloseReason::FullyPaidBeforeReminder) => FirstAction::Reminder,
+        _ if rng.gen_bool(0.5) => FirstAction::Reminder,
+        _ => FirstAction::DebtCollection,
     };
-    let path = path_to(last_state, first_action);
-
-    let mut case = Case {
-        id,
-        debt: Debt {
-            invoice_date,
-            invoice_due_days_after_invoice_date: due_days,
-            capital_to_claim: capital,
-            debt_description: DESCRIPTIONS[rng.gen_range(0..DESCRIPTIONS.len())].into(),
-            invoice_number: invoice_number.clone(),
-            debt_reference: None,
-            payout_reference: invoice_number.clone(),
-            interest_days_after_invoice_date: due_days,
-            initial_capital: None,
-            fees_included_in_capital_to_claim: None,
-        },
-        creditor,
-        created,
-        etag: String::new(),
-        updated: created,
+    let customer_number = rng
+        .gen_bool(0.5)
+        .then(|| format!("{}", rng.gen_range(10_000..99_999)));
+    let invoice_number = format!("INV-{}-{:07}", 2023 + (serial % 3), serial);
+    let reg = CaseRegistration {
+        id: ObjectId::at(created.unix()),
         account: t.account,
-        agreement_version: ObjectId::from_bytes([
-            0x67, 0x90, 0xc2, 0xec, 0x38, 0xeb, 0xf4, 0x81, 0x40, 0x61, 0xf0, 0xb5,
-        ]),
-        case_registration: ObjectId::at(created.unix()),
-        case_settings: CaseSettings {
-            interest_rate: InterestRateSettings {
-                reference_rate: true,
-            },
-        },
-        creditor_name,
+        creditor: sc.creditor.id,
+        first_action,
         currency: "SEK".into(),
-        customer: ObjectId::at(created.unix()),
-        customer_id_number: id_number.clone(),
-        customer_name: name.clone(),
-        customer_number: rng
-            .gen_bool(0.5)
-            .then(|| format!("{}", rng.gen_range(10_000..99_999))),
-        customer_status: CustomerStatus::Initialized,
-        debtor: ObjectId::at(created.unix()),
-        debtor_id_number: id_number,
-        debtor_name: name,
-        latest_state_date: created,
-        local_added_capital_amount: Money::ZERO,
-        local_added_costs_amount: Money::ZERO,
-        local_added_interest_amount: Money::ZERO,
-        local_added_transaction_amount: Money::ZERO,
-        local_remaining_capital_amount: Money::ZERO,
-        local_remaining_costs_amount: Money::ZERO,
-        local_remaining_interest_amount: Money::ZERO,
-        local_remaining_transaction_amount: Money::ZERO,
-        state: CaseState::Initializing,
-        state_history: vec![],
-        status: CaseStatus::Initializing,
-        status_history: vec![],
-        total_added_capital_amount: Money::ZERO,
-        total_added_costs_amount: Money::ZERO,
-        total_added_interest_amount: Money::ZERO,
-        total_added_transaction_amount: Money::ZERO,
-        total_remaining_capital_amount: Money::ZERO,
-        total_remaining_costs_amount: Money::ZERO,
-        total_remaining_interest_amount: Money::ZERO,
-        total_remaining_transaction_amount: Money::ZERO,
-        transactions: vec![line(
-            TransactionType::Capital,
-            Origin::CreditorSystem,
-            "api.transaction.case_registration",
-            capital,
+        customer: RegisteredCustomer {
+            name: name.clone(),
+            id_number: id_number.clone(),
+            is_company: Some(is_company),
+            address: address.clone(),
+            mobile_number: None,
+            email: None,
+            customer_number: customer_number.clone(),
+        },
+        debts: vec![RegisteredDebt {
+            invoice_number,
+            debt_description: DESCRIPTIONS[rng.gen_range(0..DESCRIPTIONS.len())].into(),
             invoice_date,
-            created,
-        )],
-        reference_number: format!("{}", 40_000 + n),
-        original_invoice: rng.gen_bool(0.7).then(|| MediaRef {
-            id: hex::encode(rng.gen::<[u8; 16]>()),
-            filename: "original_invoice.pdf".into(),
-            content_type: "application/pdf".into(),
-            size: rng.gen_range(8_000..400_000),
-        }),
-        next_flow_item: None,
-        debt_collection: None,
-        services: vec![],
-        limitation: None,
-        event_listeners: EventListeners::default(),
-        closed: None,
-        next_flow_item_on_close: None,
-        flow_state: None,
+            capital_to_claim: capital,
+            invoice_due_days_after_invoice_date: due_days,
+            fees_included_in_capital_to_claim: None,
+            fees_already_claimed: None,
+        }],
+        cases: vec![],
+        ocr_numbers: vec![],
+        ocr_numbers_ocr: vec![],
+        created,
+        updated: created,
+        etag: String::new(),
     };
-
-    // Walk the states forward in time, booking fees and interest as the flow would.
-    let mut at = created;
-    case.enter_state(CaseState::Initializing, CaseStatus::Initializing, at);
-    let mut letter_date = None;
-    for state in path.iter().skip(1) {
-        at = step_towards(rng, at, now, 40 * DAY);
-        if case.status == CaseStatus::Initializing {
-            case.set_status(CaseStatus::Initialized, at);
-        }
-        case.enter_state(*state, status_for(*state), at);
-        let (fee, tag) = match state {
-            CaseState::Reminder => (Some(60_00), "api.transaction.reminder_fee"),
-            CaseState::DebtCollection => (Some(180_00), "api.transaction.debt_collection_fee"),
-            CaseState::Enforcement => (Some(300_00), "api.transaction.enforcement_fee"),
-            _ => (None, ""),
-        };
-        if let Some(fee) = fee {
-            case.transactions.push(line(
-                TransactionType::Costs,
-                Origin::SolicitorSystem,
-                tag,
-                money(fee),
-                at,
-                at,
-            ));
-            letter_date = Some(at);
-        }
-        if *state == CaseState::DebtCollection {
-            case.debt_collection = Some(ObjectId::at(at.unix()));
-            case.services.push(Service {
-                service: "debt_collection".into(),
-                service_date: at,
-            });
-        }
-        if *state == CaseState::Enforcement {
-            case.services.push(Service {
-                service: "enforcement".into(),
-                service_date: at,
-            });
-        }
-    }
-    // Interest at 10 % a year on the capital, from the due date to the last event.
-    let interest_from = invoice_date.plus_days(due_days);
-    let days = ((at.unix() - interest_from.unix()) / DAY).max(0);
-    let interest = capital.ore() * 10 * days / 36_500;
-    if interest > 0 && case.state != CaseState::Initializing {
-        case.transactions.push(line(
-            TransactionType::Interest,
-            Origin::SolicitorSystem,
-            "api.transaction.case_flow",
-            money(interest),
-            at,
-            at,
-        ));
-    }
-    if let Some(letter) = letter_date {
-        let years = if is_company { 10 } else { 3 };
-        case.limitation = Some(Limitation {
-            break_date: letter,
-            limitation_date: letter.plus_years(years),
-            locale_annotation: "api.log_messages.letter_sent_debt_collection".into(),
-        });
-    }
-    let flow_item = |item: &str, when: HttpDate, waiting: &str| FlowItem {
-        item: item.into(),
-        schedule_to_execute: when,
-        flow_config: ObjectId::from_bytes([
-            0x66, 0x5e, 0x13, 0x8e, 0x8d, 0xd7, 0xc7, 0xb8, 0x99, 0x6f, 0x2a, 0x7e,
-        ]),
-        is_failed: false,
-        waiting_for: waiting.into(),
-        moved_to_next_state: true,
-        flow_config_name_locale: "api.flow_config.default".into(),
+    let customer = Customer {
+        id: ObjectId::at(created.unix()),
+        account: t.account,
+        name,
+        id_number,
+        is_person: !is_company,
+        customer_number,
+        address,
+        mobile_number: None,
+        email: None,
+        is_active: true,
+        created,
+        updated: created,
+        etag: String::new(),
     };
-    case.next_flow_item = Some(match case.state {
-        CaseState::Reminder => flow_item(
-            "case--reminders__debt_collection",
-            at.plus_days(14).start_of_day(),
-            "api.wait.waiting_for_reminder_payment",
-        ),
-        CaseState::Enforcement => flow_item(
-            "case--enforcements__status_check",
-            at.plus_days(30).start_of_day(),
-            "api.wait.waiting_for_enforcement",
-        ),
-        _ => flow_item(
-            "case--debt-collections__debt_statement",
-            at.plus_days(16).start_of_day(),
-            "api.wait.waiting_for_debt_collection_payment",
-        ),
-    });
-
-    // Some open cases have had a partial payment; closed cases are settled per their reason.
-    let balances = Balances::from_ledger(&case.transactions);
-    let pay_at = step_towards(rng, at, now, 20 * DAY);
-    if closed {
-        let reason = CloseReason::ALL[rng.gen_range(0..CloseReason::ALL.len())];
-        let reason = match (reason, case.state) {
-            (CloseReason::FullyPaidBeforeReminder, s) if s != CaseState::Reminder => {
-                CloseReason::FullyPaid
-            }
-            (r, _) => r,
-        };
-        let settle = |case: &mut Case, kind, amount: Money, tag: &str, origin| {
-            if amount.is_positive() {
-                case.transactions
-                    .push(line(kind, origin, tag, -amount, pay_at, pay_at));
-            }
-        };
-        match reason {
-            r if r.is_paid() => {
-                let tag = if r == CloseReason::CapitalPaidToCreditor {
-                    "creditor_payment.payment_settled"
-                } else {
-                    "api.transaction.payment"
-                };
-                settle(
-                    &mut case,
-                    TransactionType::Costs,
-                    balances.remaining_costs,
-                    tag,
-                    Origin::CreditorSystem,
-                );
-                if r == CloseReason::FullyPaidDepreciation {
-                    settle(
-                        &mut case,
-                        TransactionType::Interest,
-                        balances.remaining_interest,
-                        "api.transaction.depreciated",
-                        Origin::SolicitorSystem,
-                    );
-                } else {
-                    settle(
-                        &mut case,
-                        TransactionType::Interest,
-                        balances.remaining_interest,
-                        tag,
-                        Origin::CreditorSystem,
-                    );
-                }
-                settle(
-                    &mut case,
-                    TransactionType::Capital,
-                    balances.remaining_capital,
-                    tag,
-                    Origin::CreditorSystem,
-                );
-            }
-            CloseReason::Credit => {
-                settle(
-                    &mut case,
-                    TransactionType::Capital,
-                    balances.remaining_capital,
-                    "creditor_crediting.credited",
-                    Origin::CreditorSystem,
-                );
-            }
-            _ => {}
-        }
-        case.close(reason, pay_at);
-    } else if rng.gen_bool(0.15) && balances.remaining_capital.ore() > 200_00 {
-        let part = money(balances.remaining_capital.ore() / 100 * rng.gen_range(10..60));
-        case.transactions.push(line(
-            TransactionType::Capital,
-            Origin::CreditorSystem,
-            "api.transaction.payment",
-            -part,
-            pay_at,
-            pay_at,
-        ));
+    let mut case = open_case(
+        &reg,
+        0,
+        &CaseContext {
+            id: ObjectId::at(created.unix()),
+            customer: customer.id,
+            creditor: &sc.creditor,
+            case_settings: t.case_settings.clone(),
+            reference_number: (t.first_reference + n as i64).to_string(),
+            flow: &sc.flow,
+            now: created,
+        },
+    );
+    live(rng, &mut case, sc, engine, fate, now);
+    let ocr = OcrNumber {
+        id: ObjectId::at(created.unix()),
+        account: t.account,
+        creditor: sc.creditor.id,
+        case: case.id,
+        ocr: ocr::reference(created, (t.first_ocr_sequence + n as i64).unsigned_abs()),
+        created,
+        updated: created,
+        etag: String::new(),
+    };
+    let mut reg = reg;
+    reg.cases.push(case.id);
+    reg.ocr_numbers.push(ocr.id);
+    reg.ocr_numbers_ocr.push(ocr.ocr.clone());
+    Seeded {
+        registration: reg,
+        customer,
+        case,
+        ocr,
     }
-    case.updated = case
-        .transactions
-        .iter()
-        .map(|t| t.registration_date)
-        .chain([case.latest_state_date])
-        .max()
-        .unwrap_or(created)
-        .max(
-            case.status_history
-                .last()
-                .map(|s| s.status_date)
-                .unwrap_or(created),
+}
+
+/// Lives the case forward to `now`: the flow up to each event of its fate, the event, and
+/// the flow again.
+fn live(
+    rng: &mut SmallRng,
+    case: &mut Case,
+    sc: &SeedCreditor,
+    engine: &Engine,
+    fate: Fate,
+    now: HttpDate,
+) {
+    let ctx = |at: HttpDate| Ctx {
+        now: at,
+        rates: &engine.rates,
+        policy: &sc.policy,
+        flow: &sc.flow,
+    };
+    let until = |case: &mut Case, at: HttpDate| {
+        let _ = case.apply(
+            Command::RunDue {
+                until: at,
+                simulate: true,
+            },
+            &ctx(at),
         );
-    case.recompute_balances();
-    case
+    };
+    let created = case.created;
+    let span = (now.unix() - created.unix()).max(2);
+    let between = |rng: &mut SmallRng, from: i64, to: i64| -> HttpDate {
+        HttpDate::from_unix(rng.gen_range(from..to.max(from + 1))).unwrap_or(now)
+    };
+    let mut events: Vec<(HttpDate, Command)> = Vec::new();
+    match fate {
+        Fate::Flow => {}
+        Fate::PartPaid => {
+            let at = between(rng, created.unix() + span / 3, now.unix());
+            let share = rng.gen_range(10..60);
+            events.push((
+                at,
+                Command::DebtorPayment {
+                    amount: Money::from_ore(case.debt.capital_to_claim.ore() / 100 * share),
+                    paid: at,
+                },
+            ));
+        }
+        Fate::Held(h) => {
+            let at = between(rng, created.unix() + span / 4, now.unix());
+            events.push((at, Command::Hold(h)));
+        }
+        Fate::PaymentPlan => {
+            // Agreed within the last four months, every instalment paid on time since.
+            let start = between(
+                rng,
+                created.unix().max(now.unix() - 120 * 86_400),
+                now.unix(),
+            );
+            let monthly =
+                Money::from_ore((case.debt.capital_to_claim.ore() / 1200 * 100).max(100_00));
+            let first_due = start.plus_days(20).start_of_day();
+            events.push((
+                start,
+                Command::PaymentPlan {
+                    monthly_amount: monthly,
+                    first_due,
+                },
+            ));
+            let mut due = first_due;
+            while due.plus_days(-2) < now {
+                let paid = due.plus_days(-2);
+                events.push((
+                    paid,
+                    Command::DebtorPayment {
+                        amount: monthly,
+                        paid,
+                    },
+                ));
+                due = due.plus_months(1);
+            }
+        }
+        Fate::Closed(reason) => {
+            let at = match reason {
+                // before the first action (initialisation runs five minutes in)
+                CloseReason::FullyPaidBeforeReminder => {
+                    created.plus_seconds(rng.gen_range(30..240))
+                }
+                CloseReason::FullyPaidBeforeDebtCollection => {
+                    created.plus_seconds(rng.gen_range(30..240))
+                }
+                CloseReason::CapitalPaidToCreditor => {
+                    created.plus_seconds(rng.gen_range(60..86_400))
+                }
+                _ => between(rng, created.unix() + span / 5, now.unix()),
+            };
+            let at = at.min(now);
+            match reason {
+                CloseReason::FullyPaid
+                | CloseReason::FullyPaidBeforeReminder
+                | CloseReason::FullyPaidBeforeDebtCollection => {
+                    // paid in full: the amount is settled when the event is applied
+                    events.push((
+                        at,
+                        Command::DebtorPayment {
+                            amount: Money::ZERO,
+                            paid: at,
+                        },
+                    ));
+                }
+                CloseReason::FullyPaidDepreciation | CloseReason::CapitalPaidToCreditor => {
+                    events.push((
+                        at,
+                        Command::CreditorPayment {
+                            id: ObjectId::at(at.unix()),
+                            amount: case.debt.capital_to_claim,
+                            paid: at,
+                        },
+                    ));
+                }
+                CloseReason::Credit => events.push((
+                    at,
+                    Command::Crediting {
+                        amount: case.debt.capital_to_claim,
+                        date: at,
+                    },
+                )),
+                CloseReason::Cancellation => events.push((at, Command::Cancel)),
+                CloseReason::Dispute => {
+                    events.push((at, Command::Hold(Hold::Dispute)));
+                    events.push((between(rng, at.unix(), now.unix()), Command::Close(reason)));
+                }
+                CloseReason::Bankruptcy => {
+                    events.push((at, Command::Hold(Hold::BankruptcyEstate)));
+                    events.push((between(rng, at.unix(), now.unix()), Command::Close(reason)));
+                }
+                CloseReason::Deceased => {
+                    events.push((at, Command::Hold(Hold::Estate)));
+                    events.push((between(rng, at.unix(), now.unix()), Command::Close(reason)));
+                }
+                other => events.push((at, Command::Close(other))),
+            }
+        }
+    }
+    for (at, cmd) in events {
+        if case.closed.is_some() {
+            break;
+        }
+        until(case, at);
+        let cmd = match cmd {
+            // Pay what is owed that day.
+            Command::DebtorPayment { amount, paid } if amount == Money::ZERO => {
+                let mut probe = case.clone();
+                let _ = probe.apply(
+                    Command::RunDue {
+                        until: at,
+                        simulate: true,
+                    },
+                    &ctx(at),
+                );
+                Command::DebtorPayment {
+                    amount: probe.total_remaining_transaction_amount,
+                    paid,
+                }
+            }
+            other => other,
+        };
+        let _ = case.apply(cmd, &ctx(at));
+    }
+    until(case, now);
+}
+
+/// Every state and close reason, for tests: how many cases it takes to see them all.
+pub fn kinds_seen(cases: &[Case]) -> (HashMap<CaseState, usize>, HashMap<CloseReason, usize>) {
+    let mut states = HashMap::new();
+    let mut reasons = HashMap::new();
+    for c in cases {
+        *states.entry(c.state).or_insert(0) += 1;
+        if let Some(cl) = &c.closed {
+            *reasons.entry(cl.reason).or_insert(0) += 1;
+        }
+    }
+    (states, reasons)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn target() -> Target {
+    fn target(now: HttpDate) -> Target {
+        let creditor = crate::sandbox::creditor(
+            crate::sandbox::sandbox_creditor_id(),
+            crate::sandbox::sandbox_account_id(),
+            "Amili Integration Team",
+            "1122334455",
+            2_000_037,
+            &SameClock(now),
+        );
+        let other = crate::sandbox::creditor(
+            ObjectId::at(1),
+            crate::sandbox::sandbox_account_id(),
+            "Other AB",
+            "5560269986",
+            2_001_000,
+            &SameClock(now),
+        );
+        let rules = |c: Creditor, p: CreditorPolicy| SeedCreditor {
+            creditor: c,
+            policy: Arc::new(p),
+            flow: Arc::new(FlowConfig::default_swedish().clone()),
+        };
         Target {
             account: crate::sandbox::sandbox_account_id(),
             creditors: vec![
-                (
-                    crate::sandbox::sandbox_creditor_id(),
-                    "Amili Integration Team".into(),
-                ),
-                (ObjectId::at(1), "Other AB".into()),
+                rules(creditor, CreditorPolicy::sandbox()),
+                rules(other, CreditorPolicy::default()),
             ],
+            case_settings: CaseSettings {
+                interest_rate: InterestRateSettings {
+                    reference_rate: true,
+                },
+            },
+            now,
+            offset: 0,
+            first_reference: 100_000,
+            first_ocr_sequence: 1,
         }
     }
 
     #[test]
-    fn luhn_digits_match_the_domain_examples() {
-        assert_eq!(luhn_digit("556026998"), 6); // 5560269986
-        assert_eq!(luhn_digit("250101238"), 5); // 202501012385
-        assert_eq!(luhn_digit("12345"), 5);
+    fn identity_numbers_are_valid_and_unique() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for n in (0..2_000_000).step_by(997) {
+            for number in [personnummer(n), org_number(n)] {
+                assert!(
+                    crate::domain::identity::parse_id_number(&number, today).is_ok(),
+                    "{number}"
+                );
+                assert!(seen.insert(number));
+            }
+        }
     }
 
     #[test]
-    fn generated_cases_are_consistent() {
+    fn seeded_cases_are_what_the_engine_produces() {
         let mut rng = SmallRng::seed_from_u64(7);
         let now = HttpDate::from_ymd_hms(2026, 11, 1, 12, 0, 0).unwrap();
-        let mut states = std::collections::HashSet::new();
-        let mut reasons = std::collections::HashSet::new();
-        for n in 0..5_000 {
-            let c = generate_case(&mut rng, &target(), now, n);
+        let t = target(now);
+        let engine = Engine::default();
+        let seeded: Vec<Seeded> = (0..3_000)
+            .map(|n| generate(&mut rng, &t, &engine, n))
+            .collect();
+        let cases: Vec<Case> = seeded.iter().map(|s| s.case.clone()).collect();
+        let mut due_within_a_month = 0;
+        for (s, c) in seeded.iter().zip(&cases) {
             // balances come from the ledger
             let mut again = c.clone();
             again.recompute_balances();
-            assert_eq!(again, c);
-            assert_eq!(
-                c.local_added_transaction_amount,
-                c.local_added_capital_amount
-                    + c.local_added_interest_amount
-                    + c.local_added_costs_amount
-            );
+            assert_eq!(&again, c);
             // histories move forward and end in the current state
             assert!(c
                 .state_history
                 .windows(2)
                 .all(|w| w[0].state_date <= w[1].state_date));
+            assert!(c
+                .status_history
+                .windows(2)
+                .all(|w| w[0].status_date <= w[1].status_date));
             assert_eq!(c.state_history.last().map(|s| s.state), Some(c.state));
-            assert!(c.updated >= c.created && c.updated <= now);
+            assert!(c.updated >= c.created && c.updated <= now, "{c:?}");
+            // the registration, the customer and the OCR reference belong to the case
+            assert_eq!(s.registration.cases, vec![c.id]);
+            assert_eq!(s.ocr.case, c.id);
+            assert!(ocr::is_valid(&s.ocr.ocr));
+            assert_eq!(c.customer, s.customer.id);
+            // running the engine again at `now` changes nothing: the case is up to date
+            let mut rerun = c.clone();
+            let policy = if c.creditor == crate::sandbox::sandbox_creditor_id() {
+                CreditorPolicy::sandbox()
+            } else {
+                CreditorPolicy::default()
+            };
+            let ctx = Ctx {
+                now,
+                rates: &engine.rates,
+                policy: &policy,
+                flow: FlowConfig::default_swedish(),
+            };
+            let a = rerun
+                .apply(
+                    Command::RunDue {
+                        until: now,
+                        simulate: true,
+                    },
+                    &ctx,
+                )
+                .unwrap();
+            assert!(!a.changed, "{c:#?}");
             match &c.closed {
                 Some(cl) => {
                     assert_eq!(c.status, CaseStatus::Closed);
-                    assert!(c.next_flow_item.is_none() && c.next_flow_item_on_close.is_some());
+                    assert!(c.next_flow_item.is_none());
                     if cl.reason.is_paid() {
                         assert_eq!(
                             c.total_remaining_transaction_amount,
@@ -761,17 +847,27 @@ mod tests {
                             cl.reason
                         );
                     }
-                    reasons.insert(cl.reason);
+                    assert_eq!(c.due_at(now, &engine.rates), None);
                 }
-                None => assert!(c.next_flow_item.is_some()),
+                None => {
+                    let due = c.due_at(now, &engine.rates);
+                    assert!(
+                        due.is_some_and(|d| d > now) || c.next_flow_item.is_none(),
+                        "{c:#?}"
+                    );
+                    if due.is_some_and(|d| d <= now.plus_days(30)) {
+                        due_within_a_month += 1;
+                    }
+                }
             }
-            states.insert(c.state);
         }
-        assert_eq!(
-            reasons.len(),
-            CloseReason::ALL.len(),
-            "every close reason occurs"
-        );
-        assert_eq!(states.len(), CaseState::ALL.len(), "every state occurs");
+        let (states, reasons) = kinds_seen(&cases);
+        for s in CaseState::ALL {
+            if s != CaseState::Invoice {
+                assert!(states.contains_key(&s), "no case in {s:?}: {states:?}");
+            }
+        }
+        assert_eq!(reasons.len(), CloseReason::ALL.len(), "{reasons:?}");
+        assert!(due_within_a_month > 1_000, "{due_within_a_month}");
     }
 }

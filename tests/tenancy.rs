@@ -768,14 +768,29 @@ async fn insert_customer(api: &Api, account: ObjectId, name: &str, id_number: &s
 #[tokio::test]
 async fn customers_are_searched_by_id_number_name_and_email_within_scope() {
     let api = Api::new().await;
-    let cases = common::seed_cases(&api.db.store, 30).await;
-    let at_sandbox = cases
-        .iter()
-        .find(|c| c["creditor"] == SANDBOX_CREDITOR)
-        .unwrap()["customer_id_number"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // A customer with a case at the sandbox creditor, registered as an integrator does.
+    let r = api
+        .post(
+            "/case--registrations",
+            &json!({
+                "account": SANDBOX_ACCOUNT, "creditor": SANDBOX_CREDITOR,
+                "first_action": "debt_collection", "currency": "SEK",
+                "customer": {"name": "Anna 100% Svensson", "id_number": "202501012385",
+                             "email": "anna@x.se",
+                             "address": {"address_line_1": "Gatan 2", "zip_code": "11122",
+                                         "city": "Stockholm", "country": "SE"}},
+                "debts": [{"invoice_number": "A-1", "debt_description": "Services",
+                           "invoice_date": "Mon, 07 Jul 2025 00:00:00 GMT",
+                           "capital_to_claim": 100.0, "invoice_due_days_after_invoice_date": 10}]
+            }),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let sandbox = indriva::sandbox::sandbox_account_id();
     insert_customer(
         &api,
@@ -783,14 +798,6 @@ async fn customers_are_searched_by_id_number_name_and_email_within_scope() {
         "Jane Doe",
         "198112289874",
         "Jane.Doe@Domain.se",
-    )
-    .await;
-    insert_customer(
-        &api,
-        sandbox,
-        "Anna 100% Svensson",
-        &at_sandbox,
-        "anna@x.se",
     )
     .await;
     let other = insert_account(&api.db.store, "Other AB", api.clock.now()).await;

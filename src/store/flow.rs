@@ -137,6 +137,17 @@ impl Store {
             .collect()
     }
 
+    /// How many cases the account has.
+    pub async fn count_cases(&self, account: &ObjectId) -> Result<i64, StoreError> {
+        let q = sql(
+            self.pg(),
+            "SELECT COUNT(*) FROM cases WHERE account = ?",
+            vec![Param::Text(account.to_hex())],
+        );
+        let rows = self.cells(&q, &[Ty::Int]).await?;
+        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
+    }
+
     /// How many open cases of the account are due by `until`.
     pub async fn count_due(&self, account: &ObjectId, until: i64) -> Result<i64, StoreError> {
         let q = sql(
