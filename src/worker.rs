@@ -163,22 +163,16 @@ async fn run_singly(
     Ok((rows.len(), report))
 }
 
-/// Runs every account's due cases on its own clock: real time, or a sandbox's stored time.
-pub async fn run_all(
-    store: &Store,
-    engine: &Engine,
-    clocks: &Clocks,
-) -> Result<RunReport, StoreError> {
+/// Runs the due cases of every account that lives in real time. A sandbox whose clock has
+/// been set is left alone: nothing falls due there until its clock moves, and moving it
+/// (`POST /sandbox/clock`, `indriva flow run --until`) runs what falls due.
+pub async fn run_all(store: &Store, engine: &Engine, clocks: &Clocks) -> Result<RunReport, StoreError> {
     let mut total = RunReport::default();
+    let until = clocks.real();
     for (account, stored) in store.account_times().await? {
-        let (until, simulate) = match stored.and_then(HttpDate::from_unix) {
-            Some(t) => (t, true),
-            None => (clocks.real(), false),
-        };
-        merge(
-            &mut total,
-            run_account(store, engine, &account, until, simulate).await?,
-        );
+        if stored.is_none() {
+            merge(&mut total, run_account(store, engine, &account, until, false).await?);
+        }
     }
     Ok(total)
 }

@@ -55,7 +55,9 @@ struct Args {
     creditor: String,
     /// Comma-separated scenarios: a = open cases of a creditor, b = cases closed since a date,
     /// c = one case by id, r = case registrations (POST, one debt each; writes!),
-    /// m = half the connections run (a) while the other half run (r).
+    /// m = half the connections run (a) while the other half run (r),
+    /// f = move the sandbox clock 30 days forward, running every flow item due by then
+    /// (writes!; run it last or on its own).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,r")]
     scenarios: Vec<Scenario>,
 }
@@ -67,6 +69,7 @@ enum Scenario {
     C,
     R,
     M,
+    F,
 }
 
 impl Scenario {
@@ -77,6 +80,7 @@ impl Scenario {
             Scenario::C => "(c) one case",
             Scenario::R => "(r) registrations",
             Scenario::M => "(m) reads + writes",
+            Scenario::F => "(f) clock +30 days",
         }
     }
 }
@@ -173,7 +177,12 @@ async fn run(args: &Args) -> Result<()> {
     );
 
     let mut outcomes = Vec::new();
+    let mut flow = None;
     for &scenario in &args.scenarios {
+        if scenario == Scenario::F {
+            flow = Some(move_clock(addr, pid).await?);
+            continue;
+        }
         for o in run_scenario(scenario, addr, pid, &creditor, &ids, args).await? {
             println!(
             "{:<19} {:>6.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  peak RSS {}  ({} requests, {:.1} s, concurrency {})",
@@ -193,7 +202,87 @@ async fn run(args: &Args) -> Result<()> {
     let hwm = proc_status_kb(pid, "VmHWM:");
     println!("server VmHWM {}", mb(hwm));
     print_summary(args, total, seed_secs, hwm, &outcomes);
+    if let Some(f) = flow {
+        println!(
+            "- (f) clock +30 days: {} flow items and {} interest postings on {} cases, {} letters queued, in {:.1} s: **{:.0} items/s**; then nothing left due ({} items at the same time again); peak RSS {}",
+            f.items, f.interest, f.cases, f.letters, f.secs, (f.items + f.interest) as f64 / f.secs, f.again, mb(f.peak_rss_kb)
+        );
+    }
     Ok(())
+}
+
+/// What moving the clock did.
+struct FlowRun {
+    items: u64,
+    interest: u64,
+    cases: u64,
+    letters: u64,
+    secs: f64,
+    /// Items run by moving the clock to the same time again (0: nothing was left due).
+    again: u64,
+    peak_rss_kb: Option<u64>,
+}
+
+/// (f): reads the sandbox clock, moves it 30 days forward and times the answer (the server
+/// runs every flow item and interest posting due by then before it answers).
+async fn move_clock(addr: SocketAddr, pid: u32) -> Result<FlowRun> {
+    let now = get_json(addr, "/sandbox/clock").await?;
+    let now = now["now"].as_str().context("no `now` in GET /sandbox/clock")?;
+    let then = httpdate_plus_days(now, 30)?;
+    println!("(f) moving the sandbox clock from {now} to {then}");
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut peak = None;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(proc_status_kb(pid, "VmRSS:"));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            peak
+        })
+    };
+    let start = Instant::now();
+    let r = post_json(addr, "/sandbox/clock", &serde_json::json!({"now": then})).await?;
+    let secs = start.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let peak_rss_kb = sampler.await.context("memory sampler panicked")?;
+    let again = post_json(addr, "/sandbox/clock", &serde_json::json!({"now": then})).await?;
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    let f = FlowRun {
+        items: n(&r, "flow_items_run"),
+        interest: n(&r, "interest_postings"),
+        cases: n(&r, "cases_changed"),
+        letters: n(&r, "letters_queued"),
+        secs,
+        again: n(&again, "flow_items_run") + n(&again, "interest_postings"),
+        peak_rss_kb,
+    };
+    println!(
+        "(f) clock +30 days   {:>6.0} items/s  ({} flow items + {} interest postings on {} cases, {} letters queued, {:.1} s; again: {})",
+        (f.items + f.interest) as f64 / f.secs, f.items, f.interest, f.cases, f.letters, f.secs, f.again
+    );
+    Ok(f)
+}
+
+/// An RFC 1123 date `days` later.
+fn httpdate_plus_days(date: &str, days: u64) -> Result<String> {
+    let t = httpdate::parse_http_date(date).context("not an HTTP date")?;
+    Ok(httpdate::fmt_http_date(t + Duration::from_secs(days * 86_400)))
+}
+
+async fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+    let mut sender = connect(addr).await?;
+    let req = Request::post(path)
+        .header(header::HOST, addr.to_string())
+        .header("x-api-key", token())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))?;
+    let resp = sender.send_request(req).await?;
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    ensure!(status == StatusCode::OK, "POST {path}: {status}: {}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).with_context(|| format!("POST {path}: invalid JSON"))
 }
 
 /// Deletes the data dir and runs `indriva seed`; returns the seconds it took.
@@ -314,6 +403,7 @@ fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<V
         Scenario::C => ids.iter().map(|id| format!("/cases/{}", enc(id))).collect(),
         Scenario::R => vec!["/case--registrations".to_string()],
         Scenario::M => bail!("(m) is (a) and (r) at once; it has no URIs of its own"),
+        Scenario::F => bail!("(f) is one request, not a load test"),
     };
     paths
         .iter()
