@@ -166,12 +166,19 @@ async fn run_singly(
 /// Runs the due cases of every account that lives in real time. A sandbox whose clock has
 /// been set is left alone: nothing falls due there until its clock moves, and moving it
 /// (`POST /sandbox/clock`, `indriva flow run --until`) runs what falls due.
-pub async fn run_all(store: &Store, engine: &Engine, clocks: &Clocks) -> Result<RunReport, StoreError> {
+pub async fn run_all(
+    store: &Store,
+    engine: &Engine,
+    clocks: &Clocks,
+) -> Result<RunReport, StoreError> {
     let mut total = RunReport::default();
     let until = clocks.real();
     for (account, stored) in store.account_times().await? {
         if stored.is_none() {
-            merge(&mut total, run_account(store, engine, &account, until, false).await?);
+            merge(
+                &mut total,
+                run_account(store, engine, &account, until, false).await?,
+            );
         }
     }
     Ok(total)

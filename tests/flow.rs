@@ -598,3 +598,35 @@ async fn an_uploaded_invoice_goes_through_the_case_path() {
     // The balances are recomputed on the way: interest through 3 Sep is posted.
     assert_eq!(num(&case["local_added_interest_amount"]), 14.0);
 }
+
+#[tokio::test]
+async fn a_due_case_is_brought_up_to_date_when_it_is_read() {
+    let mut api = Api::new().await;
+    let r = ok(
+        &api.post("/case--registrations", &seed_002()).await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    // No worker runs; an hour passes.
+    api.clock.set(api.clock.now().plus_seconds(3600));
+    api.token = api
+        .token_for(indriva::sandbox::sandbox_account_id(), None)
+        .await;
+    let listed = ok(&api.get("/cases").await, StatusCode::OK);
+    assert_eq!(
+        listed["_items"][0]["state"], "initializing",
+        "lists show what is stored"
+    );
+    let case = ok(&api.get(&format!("/cases/{id}")).await, StatusCode::OK);
+    assert_eq!(case["state"], "debt_collection");
+    assert!(num(&case["local_added_interest_amount"]) > 0.0);
+    // …and stored: the list shows it too.
+    let listed = ok(&api.get("/cases").await, StatusCode::OK);
+    assert_eq!(listed["_items"][0]["state"], "debt_collection");
+    // A case that is not due is served as stored, with a stable ETag.
+    let again = api.get(&format!("/cases/{id}")).await;
+    assert_eq!(
+        again.header("etag"),
+        Some(format!("\"{}\"", case["_etag"].as_str().unwrap()).as_str())
+    );
+}

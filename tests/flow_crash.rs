@@ -28,7 +28,10 @@ async fn database(dir: &std::path::Path) -> String {
         Ok(url) if url.starts_with("postgres") => {
             let schema = format!("t_{}", hex::encode(rand::random::<[u8; 8]>()));
             let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .unwrap();
             admin.close().await;
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}options=-c%20search_path%3D{schema}")
@@ -85,10 +88,14 @@ async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
     assert!(due > 1000, "{due} cases due");
 
     // Kill the run once it has committed some batches and before it is done.
-    let mut run = indriva(dir.path(), &url, &["flow", "run", "--until", &until.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut run = indriva(
+        dir.path(),
+        &url,
+        &["flow", "run", "--until", &until.to_string()],
+    )
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
     let started = Instant::now();
     let mut killed_with = None;
     while started.elapsed() < Duration::from_secs(120) {
@@ -116,7 +123,8 @@ async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
     assert_eq!(store.count_due(&account, until.unix()).await.unwrap(), 0);
 
     // Every case is exactly what the engine makes of it in one go.
-    let after: HashMap<ObjectId, Case> = cases(&store).await.into_iter().map(|c| (c.id, c)).collect();
+    let after: HashMap<ObjectId, Case> =
+        cases(&store).await.into_iter().map(|c| (c.id, c)).collect();
     let sandbox = CreditorPolicy::sandbox();
     let default = CreditorPolicy::default();
     let mut letters_expected = 0;
@@ -133,16 +141,34 @@ async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
             flow: FlowConfig::default_swedish(),
         };
         let applied = c
-            .apply(CaseCommand::RunDue { until, simulate: true }, &ctx)
+            .apply(
+                CaseCommand::RunDue {
+                    until,
+                    simulate: true,
+                },
+                &ctx,
+            )
             .unwrap();
-        let letters = applied.effects.iter().filter(|e| matches!(e, Effect::Letter(_))).count();
+        let letters = applied
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Letter(_)))
+            .count();
         letters_expected += letters;
         let stored = &after[&c.id];
         assert_eq!(comparable(stored), comparable(&c), "case {}", c.id);
         // one letter document per letter the flow sent, none twice
-        let scope = Scope { account: Some(account), creditors: None };
+        let scope = Scope {
+            account: Some(account),
+            creditors: None,
+        };
         let docs = store
-            .find(&indriva::resources::CASE_LETTERS, &scope, &Filter::eq("case", Val::Oid(c.id)), 100)
+            .find(
+                &indriva::resources::CASE_LETTERS,
+                &scope,
+                &Filter::eq("case", Val::Oid(c.id)),
+                100,
+            )
             .await
             .unwrap();
         assert_eq!(docs.len(), letters, "letters of case {}", c.id);
@@ -159,7 +185,15 @@ async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
     }
     assert!(letters_expected > 100, "{letters_expected} letters");
     assert_eq!(
-        HttpDate::from_unix(store.account_clock(&account).await.unwrap().unwrap().now.unwrap()),
+        HttpDate::from_unix(
+            store
+                .account_clock(&account)
+                .await
+                .unwrap()
+                .unwrap()
+                .now
+                .unwrap()
+        ),
         Some(until)
     );
     store.close().await;

@@ -227,7 +227,9 @@ struct FlowRun {
 /// runs every flow item and interest posting due by then before it answers).
 async fn move_clock(addr: SocketAddr, pid: u32) -> Result<FlowRun> {
     let now = get_json(addr, "/sandbox/clock").await?;
-    let now = now["now"].as_str().context("no `now` in GET /sandbox/clock")?;
+    let now = now["now"]
+        .as_str()
+        .context("no `now` in GET /sandbox/clock")?;
     let then = httpdate_plus_days(now, 30)?;
     println!("(f) moving the sandbox clock from {now} to {then}");
     let done = Arc::new(AtomicBool::new(false));
@@ -268,10 +270,16 @@ async fn move_clock(addr: SocketAddr, pid: u32) -> Result<FlowRun> {
 /// An RFC 1123 date `days` later.
 fn httpdate_plus_days(date: &str, days: u64) -> Result<String> {
     let t = httpdate::parse_http_date(date).context("not an HTTP date")?;
-    Ok(httpdate::fmt_http_date(t + Duration::from_secs(days * 86_400)))
+    Ok(httpdate::fmt_http_date(
+        t + Duration::from_secs(days * 86_400),
+    ))
 }
 
-async fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+async fn post_json(
+    addr: SocketAddr,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value> {
     let mut sender = connect(addr).await?;
     let req = Request::post(path)
         .header(header::HOST, addr.to_string())
@@ -281,7 +289,11 @@ async fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value) -> Re
     let resp = sender.send_request(req).await?;
     let status = resp.status();
     let bytes = resp.into_body().collect().await?.to_bytes();
-    ensure!(status == StatusCode::OK, "POST {path}: {status}: {}", String::from_utf8_lossy(&bytes));
+    ensure!(
+        status == StatusCode::OK,
+        "POST {path}: {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
     serde_json::from_slice(&bytes).with_context(|| format!("POST {path}: invalid JSON"))
 }
 

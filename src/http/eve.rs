@@ -187,14 +187,25 @@ pub async fn item_decorated(
     decorate: Decorate<'_>,
 ) -> Result<Response, ApiError> {
     let id = ObjectId::parse(id).map_err(|_| ApiError::not_found())?;
-    let params = EveParams::parse(raw_query);
-    let projection = Projection::parse(params.projection.as_deref())?;
+    // A bad projection is a 400 before anything is read.
+    Projection::parse(EveParams::parse(raw_query).projection.as_deref())?;
     let mut row = state
         .store
         .get(res, scope, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     decorate(&mut row);
+    item_from_row(row, raw_query, req_headers)
+}
+
+/// Answers an item GET with a row already read: projection, `ETag`, `Last-Modified`, 304.
+pub fn item_from_row(
+    row: Row,
+    raw_query: Option<&str>,
+    req_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let params = EveParams::parse(raw_query);
+    let projection = Projection::parse(params.projection.as_deref())?;
     let etag = HeaderValue::from_str(&format!("\"{}\"", row.etag)).map_err(ApiError::internal)?;
 
     if not_modified(req_headers, &row.etag, row.updated) {

@@ -137,6 +137,36 @@ impl Store {
             .collect()
     }
 
+    /// A case within the scope, with when it is next due (`None` when closed).
+    pub async fn get_case_with_due(
+        &self,
+        scope: &crate::tenancy::Scope,
+        id: &ObjectId,
+    ) -> Result<Option<(Row, Option<i64>)>, StoreError> {
+        let d = self.dialect();
+        let mut b = crate::eve::sql::Builder::new(d, &CASES);
+        b.push(&format!(
+            "SELECT {}, updated, etag, due_at FROM cases WHERE id = ",
+            if self.pg() { "doc::text" } else { "doc" }
+        ));
+        b.bind(Param::Text(id.to_hex()));
+        b.push(" AND ");
+        b.scope(scope);
+        let rows = self
+            .cells(&b.finish(), &[Ty::Text, Ty::Int, Ty::Text, Ty::Int])
+            .await?;
+        Ok(rows.into_iter().next().map(|r| {
+            (
+                Row {
+                    doc: r[0].text().unwrap_or_default().to_string(),
+                    updated: r[1].int().unwrap_or_default(),
+                    etag: r[2].text().unwrap_or_default().to_string(),
+                },
+                r[3].int(),
+            )
+        }))
+    }
+
     /// How many cases the account has.
     pub async fn count_cases(&self, account: &ObjectId) -> Result<i64, StoreError> {
         let q = sql(

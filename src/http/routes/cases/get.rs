@@ -1,13 +1,17 @@
-//! `GET /cases/{id}`: one case, with `projection` and conditional GET.
+//! `GET /cases/{id}`: one case, with `projection` and conditional GET. A case that is due
+//! (its flow item, or interest grown since it was last posted) is brought up to date on its
+//! account's clock before it is served, so its amounts always include today's interest
+//! even when the worker is behind.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use crate::domain::apply::Command;
+use crate::domain::ObjectId;
 use crate::http::error::ApiError;
 use crate::http::scope::RequestScope;
 use crate::http::{eve, AppState};
-use crate::resources::CASES;
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -16,5 +20,34 @@ pub async fn handler(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    eve::item(&state, &CASES, &scope, &id, query.as_deref(), &headers).await
+    let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
+    let (row, due) = state
+        .store
+        .get_case_with_due(&scope, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let Some(due) = due else {
+        return eve::item_from_row(row, query.as_deref(), &headers);
+    };
+    let account = scope.account.ok_or_else(ApiError::not_found)?;
+    let time = state.clocks.time(&state.store, &account).await?;
+    if due > time.now.unix() {
+        return eve::item_from_row(row, query.as_deref(), &headers);
+    }
+    let cmd = Command::RunDue {
+        until: time.now,
+        simulate: time.set,
+    };
+    if let Err(e) =
+        crate::cases::mutate_one(&state.store, &state.engine, &scope, &id, time.now, cmd).await
+    {
+        // The worker will get to it; serve what is stored.
+        tracing::warn!(case = %id, error = %e, "could not bring a case up to date on read");
+    }
+    let (row, _) = state
+        .store
+        .get_case_with_due(&scope, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    eve::item_from_row(row, query.as_deref(), &headers)
 }
