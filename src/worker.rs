@@ -2,26 +2,40 @@
 //! their account's clock and runs them through [`crate::cases`], then carries out the
 //! outbox (letters) after those changes have committed.
 //!
-//! Cases are claimed in batches and each batch is one transaction (one fsync on SQLite for
+//! Cases are taken in batches and each batch is one transaction (one fsync on SQLite for
 //! many cases): a crash loses at most an uncommitted batch, whose cases are still due and
 //! run again. Running a case twice does nothing the second time: only items still due are
-//! run. On PostgreSQL the claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`),
-//! so workers on several nodes share the work; SQLite has one writer.
+//! run, and a case is written only if it still has the `_etag` it was read with.
+//!
+//! * PostgreSQL: each batch is claimed with `FOR UPDATE SKIP LOCKED`, so workers on several
+//!   nodes share the work.
+//! * SQLite (one writer): a pipeline. A reader pages through the due cases on a read-only
+//!   connection, the engine runs on a blocking thread, and the writer commits batch after
+//!   batch, so reading, computing and writing overlap on different cores. A batch that meets
+//!   a case changed meanwhile is rolled back whole and its cases are claimed again afterwards.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+
 use crate::cases::{self, Engine, MutateError, RuleBook};
 use crate::clocks::Clocks;
-use crate::domain::apply::Command;
+use crate::domain::apply::{Command, Ctx};
 use crate::domain::case::Case;
+use crate::domain::flow::FlowConfig;
+use crate::domain::policy::CreditorPolicy;
 use crate::domain::{HttpDate, ObjectId};
-use crate::store::{Store, StoreError};
+use crate::store::{Row, Store, StoreError};
 
 /// Cases claimed per transaction.
 pub const BATCH: i64 = 256;
+/// Cases per transaction in the SQLite pipeline (fewer commits, fewer fsyncs).
+const PIPELINE_BATCH: i64 = 1024;
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,6 +74,12 @@ pub async fn run_account(
     simulate: bool,
 ) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
+    if store.dialect() == crate::eve::sql::Dialect::Sqlite {
+        merge(
+            &mut report,
+            pipeline(store, engine, account, until, simulate).await?,
+        );
+    }
     loop {
         match run_batch(store, engine, account, until, simulate, BATCH).await {
             Ok((0, _)) => return Ok(report),
@@ -97,11 +117,12 @@ async fn run_batch(
     let rows = tx.claim_due(account, until.unix(), limit).await?;
     let mut report = RunReport::default();
     let mut book = RuleBook::new();
-    for row in &rows {
+    let mut prepared = Vec::with_capacity(rows.len());
+    for (row, columns) in &rows {
         let case: Case = serde_json::from_str(&row.doc)
             .map_err(|e| StoreError::Document(format!("a stored case does not parse: {e}")))?;
         let cmd = Command::RunDue { until, simulate };
-        let prepared = match cases::prepare(
+        let p = match cases::prepare(
             &mut tx,
             &mut book,
             engine,
@@ -112,18 +133,120 @@ async fn run_batch(
         )
         .await
         {
-            Ok(p) => p,
+            Ok(mut p) => {
+                p.old_columns = Some(columns.clone());
+                p
+            }
             Err(MutateError::Store(e)) => return Err(e),
             Err(e) => return Err(StoreError::Document(e.to_string())),
         };
-        match cases::write(&mut tx, prepared, until).await {
-            Ok(o) => report.add(&o),
-            Err(MutateError::Store(e)) => return Err(e),
-            Err(e) => return Err(StoreError::Document(e.to_string())),
-        }
+        prepared.push(p);
+    }
+    match cases::write_all(&mut tx, prepared, until).await {
+        Ok(outcomes) => outcomes.iter().for_each(|o| report.add(o)),
+        Err(MutateError::Store(e)) => return Err(e),
+        Err(e) => return Err(StoreError::Document(e.to_string())),
     }
     tx.commit().await?;
     Ok((rows.len(), report))
+}
+
+/// One batch of due cases as the SQLite pipeline reads them.
+type DueBatch = Vec<(Row, Vec<crate::store::ColumnValue>, i64)>;
+
+/// SQLite: reads, computes and writes in parallel (see the module documentation). Returns
+/// what it wrote; cases it could not write stay due for the claimed batches that follow.
+async fn pipeline(
+    store: &Store,
+    engine: &Engine,
+    account: &ObjectId,
+    until: HttpDate,
+    simulate: bool,
+) -> Result<RunReport, StoreError> {
+    let (rows_tx, mut rows_rx) = mpsc::channel::<DueBatch>(2);
+    let (prep_tx, mut prep_rx) = mpsc::channel::<Vec<cases::Prepared>>(2);
+    let reader = async move {
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let (page, last) = store
+                .due_page(account, until.unix(), after, PIPELINE_BATCH)
+                .await?;
+            let Some(last) = last else { break };
+            after = last;
+            if rows_tx.send(page).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, StoreError>(())
+    };
+    let compute = async move {
+        let mut rules: HashMap<ObjectId, (Arc<CreditorPolicy>, Arc<FlowConfig>)> = HashMap::new();
+        while let Some(batch) = rows_rx.recv().await {
+            let mut cases = Vec::with_capacity(batch.len());
+            for (row, columns, rowid) in batch {
+                let case: Case = serde_json::from_str(&row.doc).map_err(|e| {
+                    StoreError::Document(format!("a stored case does not parse: {e}"))
+                })?;
+                let (policy, flow) = match rules.entry(case.creditor) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let mut tx = store.begin().await?;
+                        let r = RuleBook::new().rules(&mut tx, &case.creditor).await?;
+                        tx.commit().await?;
+                        e.insert(r).clone()
+                    }
+                };
+                cases.push((case, row.etag, columns, rowid, policy, flow));
+            }
+            let engine = engine.clone();
+            let prepared = tokio::task::spawn_blocking(move || {
+                cases
+                    .into_iter()
+                    .map(|(case, etag, columns, rowid, policy, flow)| {
+                        let ctx = Ctx {
+                            now: until,
+                            rates: &engine.rates,
+                            policy: &policy,
+                            flow: &flow,
+                        };
+                        let cmd = Command::RunDue { until, simulate };
+                        let mut p = cases::apply(case, etag, cmd, &ctx, &engine)?;
+                        p.old_columns = Some(columns);
+                        p.rowid = Some(rowid);
+                        Ok(p)
+                    })
+                    .collect::<Result<Vec<_>, MutateError>>()
+            })
+            .await
+            .map_err(|e| StoreError::Document(format!("the flow engine panicked: {e}")))?
+            .map_err(|e| StoreError::Document(e.to_string()))?;
+            if prep_tx.send(prepared).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, StoreError>(())
+    };
+    let writer = async {
+        let mut report = RunReport::default();
+        while let Some(prepared) = prep_rx.recv().await {
+            let mut tx = store.begin().await?;
+            match cases::write_all(&mut tx, prepared, until).await {
+                Ok(outcomes) => {
+                    tx.commit().await?;
+                    outcomes.iter().for_each(|o| report.add(o));
+                }
+                // Rolled back (dropped); the claimed batches pick these cases up.
+                Err(MutateError::Conflict) => {}
+                Err(MutateError::Store(e)) => return Err(e),
+                Err(e) => return Err(StoreError::Document(e.to_string())),
+            }
+        }
+        Ok::<_, StoreError>(report)
+    };
+    let (read, computed, written) = tokio::join!(reader, compute, writer);
+    read?;
+    computed?;
+    written
 }
 
 /// After a failed batch: the due cases one transaction each; a case that fails alone is
@@ -139,7 +262,7 @@ async fn run_singly(
     let rows = tx.claim_due(account, until.unix(), BATCH).await?;
     tx.commit().await?;
     let mut report = RunReport::default();
-    for row in &rows {
+    for (row, _) in &rows {
         let id = serde_json::from_str::<serde_json::Value>(&row.doc)
             .ok()
             .and_then(|v| v["_id"].as_str().and_then(|s| ObjectId::parse(s).ok()));

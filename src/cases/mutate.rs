@@ -8,7 +8,7 @@ use crate::domain::case::{Case, MediaRef};
 use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::{HttpDate, ObjectId};
 use crate::resources::{CASES, CASE_LETTERS, DUE_AT};
-use crate::store::{prepare_document, ColumnValue, Store, StoreError, StoredDoc, Tx};
+use crate::store::{prepare_document, ColumnValue, Replacement, Store, StoreError, StoredDoc, Tx};
 use crate::tenancy::Scope;
 
 /// The outbox job kind that renders a letter.
@@ -47,7 +47,7 @@ pub struct Outcome {
     pub replaced_files: Vec<MediaRef>,
 }
 
-/// A command applied in memory, ready to be written.
+/// A command applied in memory, ready to be written: everything but the database work.
 pub struct Prepared {
     pub case: Case,
     pub applied: Applied,
@@ -55,6 +55,15 @@ pub struct Prepared {
     pub doc: Option<StoredDoc>,
     /// The `_etag` the stored case must still have.
     pub expected_etag: String,
+    /// The stored typed column values, when known: only the changed ones are rewritten.
+    pub old_columns: Option<Vec<ColumnValue>>,
+    /// SQLite: the row's rowid, when known (found without the id index).
+    pub rowid: Option<i64>,
+    /// The letters the command queued, their documents and outbox jobs.
+    letters: Vec<ObjectId>,
+    letter_docs: Vec<StoredDoc>,
+    jobs: Vec<(String, &'static str, String)>,
+    replaced_files: Vec<MediaRef>,
 }
 
 /// The case as stored: its document, `_etag` and typed columns, `due_at` computed from
@@ -68,50 +77,35 @@ pub fn stored(case: &Case, now: HttpDate, engine: &Engine) -> Result<StoredDoc, 
     Ok(doc)
 }
 
-/// Applies `cmd` to a case read at `etag`, under the creditor's rules.
-pub async fn prepare(
-    tx: &mut Tx<'_>,
-    book: &mut RuleBook,
-    engine: &Engine,
+/// Applies `cmd` to a case read at `etag` under the given rules, and prepares everything it
+/// writes. No I/O: the flow worker runs this on another thread while it writes.
+pub fn apply(
     mut case: Case,
     etag: String,
-    now: HttpDate,
     cmd: Command,
+    ctx: &Ctx<'_>,
+    engine: &Engine,
 ) -> Result<Prepared, MutateError> {
-    let (policy, flow) = book.rules(tx, &case.creditor).await?;
-    let ctx = Ctx {
-        now,
-        rates: &engine.rates,
-        policy: &policy,
-        flow: &flow,
-    };
     // A run of due items always rewrites `due_at`, even when the document is unchanged.
     let rerun = matches!(cmd, Command::RunDue { .. });
-    let applied = case.apply(cmd, &ctx).map_err(MutateError::Refused)?;
+    let applied = case.apply(cmd, ctx).map_err(MutateError::Refused)?;
     let doc = if applied.changed || rerun {
-        Some(stored(&case, now, engine)?)
+        Some(stored(&case, ctx.now, engine)?)
     } else {
         None
     };
-    Ok(Prepared {
+    let mut p = Prepared {
         case,
         applied,
         doc,
         expected_etag: etag,
-    })
-}
-
-/// Writes a prepared change and its effects.
-pub async fn write(tx: &mut Tx<'_>, p: Prepared, now: HttpDate) -> Result<Outcome, MutateError> {
-    if let Some(doc) = p.doc {
-        if !tx.replace(&CASES, doc, &p.expected_etag).await? {
-            return Err(MutateError::Conflict);
-        }
-    }
-    let mut letters = Vec::new();
-    let mut docs = Vec::new();
-    let mut jobs = Vec::new();
-    let mut replaced_files = Vec::new();
+        old_columns: None,
+        rowid: None,
+        letters: vec![],
+        letter_docs: vec![],
+        jobs: vec![],
+        replaced_files: vec![],
+    };
     for effect in &p.applied.effects {
         match effect {
             Effect::Letter(order) => {
@@ -137,21 +131,81 @@ pub async fn write(tx: &mut Tx<'_>, p: Prepared, now: HttpDate) -> Result<Outcom
                 };
                 let payload =
                     serde_json::to_string(&job).map_err(|e| StoreError::Document(e.to_string()))?;
-                jobs.push((p.case.account.to_hex(), LETTER_JOB, payload));
-                docs.push(prepare_document(&CASE_LETTERS, &letter)?);
-                letters.push(letter.id);
+                p.jobs.push((p.case.account.to_hex(), LETTER_JOB, payload));
+                p.letter_docs
+                    .push(prepare_document(&CASE_LETTERS, &letter)?);
+                p.letters.push(letter.id);
             }
-            Effect::ReplacedFile(f) => replaced_files.push(f.clone()),
+            Effect::ReplacedFile(f) => p.replaced_files.push(f.clone()),
         }
+    }
+    Ok(p)
+}
+
+/// Applies `cmd` to a case read at `etag`, under the creditor's rules.
+pub async fn prepare(
+    tx: &mut Tx<'_>,
+    book: &mut RuleBook,
+    engine: &Engine,
+    case: Case,
+    etag: String,
+    now: HttpDate,
+    cmd: Command,
+) -> Result<Prepared, MutateError> {
+    let (policy, flow) = book.rules(tx, &case.creditor).await?;
+    let ctx = Ctx {
+        now,
+        rates: &engine.rates,
+        policy: &policy,
+        flow: &flow,
+    };
+    apply(case, etag, cmd, &ctx, engine)
+}
+
+/// Writes prepared changes and their effects: each case replaced if it still has the
+/// `_etag` it was read with (else [`MutateError::Conflict`], and the caller's transaction
+/// must not be committed), then every letter and outbox job in one statement each.
+pub async fn write_all(
+    tx: &mut Tx<'_>,
+    prepared: Vec<Prepared>,
+    now: HttpDate,
+) -> Result<Vec<Outcome>, MutateError> {
+    let mut docs = Vec::new();
+    let mut jobs = Vec::new();
+    let mut replacements = Vec::with_capacity(prepared.len());
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        if let Some(doc) = p.doc {
+            replacements.push(Replacement {
+                doc,
+                expected_etag: p.expected_etag,
+                old_columns: p.old_columns,
+                rowid: p.rowid,
+            });
+        }
+        docs.extend(p.letter_docs);
+        jobs.extend(p.jobs);
+        outcomes.push(Outcome {
+            case: p.case,
+            applied: p.applied,
+            letters: p.letters,
+            replaced_files: p.replaced_files,
+        });
+    }
+    if !tx.replace_many(&CASES, replacements).await? {
+        return Err(MutateError::Conflict);
     }
     tx.insert(&CASE_LETTERS, docs).await?;
     tx.enqueue(&jobs, now.unix()).await?;
-    Ok(Outcome {
-        case: p.case,
-        applied: p.applied,
-        letters,
-        replaced_files,
-    })
+    Ok(outcomes)
+}
+
+/// Writes one prepared change and its effects.
+pub async fn write(tx: &mut Tx<'_>, p: Prepared, now: HttpDate) -> Result<Outcome, MutateError> {
+    write_all(tx, vec![p], now)
+        .await?
+        .pop()
+        .ok_or_else(|| MutateError::Store(StoreError::Document("nothing written".into())))
 }
 
 /// Applies `cmd` to case `id` within `scope`, inside the caller's transaction.

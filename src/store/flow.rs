@@ -1,8 +1,9 @@
 //! What the flow engine keeps besides documents: due cases to claim, account clocks,
 //! creditor policies and flow configurations, and the outbox of work done after a commit.
 
-use super::{Backend, Row, Store, StoreError, Tx};
+use super::{Backend, ColumnValue, Row, Store, StoreError, Tx};
 use crate::domain::ObjectId;
+use crate::eve::resource::ColumnKind;
 use crate::eve::sql::{Param, Sql};
 use crate::resources::CASES;
 
@@ -77,6 +78,34 @@ pub struct OutboxJob {
     pub payload: String,
     /// Attempts so far, this one included.
     pub attempts: i64,
+}
+
+/// The cell types of the `cases` typed columns, in order.
+fn column_types() -> impl Iterator<Item = Ty> {
+    CASES.columns.iter().map(|c| match c.kind {
+        ColumnKind::Date => Ty::Int,
+        _ => Ty::Text,
+    })
+}
+
+/// A stored row from `doc, updated, etag` cells.
+fn row_of(r: &[Cell]) -> Row {
+    Row {
+        doc: r[0].text().unwrap_or_default().to_string(),
+        updated: r[1].int().unwrap_or_default(),
+        etag: r[2].text().unwrap_or_default().to_string(),
+    }
+}
+
+fn columns_of(cells: &[Cell]) -> Vec<ColumnValue> {
+    cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(Some(t)) => ColumnValue::Text(t.clone()),
+            Cell::Int(Some(i)) => ColumnValue::Int(*i),
+            _ => ColumnValue::Null,
+        })
+        .collect()
 }
 
 fn oid(s: Option<&str>) -> Result<ObjectId, StoreError> {
@@ -165,6 +194,56 @@ impl Store {
                 r[3].int(),
             )
         }))
+    }
+
+    /// SQLite: a page of the account's cases due by `until`, in (`due_at`, rowid) order after
+    /// `after`, read on a read-only connection; with the key of its last row.
+    #[allow(clippy::type_complexity)]
+    pub async fn due_page(
+        &self,
+        account: &ObjectId,
+        until: i64,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<(Vec<(Row, Vec<ColumnValue>, i64)>, Option<(i64, i64)>), StoreError> {
+        let names: Vec<&str> = CASES.columns.iter().map(|c| c.name).collect();
+        let text = format!(
+            "SELECT doc, updated, etag, due_at, rowid, {} FROM cases \
+             WHERE account = ? AND due_at <= ? AND (due_at, rowid) > (?, ?) \
+             ORDER BY due_at, rowid LIMIT ?",
+            names.join(", ")
+        );
+        let q = sql(
+            false,
+            &text,
+            vec![
+                Param::Text(account.to_hex()),
+                Param::Int(until),
+                Param::Int(after.0),
+                Param::Int(after.1),
+                Param::Int(limit),
+            ],
+        );
+        let mut types = vec![Ty::Text, Ty::Int, Ty::Text, Ty::Int, Ty::Int];
+        types.extend(column_types());
+        let rows = self.cells(&q, &types).await?;
+        let last = rows.last().map(|r| {
+            (
+                r[3].int().unwrap_or_default(),
+                r[4].int().unwrap_or_default(),
+            )
+        });
+        let page = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    row_of(&r),
+                    columns_of(&r[5..]),
+                    r[4].int().unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok((page, last))
     }
 
     /// How many cases the account has.
@@ -278,18 +357,21 @@ impl Tx<'_> {
         }
     }
 
-    /// Up to `limit` open cases of the account due by `until`, the longest-due first. On
+    /// Up to `limit` open cases of the account due by `until`, the longest-due first, with
+    /// their typed column values (so a rewrite can leave unchanged columns alone). On
     /// PostgreSQL they are locked until commit and cases another worker holds are skipped.
     pub async fn claim_due(
         &mut self,
         account: &ObjectId,
         until: i64,
         limit: i64,
-    ) -> Result<Vec<Row>, StoreError> {
+    ) -> Result<Vec<(Row, Vec<ColumnValue>)>, StoreError> {
         let pg = self.is_pg();
+        let names: Vec<&str> = CASES.columns.iter().map(|c| c.name).collect();
         let text = format!(
-            "SELECT {}, updated, etag FROM {} WHERE account = ? AND due_at <= ? ORDER BY due_at LIMIT ?{}",
+            "SELECT {}, updated, etag, {} FROM {} WHERE account = ? AND due_at <= ? ORDER BY due_at LIMIT ?{}",
             if pg { "doc::text" } else { "doc" },
+            names.join(", "),
             CASES.table,
             if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
         );
@@ -302,7 +384,13 @@ impl Tx<'_> {
                 Param::Int(limit),
             ],
         );
-        self.rows(&q).await
+        let mut types = vec![Ty::Text, Ty::Int, Ty::Text];
+        types.extend(column_types());
+        let rows = self.cells(&q, &types).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (row_of(&r), columns_of(&r[3..])))
+            .collect())
     }
 
     /// The account's clock row, read inside the transaction.

@@ -304,6 +304,16 @@ impl Store {
     }
 }
 
+/// A document to replace if it still has `expected_etag`.
+pub struct Replacement {
+    pub doc: StoredDoc,
+    pub expected_etag: String,
+    /// The stored typed column values, when known: unchanged columns are not rewritten.
+    pub old_columns: Option<Vec<ColumnValue>>,
+    /// SQLite: the row's rowid, when known.
+    pub rowid: Option<i64>,
+}
+
 /// Tables and accounts a transaction wrote to; their write versions are bumped at commit.
 type Touched = std::collections::BTreeSet<(&'static str, String)>;
 

@@ -161,24 +161,28 @@ pub async fn replace(
     res: &Resource,
     d: &StoredDoc,
     expected: &str,
+    old: Option<&[ColumnValue]>,
 ) -> Result<bool, StoreError> {
     let mut a = PgArguments::default();
     let mut sets = Vec::new();
     for (i, (c, col)) in d.columns.iter().zip(&res.columns).enumerate() {
+        if old.is_some_and(|o| o.get(i) == Some(c)) {
+            continue;
+        }
         sets.push(format!(
             "{} = {}",
             col.name,
-            placeholder(i + 1, c, col.kind)
+            placeholder(sets.len() + 1, c, col.kind)
         ));
         add_column(&mut a, c, col.kind)?;
     }
-    let n = d.columns.len();
+    let n = sets.len();
+    sets.push(format!("etag = ${}", n + 1));
+    sets.push(format!("doc = ${}::jsonb", n + 2));
     let sql = format!(
-        "UPDATE {} SET {}, etag = ${}, doc = ${}::jsonb WHERE id = ${} AND etag = ${}",
+        "UPDATE {} SET {} WHERE id = ${} AND etag = ${}",
         res.table,
         sets.join(", "),
-        n + 1,
-        n + 2,
         n + 3,
         n + 4
     );

@@ -18,6 +18,11 @@ use crate::eve::Resource;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The writer's page cache (KiB, as a negative `cache_size`): the flow worker rewrites
+/// thousands of cases per transaction, and pages it must spill and read back mid-transaction
+/// cost more than the memory.
+const WRITER_CACHE: &str = "-65536";
+
 /// Case documents are ~4 KB; larger pages keep most of them out of overflow chains.
 /// (Only takes effect when the file is created.)
 const PAGE_SIZE: u32 = 16384;
@@ -59,13 +64,27 @@ impl Sqlite {
         .foreign_keys(true)
         // 8 MB per connection: five connections stay well inside the 200 MB budget.
         .pragma("cache_size", "-8000");
+        // With separate readers (the server), the writer does not checkpoint the WAL at
+        // commit; a checkpointer connection does it beside it (see `checkpoints`).
+        let writer_opts = opts.clone().pragma("cache_size", WRITER_CACHE);
+        let writer_opts = if separate_readers {
+            writer_opts.pragma("wal_autocheckpoint", "0")
+        } else {
+            writer_opts
+        };
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(writer_opts)
             .await?;
         MIGRATOR.run(&write).await?;
         let read = if separate_readers {
+            let checkpointer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            tokio::spawn(checkpoints(checkpointer));
             SqlitePoolOptions::new()
                 .max_connections(4)
                 .min_connections(1)
@@ -178,6 +197,41 @@ impl Sqlite {
     }
 }
 
+/// Copies committed WAL frames into the database file every 200 ms, on a connection of its
+/// own, so the writer's commits never wait for a checkpoint; truncates the WAL when nothing
+/// is being written. Ends when the pool is closed.
+async fn checkpoints(pool: SqlitePool) {
+    let mut idle = 0u32;
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if pool.is_closed() {
+            return;
+        }
+        // (busy, frames in the WAL, frames checkpointed)
+        let r: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        match r {
+            Ok((_, frames, done)) if frames > 0 && frames == done => {
+                idle += 1;
+                // Five quiet rounds in a row: start the WAL over so it does not stay large.
+                if idle >= 5 {
+                    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&pool)
+                        .await;
+                    idle = 0;
+                }
+            }
+            Ok(_) => idle = 0,
+            Err(e) if pool.is_closed() => {
+                tracing::debug!(error = %e, "checkpointer stopped");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        }
+    }
+}
+
 /// `SELECT doc, updated, etag …` on a given connection (a reader, or a write transaction).
 pub async fn rows_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<Vec<Row>, StoreError> {
     let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
@@ -240,20 +294,33 @@ pub async fn replace(
     res: &Resource,
     d: StoredDoc,
     expected: &str,
+    old: Option<&[ColumnValue]>,
 ) -> Result<bool, StoreError> {
-    let sets: Vec<String> = res
+    let changed = |i: usize, c: &ColumnValue| old.is_none_or(|o| o.get(i) != Some(c));
+    let mut sets: Vec<String> = res
         .columns
         .iter()
-        .map(|c| format!("{} = ?", c.name))
+        .zip(&d.columns)
+        .enumerate()
+        .filter(|(i, (_, v))| changed(*i, v))
+        .map(|(_, (c, _))| format!("{} = ?, ", c.name))
         .collect();
+    sets.push("etag = ?, doc = ?".into());
     let sql = format!(
-        "UPDATE {} SET {}, etag = ?, doc = ? WHERE id = ? AND etag = ?",
+        "UPDATE {} SET {} WHERE id = ? AND etag = ?",
         res.table,
-        sets.join(", ")
+        sets.concat()
     );
     let mut a = SqliteArguments::default();
     let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
-    for c in d.columns {
+    let columns: Vec<ColumnValue> = d
+        .columns
+        .into_iter()
+        .enumerate()
+        .filter(|(i, v)| changed(*i, v))
+        .map(|(_, v)| v)
+        .collect();
+    for c in columns {
         match c {
             ColumnValue::Text(s) => a.add(s),
             ColumnValue::Int(i) => a.add(i),
@@ -270,6 +337,92 @@ pub async fn replace(
         .await?
         .rows_affected();
     Ok(n == 1)
+}
+
+/// Replaces many documents in few statements: rows are grouped by which typed columns
+/// changed, and each group is one `UPDATE … FROM (VALUES …)` (each row still conditional on
+/// its expected etag). Whether every row was replaced.
+pub async fn replace_many(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    res: &Resource,
+    rows: Vec<super::Replacement>,
+) -> Result<bool, StoreError> {
+    // Grouped by the columns that changed, and by whether the rows are found by rowid.
+    type Group = (Vec<bool>, bool);
+    let mut groups: std::collections::BTreeMap<Group, Vec<super::Replacement>> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        let mask: Vec<bool> = r
+            .doc
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| r.old_columns.as_ref().is_none_or(|o| o.get(i) != Some(c)))
+            .collect();
+        groups.entry((mask, r.rowid.is_some())).or_default().push(r);
+    }
+    let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
+    for ((mask, by_rowid), docs) in groups {
+        let changed: Vec<(usize, &str)> = res
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask[*i])
+            .map(|(i, c)| (i, c.name))
+            .collect();
+        let width = changed.len() + 4;
+        let mut docs = docs.into_iter().peekable();
+        while docs.peek().is_some() {
+            let chunk: Vec<super::Replacement> = docs.by_ref().take(200).collect();
+            let mut sets: Vec<String> = changed
+                .iter()
+                .enumerate()
+                .map(|(k, (_, name))| format!("{name} = v.column{}", k + 3))
+                .collect();
+            sets.push(format!("etag = v.column{}", width - 1));
+            sets.push(format!("doc = v.column{width}"));
+            let row = format!("({})", vec!["?"; width].join(", "));
+            let sql = format!(
+                "UPDATE {t} SET {} FROM (VALUES {}) AS v WHERE {t}.{} = v.column1 AND {t}.etag = v.column2",
+                sets.join(", "),
+                vec![row.as_str(); chunk.len()].join(", "),
+                if by_rowid { "rowid" } else { "id" },
+                t = res.table,
+            );
+            let n = chunk.len() as u64;
+            let mut a = SqliteArguments::default();
+            for r in chunk {
+                let d = r.doc;
+                match r.rowid {
+                    Some(rowid) if by_rowid => a.add(rowid),
+                    _ => a.add(d.id),
+                }
+                .map_err(err)?;
+                a.add(r.expected_etag).map_err(err)?;
+                for (i, c) in d.columns.into_iter().enumerate() {
+                    if !mask[i] {
+                        continue;
+                    }
+                    match c {
+                        ColumnValue::Text(s) => a.add(s),
+                        ColumnValue::Int(v) => a.add(v),
+                        ColumnValue::Null => a.add(Option::<i64>::None),
+                    }
+                    .map_err(err)?;
+                }
+                a.add(d.etag).map_err(err)?;
+                a.add(d.text).map_err(err)?;
+            }
+            let done = sqlx::query_with(&sql, a)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            if done != n {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Multi-row INSERTs, a few hundred rows per statement. The documents are moved into the

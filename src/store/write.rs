@@ -2,7 +2,7 @@
 //! (does the creditor exist in the caller's scope, has it cases, what is the stored etag) is
 //! read on the same connection as the write, so the answer cannot change in between.
 
-use super::{postgres, sqlite, Row, StoreError, StoredDoc, Tx};
+use super::{postgres, sqlite, ColumnValue, Replacement, Row, StoreError, StoredDoc, Tx};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Param, Sql};
 use crate::eve::{Filter, Resource};
@@ -132,15 +132,56 @@ impl Tx<'_> {
         doc: StoredDoc,
         expected_etag: &str,
     ) -> Result<bool, StoreError> {
+        self.replace_changed(res, doc, expected_etag, None).await
+    }
+
+    /// [`Tx::replace`], writing only the typed columns whose value differs from `old` (when
+    /// given): an unchanged column's indexes are left alone.
+    pub async fn replace_changed(
+        &mut self,
+        res: &Resource,
+        doc: StoredDoc,
+        expected_etag: &str,
+        old: Option<&[ColumnValue]>,
+    ) -> Result<bool, StoreError> {
         let key = (res.table, doc.account.clone());
         match self {
             Tx::Sqlite(tx, touched) => {
                 touched.insert(key);
-                sqlite::replace(tx, res, doc, expected_etag).await
+                sqlite::replace(tx, res, doc, expected_etag, old).await
             }
             Tx::Postgres(tx, touched) => {
                 touched.insert(key);
-                postgres::replace(tx, res, &doc, expected_etag).await
+                postgres::replace(tx, res, &doc, expected_etag, old).await
+            }
+        }
+    }
+
+    /// Replaces documents, each if it still has its expected etag, in as few statements as
+    /// the dialect allows; whether every one was replaced (else the transaction must not be
+    /// committed). Only typed columns that differ from the given old values are written.
+    pub async fn replace_many(
+        &mut self,
+        res: &Resource,
+        rows: Vec<Replacement>,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Tx::Sqlite(tx, touched) => {
+                for r in &rows {
+                    touched.insert((res.table, r.doc.account.clone()));
+                }
+                sqlite::replace_many(tx, res, rows).await
+            }
+            Tx::Postgres(..) => {
+                for r in rows {
+                    let done = self
+                        .replace_changed(res, r.doc, &r.expected_etag, r.old_columns.as_deref())
+                        .await?;
+                    if !done {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
             }
         }
     }

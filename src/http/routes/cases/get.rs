@@ -9,7 +9,9 @@ use axum::response::Response;
 
 use crate::domain::apply::Command;
 use crate::domain::ObjectId;
+use crate::eve::Projection;
 use crate::http::error::ApiError;
+use crate::http::eve::EveParams;
 use crate::http::scope::RequestScope;
 use crate::http::{eve, AppState};
 
@@ -21,6 +23,8 @@ pub async fn handler(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
+    // A bad projection is a 400 before anything is read.
+    Projection::parse(EveParams::parse(query.as_deref()).projection.as_deref())?;
     let (row, due) = state
         .store
         .get_case_with_due(&scope, &id)
