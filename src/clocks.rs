@@ -13,12 +13,17 @@ use crate::store::{Store, StoreError, Tx};
 /// as a sandbox after a lookup found nothing).
 const REMEMBER_REAL_TIME_SECS: i64 = 60;
 
+/// How long a sandbox clock read for [`Clocks::time_cached`] is reused.
+const CACHE_SANDBOX_SECS: i64 = 1;
+
 /// Where accounts' time comes from.
 #[derive(Clone)]
 pub struct Clocks {
     real: Arc<dyn Clock>,
     /// Accounts known to live in real time, with when that was learnt.
     real_time: Arc<Mutex<HashMap<ObjectId, i64>>>,
+    /// Sandbox times recently read, with when (real time) they were read.
+    sandbox: Arc<Mutex<HashMap<ObjectId, (AccountTime, i64)>>>,
 }
 
 /// An account's time and where it came from.
@@ -36,6 +41,7 @@ impl Clocks {
         Clocks {
             real,
             real_time: Arc::default(),
+            sandbox: Arc::default(),
         }
     }
 
@@ -89,6 +95,35 @@ impl Clocks {
         }
         let row = store.account_clock(account).await?;
         Ok(self.resolve(account, row))
+    }
+
+    /// The account's time as read at most a second ago: for deciding whether a case is due
+    /// when it is read. (A clock move runs every item due by the new time before it
+    /// answers, so a clock a second old can only miss what was already run.) Writes use
+    /// [`Clocks::time`].
+    pub async fn time_cached(
+        &self,
+        store: &Store,
+        account: &ObjectId,
+    ) -> Result<AccountTime, StoreError> {
+        let real = self.real().unix();
+        if let Some((t, at)) = self
+            .sandbox
+            .lock()
+            .ok()
+            .and_then(|m| m.get(account).copied())
+        {
+            if real - at < CACHE_SANDBOX_SECS {
+                return Ok(t);
+            }
+        }
+        let t = self.time(store, account).await?;
+        if t.sandbox {
+            if let Ok(mut m) = self.sandbox.lock() {
+                m.insert(*account, (t, real));
+            }
+        }
+        Ok(t)
     }
 
     /// The account's current time.

@@ -36,6 +36,8 @@ use crate::store::{Row, Store, StoreError};
 pub const BATCH: i64 = 256;
 /// Cases per transaction in the SQLite pipeline (fewer commits, fewer fsyncs).
 const PIPELINE_BATCH: i64 = 1024;
+/// Pipeline batches between checkpoints on the writer (about 100 MB of WAL).
+const CHECKPOINT_EVERY: u32 = 8;
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -228,7 +230,14 @@ async fn pipeline(
     };
     let writer = async {
         let mut report = RunReport::default();
+        let mut batches = 0u32;
         while let Some(prepared) = prep_rx.recv().await {
+            // Now and then let the WAL be copied back whole, so it starts over instead of
+            // growing for the length of the run.
+            batches += 1;
+            if batches.is_multiple_of(CHECKPOINT_EVERY) {
+                store.checkpoint().await?;
+            }
             let mut tx = store.begin().await?;
             match cases::write_all(&mut tx, prepared, until).await {
                 Ok(outcomes) => {

@@ -60,6 +60,12 @@ struct Args {
     /// (writes!; run it last or on its own).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,r")]
     scenarios: Vec<Scenario>,
+    /// Run the server's background flow worker during the scenarios. Off by default so that
+    /// the read and write figures are not blurred by the worker catching up on the cases the
+    /// seed registered in its last minutes (and rendering their letters); (f) runs the flow
+    /// itself either way.
+    #[arg(long)]
+    worker: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
@@ -150,6 +156,7 @@ async fn run(args: &Args) -> Result<()> {
     let child = Command::new(&bin)
         .arg("serve")
         .args(["--bind", &addr.to_string()])
+        .args(["--worker", if args.worker { "true" } else { "false" }])
         .arg("--data-dir")
         .arg(&args.data_dir)
         .stdin(Stdio::null())

@@ -296,6 +296,15 @@ impl Store {
         }
     }
 
+    /// SQLite: checkpoints the WAL on the writer connection (see `Sqlite::checkpoint`), for
+    /// long runs of writes; PostgreSQL: nothing.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint().await,
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(s) => s.close().await,

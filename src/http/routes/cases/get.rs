@@ -34,7 +34,7 @@ pub async fn handler(
         return eve::item_from_row(row, query.as_deref(), &headers);
     };
     let account = scope.account.ok_or_else(ApiError::not_found)?;
-    let time = state.clocks.time(&state.store, &account).await?;
+    let time = state.clocks.time_cached(&state.store, &account).await?;
     if due > time.now.unix() {
         return eve::item_from_row(row, query.as_deref(), &headers);
     }
