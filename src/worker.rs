@@ -30,14 +30,15 @@ use crate::domain::case::Case;
 use crate::domain::flow::FlowConfig;
 use crate::domain::policy::CreditorPolicy;
 use crate::domain::{HttpDate, ObjectId};
-use crate::store::{Row, Store, StoreError};
+use crate::resources::CASES;
+use crate::store::{ColumnValue, Row, Store, StoreError};
 
 /// Cases claimed per transaction.
 pub const BATCH: i64 = 256;
 /// Cases per transaction in the SQLite pipeline (fewer commits, fewer fsyncs).
-const PIPELINE_BATCH: i64 = 1024;
+const PIPELINE_BATCH: i64 = 2048;
 /// Pipeline batches between checkpoints on the writer (about 100 MB of WAL).
-const CHECKPOINT_EVERY: u32 = 8;
+const CHECKPOINT_EVERY: u32 = 4;
 
 /// What a run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -165,8 +166,8 @@ async fn pipeline(
     until: HttpDate,
     simulate: bool,
 ) -> Result<RunReport, StoreError> {
-    let (rows_tx, mut rows_rx) = mpsc::channel::<DueBatch>(2);
-    let (prep_tx, mut prep_rx) = mpsc::channel::<Vec<cases::Prepared>>(2);
+    let (rows_tx, mut rows_rx) = mpsc::channel::<DueBatch>(1);
+    let (prep_tx, mut prep_rx) = mpsc::channel::<Vec<cases::Prepared>>(1);
     let reader = async move {
         let mut after = (i64::MIN, i64::MIN);
         loop {
@@ -181,30 +182,42 @@ async fn pipeline(
         }
         Ok::<_, StoreError>(())
     };
+    let creditor_column = CASES
+        .columns
+        .iter()
+        .position(|c| c.name == "creditor")
+        .ok_or_else(|| StoreError::Document("cases has no creditor column".into()))?;
     let compute = async move {
         let mut rules: HashMap<ObjectId, (Arc<CreditorPolicy>, Arc<FlowConfig>)> = HashMap::new();
         while let Some(batch) = rows_rx.recv().await {
-            let mut cases = Vec::with_capacity(batch.len());
+            // The rules of the batch's creditors (read once per run); everything else, the
+            // JSON included, is done on a blocking thread so this task keeps the writer fed.
+            let mut jobs = Vec::with_capacity(batch.len());
             for (row, columns, rowid) in batch {
-                let case: Case = serde_json::from_str(&row.doc).map_err(|e| {
-                    StoreError::Document(format!("a stored case does not parse: {e}"))
-                })?;
-                let (policy, flow) = match rules.entry(case.creditor) {
+                let creditor = match columns.get(creditor_column) {
+                    Some(ColumnValue::Text(c)) => ObjectId::parse(c).map_err(|_| {
+                        StoreError::Document(format!("a case's creditor is not an id: {c}"))
+                    })?,
+                    _ => return Err(StoreError::Document("a case without a creditor".into())),
+                };
+                let (policy, flow) = match rules.entry(creditor) {
                     std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
                     std::collections::hash_map::Entry::Vacant(e) => {
                         let mut tx = store.begin().await?;
-                        let r = RuleBook::new().rules(&mut tx, &case.creditor).await?;
+                        let r = RuleBook::new().rules(&mut tx, &creditor).await?;
                         tx.commit().await?;
                         e.insert(r).clone()
                     }
                 };
-                cases.push((case, row.etag, columns, rowid, policy, flow));
+                jobs.push((row, columns, rowid, policy, flow));
             }
             let engine = engine.clone();
             let prepared = tokio::task::spawn_blocking(move || {
-                cases
-                    .into_iter()
-                    .map(|(case, etag, columns, rowid, policy, flow)| {
+                jobs.into_iter()
+                    .map(|(row, columns, rowid, policy, flow)| {
+                        let case: Case = serde_json::from_str(&row.doc).map_err(|e| {
+                            StoreError::Document(format!("a stored case does not parse: {e}"))
+                        })?;
                         let ctx = Ctx {
                             now: until,
                             rates: &engine.rates,
@@ -212,7 +225,7 @@ async fn pipeline(
                             flow: &flow,
                         };
                         let cmd = Command::RunDue { until, simulate };
-                        let mut p = cases::apply(case, etag, cmd, &ctx, &engine)?;
+                        let mut p = cases::apply(case, row.etag, cmd, &ctx, &engine)?;
                         p.old_columns = Some(columns);
                         p.rowid = Some(rowid);
                         Ok(p)
