@@ -165,14 +165,23 @@ pub struct FlowArgs {
     /// `<data dir>/templates`); see docs/letters.md.
     #[arg(long, env = "INDRIVA_TEMPLATES_DIR")]
     pub templates_dir: Option<PathBuf>,
+    /// Cases per transaction when the flow worker writes in bulk (a moved sandbox clock, a
+    /// backlog): more is faster and holds more memory meanwhile.
+    #[arg(long, env = "INDRIVA_FLOW_BATCH", default_value_t = crate::cases::DEFAULT_BATCH)]
+    pub flow_batch: i64,
 }
 
 impl FlowArgs {
     pub fn engine(&self) -> anyhow::Result<crate::cases::Engine> {
-        match &self.reference_rates {
-            Some(p) => crate::cases::Engine::with_rates_file(p),
-            None => Ok(crate::cases::Engine::default()),
-        }
+        anyhow::ensure!(self.flow_batch >= 1, "--flow-batch must be at least 1");
+        let engine = match &self.reference_rates {
+            Some(p) => crate::cases::Engine::with_rates_file(p)?,
+            None => crate::cases::Engine::default(),
+        };
+        Ok(crate::cases::Engine {
+            batch: self.flow_batch,
+            ..engine
+        })
     }
 
     pub fn renderer(

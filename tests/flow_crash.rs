@@ -47,6 +47,8 @@ fn indriva(dir: &std::path::Path, url: &str, args: &[&str]) -> Command {
         .arg(dir)
         .env("DATABASE_URL", url)
         .env("INDRIVA_LOG", "warn")
+        // small batches: many commits to be killed between
+        .env("INDRIVA_FLOW_BATCH", "128")
         .stdin(Stdio::null());
     c
 }

@@ -39,7 +39,8 @@ pub enum MutateError {
 /// A case after a command.
 #[derive(Debug)]
 pub struct Outcome {
-    pub case: Case,
+    /// The case as written (`None` when the writer let it go to save memory: the worker).
+    pub case: Option<Case>,
     pub applied: Applied,
     /// Letters the command queued.
     pub letters: Vec<ObjectId>,
@@ -49,7 +50,8 @@ pub struct Outcome {
 
 /// A command applied in memory, ready to be written: everything but the database work.
 pub struct Prepared {
-    pub case: Case,
+    /// The case after the command; a caller that only writes may drop it (`None`).
+    pub case: Option<Case>,
     pub applied: Applied,
     /// The document to store, `None` when nothing needs writing.
     pub doc: Option<StoredDoc>,
@@ -95,7 +97,7 @@ pub fn apply(
         None
     };
     let mut p = Prepared {
-        case,
+        case: None,
         applied,
         doc,
         expected_etag: etag,
@@ -111,9 +113,9 @@ pub fn apply(
             Effect::Letter(order) => {
                 let letter = CaseLetter {
                     id: ObjectId::at(order.sent.unix()),
-                    account: p.case.account,
-                    creditor: p.case.creditor,
-                    case: p.case.id,
+                    account: case.account,
+                    creditor: case.creditor,
+                    case: case.id,
                     kind: order.kind,
                     sent_date: order.sent,
                     pay_by: order.pay_by,
@@ -126,12 +128,12 @@ pub fn apply(
                 };
                 let job = LetterJob {
                     letter: letter.id,
-                    case: p.case.id,
+                    case: case.id,
                     order: order.clone(),
                 };
                 let payload =
                     serde_json::to_string(&job).map_err(|e| StoreError::Document(e.to_string()))?;
-                p.jobs.push((p.case.account.to_hex(), LETTER_JOB, payload));
+                p.jobs.push((case.account.to_hex(), LETTER_JOB, payload));
                 p.letter_docs
                     .push(prepare_document(&CASE_LETTERS, &letter)?);
                 p.letters.push(letter.id);
@@ -139,6 +141,7 @@ pub fn apply(
             Effect::ReplacedFile(f) => p.replaced_files.push(f.clone()),
         }
     }
+    p.case = Some(case);
     Ok(p)
 }
 
