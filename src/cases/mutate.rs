@@ -231,7 +231,12 @@ pub async fn mutate(
     write(tx, prepared, now).await
 }
 
-/// [`mutate`] in a transaction of its own, committed before it returns.
+/// How often [`mutate_one`] reads a case again after another writer changed it first.
+const CONFLICT_ATTEMPTS: usize = 8;
+
+/// [`mutate`] in a transaction of its own, committed before it returns. When another writer
+/// (the worker, a concurrent action) changed the case between the read and the write, the
+/// transaction is dropped and the command applied again to the new version.
 pub async fn mutate_one(
     store: &Store,
     engine: &Engine,
@@ -240,8 +245,17 @@ pub async fn mutate_one(
     now: HttpDate,
     cmd: Command,
 ) -> Result<Outcome, MutateError> {
-    let mut tx = store.begin().await?;
-    let outcome = mutate(&mut tx, &mut RuleBook::new(), engine, scope, id, now, cmd).await?;
-    tx.commit().await?;
-    Ok(outcome)
+    let mut attempt = 1;
+    loop {
+        let mut tx = store.begin().await?;
+        let result = mutate(&mut tx, &mut RuleBook::new(), engine, scope, id, now, cmd.clone()).await;
+        match result {
+            Ok(outcome) => {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
+            Err(MutateError::Conflict) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -68,7 +68,11 @@ impl Sqlite {
         .pragma("cache_size", "-8000");
         // With separate readers (the server), the writer does not checkpoint the WAL at
         // commit; a checkpointer connection does it beside it (see `checkpoints`).
-        let writer_opts = opts.clone().pragma("cache_size", WRITER_CACHE);
+        // Statement journals (an UPDATE over a batch of rows) in memory, not in a temp file.
+        let writer_opts = opts
+            .clone()
+            .pragma("cache_size", WRITER_CACHE)
+            .pragma("temp_store", "memory");
         let writer_opts = if separate_readers {
             writer_opts
                 .pragma("wal_autocheckpoint", "0")
