@@ -4,6 +4,7 @@
 
 use std::sync::LazyLock;
 
+use crate::domain::action::{CaseRespite, CreditorAction};
 use crate::domain::case::Case;
 use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
@@ -147,6 +148,52 @@ pub static CASE_LETTERS: LazyLock<Resource> = LazyLock::new(|| Resource {
         CREDITOR,
         Column::new("case", "case_id", ColumnKind::ObjectId),
         Column::new("type", "type", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+/// A creditor action's resource: `/creditor--payments` and its siblings.
+fn creditor_action(name: &'static str, table: &'static str) -> Resource {
+    Resource {
+        name,
+        table,
+        schema: Node::of::<CreditorAction>(),
+        columns: vec![
+            ID,
+            ACCOUNT,
+            CREDITOR,
+            Column::new("case", "case_id", ColumnKind::ObjectId),
+            Column::new("status", "status", ColumnKind::Text),
+            CREATED,
+            UPDATED,
+        ],
+        scoped_by_account: true,
+        creditor_scope: CreditorScope::Column("creditor"),
+    }
+}
+
+pub static CREDITOR_PAYMENTS: LazyLock<Resource> =
+    LazyLock::new(|| creditor_action("creditor--payments", "creditor_payments"));
+
+pub static CREDITOR_CREDITINGS: LazyLock<Resource> =
+    LazyLock::new(|| creditor_action("creditor--creditings", "creditor_creditings"));
+
+pub static CREDITOR_CANCELLATIONS: LazyLock<Resource> =
+    LazyLock::new(|| creditor_action("creditor--cancellations", "creditor_cancellations"));
+
+pub static CASE_RESPITES: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "case--respites",
+    table: "case_respites",
+    schema: Node::of::<CaseRespite>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("case", "case_id", ColumnKind::ObjectId),
+        Column::new("status", "status", ColumnKind::Text),
         CREATED,
         UPDATED,
     ],

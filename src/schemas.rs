@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::domain::country::is_country_code;
+use crate::domain::Money;
 use crate::eve::validate::{Rule, Schema};
 
 fn country(v: &Value) -> Result<(), String> {
@@ -38,3 +39,14 @@ pub const CASE_SETTINGS: Schema = &[(
     "interest_rate",
     Rule::dict(&[("reference_rate", Rule::boolean().required())]).required(),
 )];
+
+/// A positive amount in kronor with at most two decimals.
+pub fn amount(v: &Value) -> Result<(), String> {
+    let x = v.as_f64().unwrap_or(f64::NAN);
+    if x <= 0.0 {
+        return Err("must be greater than 0".into());
+    }
+    Money::from_kronor_f64(x)
+        .map(|_| ())
+        .map_err(|e| format!("{e}"))
+}

@@ -248,7 +248,16 @@ pub async fn mutate_one(
     let mut attempt = 1;
     loop {
         let mut tx = store.begin().await?;
-        let result = mutate(&mut tx, &mut RuleBook::new(), engine, scope, id, now, cmd.clone()).await;
+        let result = mutate(
+            &mut tx,
+            &mut RuleBook::new(),
+            engine,
+            scope,
+            id,
+            now,
+            cmd.clone(),
+        )
+        .await;
         match result {
             Ok(outcome) => {
                 tx.commit().await?;

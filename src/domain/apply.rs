@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::allocation::allocate;
 use super::case::{
     Case, CaseState, CaseStatus, CloseReason, FlowItem, FlowState, MediaRef, PaymentPlan,
+    RespiteGiven,
 };
 use super::fees::{self, FeeEvent};
 use super::flow::{self, Action, FlowConfig, LetterKind};
@@ -176,6 +177,9 @@ pub enum Refusal {
     OnHold(CaseState),
     #[error("the case has no flow item to postpone")]
     NoFlowItem,
+    /// Beyond the creditor's respite limits.
+    #[error("{0}")]
+    Respite(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -252,8 +256,35 @@ impl Case {
                 self.close(reason, now);
             }
             Command::Respite { days } => {
+                let limits = &ctx.policy.respite;
+                if days < 1 || days > limits.max_days {
+                    return Err(Refusal::Respite(format!(
+                        "a respite is from 1 to {} days",
+                        limits.max_days
+                    )));
+                }
+                let given = self.flow_state().respites;
+                if given.len() >= limits.max_per_case as usize {
+                    return Err(Refusal::Respite(format!(
+                        "the case has had {} respites, the most its creditor allows",
+                        given.len()
+                    )));
+                }
+                let in_state = given.iter().filter(|r| r.state == self.state).count();
+                if in_state >= limits.max_per_state as usize {
+                    return Err(Refusal::Respite(format!(
+                        "the case has had {in_state} respite(s) in state {}, the most its creditor allows",
+                        self.state.as_str()
+                    )));
+                }
                 let item = self.next_flow_item.as_mut().ok_or(Refusal::NoFlowItem)?;
                 item.schedule_to_execute = item.schedule_to_execute.plus_days(days);
+                let state = self.state;
+                self.flow_state_mut().respites.push(RespiteGiven {
+                    state,
+                    days,
+                    date: now,
+                });
                 self.updated = now;
             }
             Command::Hold(hold) => {

@@ -777,3 +777,40 @@ fn refused_commands_leave_the_case_untouched() {
     );
     assert_eq!(case, before);
 }
+
+#[test]
+fn respites_are_limited_per_case_per_state_and_in_days() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let ctx = run.ctx(d("Wed, 03 Sep 2025 10:00:00 GMT"));
+    let before = case.clone();
+    for days in [0, 31] {
+        let refused = case.apply(Command::Respite { days }, &ctx);
+        assert_eq!(
+            refused,
+            Err(Refusal::Respite("a respite is from 1 to 30 days".into()))
+        );
+    }
+    assert_eq!(case, before);
+    case.apply(Command::Respite { days: 5 }, &ctx).unwrap();
+    assert_eq!(case.flow_state().respites.len(), 1);
+    assert_eq!(
+        case.flow_state().respites[0].state,
+        CaseState::DebtCollection
+    );
+    // The default policy: one respite per state.
+    let second = case.apply(Command::Respite { days: 5 }, &ctx);
+    assert!(
+        matches!(&second, Err(Refusal::Respite(m)) if m.contains("in state debt_collection")),
+        "{second:?}"
+    );
+    assert_eq!(
+        case.next_flow_item
+            .as_ref()
+            .unwrap()
+            .schedule_to_execute
+            .to_string(),
+        "Wed, 24 Sep 2025 00:00:00 GMT"
+    );
+}

@@ -39,6 +39,14 @@ impl CaseState {
         CaseState::Estate,
         CaseState::BankruptcyEstate,
     ];
+
+    /// The state as it is on the wire (`debt_collection`).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
 }
 
 /// Finer-grained progress within a state; `closed` once the case is closed.
@@ -303,6 +311,17 @@ pub struct FlowState {
     pub on_hold: Option<FlowItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_plan: Option<PaymentPlan>,
+    /// The respites (anstånd) given, in order: the creditor's limits count them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respites: Vec<RespiteGiven>,
+}
+
+/// A respite given: in which state, for how many days, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RespiteGiven {
+    pub state: CaseState,
+    pub days: i64,
+    pub date: HttpDate,
 }
 
 impl FlowState {
@@ -314,6 +333,7 @@ impl FlowState {
             debtor_is_company: customer_id_number.len() == 10,
             on_hold: None,
             payment_plan: None,
+            respites: Vec::new(),
         }
     }
 }

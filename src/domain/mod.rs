@@ -3,6 +3,7 @@
 //! Everything here is deterministic given its inputs (the clock is passed in), so it can be
 //! unit-tested without a database or a server.
 
+pub mod action;
 pub mod allocation;
 pub mod apply;
 pub mod case;

@@ -18,6 +18,30 @@ pub struct CreditorPolicy {
     pub allocation_order: AllocationOrder,
     /// The flow configuration new and running cases follow.
     pub flow_config: ObjectId,
+    /// How much respite (anstånd) the creditor may give a case.
+    pub respite: RespitePolicy,
+}
+
+/// Limits on respites: days per respite, respites per case and per state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RespitePolicy {
+    /// The most days one respite may give (the API allows 1–30).
+    pub max_days: i64,
+    /// The most respites over a case's life.
+    pub max_per_case: u32,
+    /// The most respites while the case is in one state (reminder, debt collection, …).
+    pub max_per_state: u32,
+}
+
+impl Default for RespitePolicy {
+    fn default() -> Self {
+        RespitePolicy {
+            max_days: 30,
+            max_per_case: 3,
+            max_per_state: 1,
+        }
+    }
 }
 
 impl Default for CreditorPolicy {
@@ -26,6 +50,7 @@ impl Default for CreditorPolicy {
             fees: FeePolicy::default(),
             allocation_order: AllocationOrder::default(),
             flow_config: FlowConfig::default_swedish().id,
+            respite: RespitePolicy::default(),
         }
     }
 }
@@ -53,6 +78,9 @@ impl CreditorPolicy {
             .collect();
         if let Some(m) = self.allocation_order.problem() {
             out.push(("allocation_order".into(), m));
+        }
+        if !(1..=30).contains(&self.respite.max_days) {
+            out.push(("respite.max_days".into(), "must be from 1 to 30".into()));
         }
         out
     }

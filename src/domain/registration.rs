@@ -258,6 +258,7 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
                 .unwrap_or(reg.customer.id_number.len() == 10),
             on_hold: None,
             payment_plan: None,
+            respites: Vec::new(),
         }),
     };
     case.recompute_balances();

@@ -174,6 +174,19 @@ pub fn deleted() -> Response {
         .into_response()
 }
 
+/// The `Idempotency-Key` header: printable ASCII, at most 255 characters.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str().map(str::trim) {
+        Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k.to_string())),
+        _ => Err(ApiError::bad_request(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! `INDRIVA_TEST_DATABASE_URL=postgres://…` is set — each test then gets its own schema.
 #![allow(dead_code)]
 
+pub mod seed002;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

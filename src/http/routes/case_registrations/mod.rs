@@ -9,18 +9,7 @@ use serde_json::Value;
 
 use crate::domain::Money;
 use crate::eve::validate::{Rule, Schema};
-use crate::schemas::{email, ADDRESS};
-
-/// A positive amount in kronor with at most two decimals.
-fn amount(v: &Value) -> Result<(), String> {
-    let x = v.as_f64().unwrap_or(f64::NAN);
-    if x <= 0.0 {
-        return Err("must be greater than 0".into());
-    }
-    Money::from_kronor_f64(x)
-        .map(|_| ())
-        .map_err(|e| format!("{e}"))
-}
+use crate::schemas::{amount, email, ADDRESS};
 
 /// Like [`amount`], but 0 is allowed (a fee of nothing).
 fn fee(v: &Value) -> Result<(), String> {

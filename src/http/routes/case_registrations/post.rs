@@ -17,7 +17,7 @@ use crate::domain::{HttpDate, ObjectId};
 use crate::eve::validate::{Issues, Mode};
 use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
-use crate::http::write::{check_own_account, typed, validated_body};
+use crate::http::write::{check_own_account, idempotency_key, typed, validated_body};
 use crate::http::AppState;
 use crate::registrar::{Idempotency, Outcome, Submission};
 
@@ -65,19 +65,6 @@ pub async fn handler(
 
 fn json_answer(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// The `Idempotency-Key` header: printable ASCII, at most 255 characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match v.to_str().map(str::trim) {
-        Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k.to_string())),
-        _ => Err(ApiError::bad_request(
-            "Idempotency-Key must be 1 to 255 printable ASCII characters",
-        )),
-    }
 }
 
 /// The typed registration, with the identity number checked and made canonical, and the
