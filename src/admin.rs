@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
 use crate::auth::jwt::{Algorithm, PublicKey};
+use crate::domain::bank::AGENCY_ACCOUNT;
 use crate::domain::case::{CaseSettings, InterestRateSettings};
 use crate::domain::flow::FlowConfig;
 use crate::domain::identity::parse_org_number;
@@ -106,11 +107,15 @@ pub enum ApiUserCommand {
 
 #[derive(Args, Debug)]
 pub struct ApiUserArgs {
-    #[arg(long)]
-    pub account: String,
+    #[arg(long, required_unless_present = "operator")]
+    pub account: Option<String>,
     /// Bind the API user to this creditor only.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "operator")]
     pub creditor: Option<String>,
+    /// An agency operator, bound to no account: reads every account, and alone may import
+    /// bank files and match unmatched payments.
+    #[arg(long, conflicts_with = "account")]
+    pub operator: bool,
     /// The integrator's public key (PEM). The algorithm is taken from the key (EC P-256/384/
     /// 521 → ES256/384/512, RSA → RS256) unless `--algorithm` says otherwise.
     #[arg(long, conflicts_with = "out", required_unless_present = "out")]
@@ -307,7 +312,11 @@ async fn create_api_user(
     clock: &dyn Clock,
     args: ApiUserArgs,
 ) -> anyhow::Result<String> {
-    let account = oid(&args.account, "--account")?;
+    let account = match (&args.account, args.operator) {
+        (_, true) => AGENCY_ACCOUNT,
+        (Some(a), false) => oid(a, "--account")?,
+        (None, false) => anyhow::bail!("give --account or --operator"),
+    };
     let creditor = args
         .creditor
         .as_deref()
@@ -332,10 +341,11 @@ async fn create_api_user(
     };
     let now = clock.now();
     let mut tx = store.begin().await?;
-    if tx
-        .get(&ACCOUNTS, &Scope::unrestricted(), &account)
-        .await?
-        .is_none()
+    if !args.operator
+        && tx
+            .get(&ACCOUNTS, &Scope::unrestricted(), &account)
+            .await?
+            .is_none()
     {
         anyhow::bail!("account {account} does not exist");
     }

@@ -32,6 +32,59 @@ pub enum Command {
     Admin(AdminArgs),
     /// The case flow: run due items now (as the server's worker does every second).
     Flow(FlowCommandArgs),
+    /// Import a bank file of debtor payments (as `POST /bank--files` does).
+    Import(ImportArgs),
+    /// Bankgirot BgMax files: write one for tests and demos.
+    Bgmax(BgmaxArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub command: ImportCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// A BgMax file of payments into the agency's bankgiro (`--bankgiro`): each payment is
+    /// put on the case its OCR reference names, the rest kept as unmatched payments. The
+    /// same file twice adds nothing.
+    Bgmax {
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        flow: FlowArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BgmaxArgs {
+    #[command(subcommand)]
+    pub command: BgmaxCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BgmaxCommand {
+    /// Write a BgMax file (one deposit) to stdout or `--out`.
+    Generate {
+        /// The payee bankgiro number.
+        #[arg(long, default_value = crate::letters::SANDBOX_BANKGIRO)]
+        bankgiro: String,
+        /// The payment date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// A payment with an OCR reference, `OCR:AMOUNT` (kronor, e.g. 20252460000000000105:2014.00).
+        /// Repeat for more.
+        #[arg(long = "ocr")]
+        ocr: Vec<String>,
+        /// A payment with a free-text reference (not matched by itself), `TEXT:AMOUNT`.
+        #[arg(long = "text")]
+        text: Vec<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -281,6 +334,8 @@ pub fn main() -> ExitCode {
             Command::Seed(args) => seed(args).await,
             Command::Admin(args) => admin(args).await,
             Command::Flow(args) => flow(args).await,
+            Command::Import(args) => import(args).await,
+            Command::Bgmax(args) => bgmax(args),
         }
     });
     match result {
@@ -341,6 +396,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         media,
         registrar: crate::registrar::Registrar::start(store.clone(), engine),
         public_url: args.public_url.clone(),
+        bankgiro: args.flow.bankgiro.clone(),
     };
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,
@@ -377,6 +433,102 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let ImportCommand::Bgmax { file, flow, store } = args.command;
+    let bytes =
+        std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let engine = flow.engine()?;
+    let store = store.open().await?;
+    let clocks = crate::clocks::Clocks::new(Arc::new(SystemClock::new()));
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let result = crate::bank::import(&store, &engine, &clocks, &flow.bankgiro, &name, &bytes).await;
+    store.close().await;
+    let imported = result?;
+    let f = &imported.file;
+    if imported.already_imported {
+        println!(
+            "{} was imported before (bank file {}); nothing added",
+            file.display(),
+            f.id
+        );
+    } else {
+        println!(
+            "imported bank file {}: {} payments, {} matched ({} settled), {} unmatched ({}), {} already imported",
+            f.id,
+            f.payment_count,
+            f.matched_count,
+            f.settled_amount,
+            f.unmatched_count,
+            f.unmatched_amount,
+            f.duplicate_count
+        );
+    }
+    Ok(())
+}
+
+/// `KEY:AMOUNT` with the amount in kronor.
+fn reference_and_amount(s: &str) -> anyhow::Result<(String, crate::domain::Money)> {
+    let (reference, amount) = s
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow::anyhow!("'{s}': expected REFERENCE:AMOUNT"))?;
+    let amount: f64 = amount
+        .parse()
+        .map_err(|_| anyhow::anyhow!("'{s}': the amount is not a number"))?;
+    let amount =
+        crate::domain::Money::from_kronor_f64(amount).map_err(|e| anyhow::anyhow!("'{s}': {e}"))?;
+    anyhow::ensure!(
+        amount > crate::domain::Money::ZERO,
+        "'{s}': the amount must be positive"
+    );
+    Ok((reference.to_string(), amount))
+}
+
+fn bgmax(args: BgmaxArgs) -> anyhow::Result<()> {
+    use crate::domain::bgmax::{GeneratedPayment, Generator};
+    let BgmaxCommand::Generate {
+        bankgiro,
+        date,
+        ocr,
+        text,
+        out,
+    } = args.command;
+    let payment_date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("--date must be YYYY-MM-DD"))?;
+    let mut payments = Vec::new();
+    for (list, is_ocr) in [(&ocr, true), (&text, false)] {
+        for p in list {
+            let (reference, amount) = reference_and_amount(p)?;
+            payments.push(GeneratedPayment {
+                reference,
+                ocr: is_ocr,
+                amount,
+                payer_name: None,
+            });
+        }
+    }
+    anyhow::ensure!(
+        !payments.is_empty(),
+        "give at least one --ocr or --text payment"
+    );
+    let generator = Generator {
+        payee_bankgiro: crate::bank::bankgiro_digits(&bankgiro),
+        payment_date,
+        written: chrono::Utc::now().format("%Y%m%d%H%M%S%6f").to_string(),
+        payments,
+        deductions: vec![],
+    };
+    let file = generator.render();
+    match out {
+        Some(path) => std::fs::write(&path, file)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        None => print!("{file}"),
+    }
+    Ok(())
 }
 
 async fn flow(args: FlowCommandArgs) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use crate::domain::action::{CaseRespite, CreditorAction};
+use crate::domain::bank::{BankFile, UnmatchedPayment};
 use crate::domain::case::Case;
 use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
@@ -199,4 +200,35 @@ pub static CASE_RESPITES: LazyLock<Resource> = LazyLock::new(|| Resource {
     ],
     scoped_by_account: true,
     creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static BANK_FILES: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "bank--files",
+    table: "bank_files",
+    schema: Node::of::<BankFile>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        Column::new("sha256", "sha256", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::None,
+});
+
+pub static UNMATCHED_PAYMENTS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "payments--unmatched",
+    table: "unmatched_payments",
+    schema: Node::of::<UnmatchedPayment>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        Column::new("status", "status", ColumnKind::Text),
+        Column::new("case", "case_id", ColumnKind::ObjectId),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::None,
 });

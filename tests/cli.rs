@@ -557,3 +557,111 @@ fn admin_onboards_an_account_creditor_and_api_user_while_the_server_runs() {
     let (ok, _, err) = admin(&data, &["api-user", "create", "--account", &account]);
     assert!(!ok && err.contains("--public-key"), "{err}");
 }
+
+fn indriva(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("INDRIVA_BANKGIRO")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bank_files_are_generated_and_imported_once_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let file = dir.path().join("bgmax.txt");
+    let file = file.to_str().unwrap();
+    let (ok, _, err) = indriva(&[
+        "bgmax",
+        "generate",
+        "--date",
+        "2025-09-03",
+        "--ocr",
+        "20250000000000000018:300.00",
+        "--text",
+        "faktura 9:50",
+        "--out",
+        file,
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.starts_with("01BGMAX"), "{text}");
+    assert!(text.lines().all(|l| l.len() == 80));
+
+    let (ok, out, err) = indriva(&["import", "bgmax", file, "--data-dir", data]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("2 payments, 0 matched (0.00 settled), 2 unmatched (350.00)"),
+        "{out}"
+    );
+    let (ok, out, err) = indriva(&["import", "bgmax", file, "--data-dir", data]);
+    assert!(ok, "{err}");
+    assert!(out.contains("was imported before"), "{out}");
+
+    // Another payee's file, a broken one, bad arguments: refused with the reason.
+    let (ok, _, err) = indriva(&[
+        "import",
+        "bgmax",
+        file,
+        "--data-dir",
+        data,
+        "--bankgiro",
+        "123-4566",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("pays bankgiro 9912346, not the agency's 123-4566"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("broken.txt"), &text[..text.len() - 84]).unwrap();
+    let broken = dir.path().join("broken.txt");
+    let (ok, _, err) = indriva(&[
+        "import",
+        "bgmax",
+        broken.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("truncated"), "{err}");
+    let (ok, _, err) = indriva(&["bgmax", "generate", "--date", "2025-09-03", "--ocr", "123"]);
+    assert!(!ok);
+    assert!(err.contains("REFERENCE:AMOUNT"), "{err}");
+
+    // An operator API user is bound to no account.
+    let creds = dir.path().join("operator.json");
+    let (ok, out, err) = admin(
+        Path::new(data),
+        &[
+            "api-user",
+            "create",
+            "--operator",
+            "--out",
+            creds.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(&creds).unwrap()).unwrap();
+    assert_eq!(creds["account"], "000000000000000000000000");
+    let (ok, _, err) = admin(
+        Path::new(data),
+        &[
+            "api-user",
+            "create",
+            "--operator",
+            "--account",
+            "674dbeaf08847b9501cc9132",
+            "--out",
+            "x.json",
+        ],
+    );
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+}

@@ -31,9 +31,18 @@ pub struct Grant {
 
 impl Grant {
     pub fn scope(&self) -> Scope {
+        if self.is_operator() {
+            return Scope::unrestricted();
+        }
         Scope {
             account: Some(self.account),
             creditors: self.creditor.map(|c| vec![c]),
         }
+    }
+
+    /// An agency operator's grant: bound to no client account, it reads every account and
+    /// alone may import bank files and match payments.
+    pub fn is_operator(&self) -> bool {
+        self.account == crate::domain::bank::AGENCY_ACCOUNT
     }
 }

@@ -6,6 +6,8 @@
 pub mod action;
 pub mod allocation;
 pub mod apply;
+pub mod bank;
+pub mod bgmax;
 pub mod case;
 pub mod clock;
 pub mod country;

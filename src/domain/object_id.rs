@@ -58,7 +58,7 @@ impl ObjectId {
         Self::parse(s).is_ok()
     }
 
-    pub fn from_bytes(b: [u8; 12]) -> Self {
+    pub const fn from_bytes(b: [u8; 12]) -> Self {
         ObjectId(b)
     }
 

@@ -46,6 +46,8 @@ pub struct AppState {
     /// The server's public base URL (`https://collect.example.com`) for the signed media URLs
     /// it hands out; `None`: `http://` + the request's `Host`.
     pub public_url: Option<String>,
+    /// The agency's bankgiro number: bank files must pay into it.
+    pub bankgiro: String,
 }
 
 /// Size limits on request bodies (larger ones get a 413).
@@ -116,6 +118,27 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .route(
             "/creditor--cancellations/{id}",
             get(routes::creditor_actions::cancellations::get),
+        )
+        .route(
+            "/bank--files",
+            get(routes::bank_files::list)
+                .post(routes::bank_files::post)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    routes::bank_files::MAX_FILE_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/bank--files/{id}", get(routes::bank_files::get))
+        .route(
+            "/payments--unmatched",
+            get(routes::unmatched_payments::list),
+        )
+        .route(
+            "/payments--unmatched/{id}",
+            get(routes::unmatched_payments::get),
+        )
+        .route(
+            "/payments--unmatched/{id}/match",
+            axum::routing::post(routes::unmatched_payments::match_to_case),
         )
         .route("/case--respites", get(routes::case_respites::list))
         .route(

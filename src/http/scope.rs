@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::routes::authenticates::unauthorized;
 use super::AppState;
 use crate::auth::keys::token_hash;
+use crate::auth::Grant;
 use crate::tenancy::Scope;
 
 pub struct RequestScope(pub Scope);
@@ -20,23 +21,48 @@ impl FromRequestParts<AppState> for RequestScope {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthorized)?;
-        let now = state.clocks.real().unix();
-        let hash = token_hash(token.trim());
-        if let Some(grant) = state.auth.cached(&hash, now) {
-            return Ok(RequestScope(grant.scope()));
+        Ok(RequestScope(grant(parts, state).await?.scope()))
+    }
+}
+
+/// An agency operator (an API user created with `--operator`): the only callers of the
+/// agency's own resources (bank files, unmatched payments). Anyone else gets a 403.
+pub struct OperatorScope;
+
+impl FromRequestParts<AppState> for OperatorScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if grant(parts, state).await?.is_operator() {
+            Ok(OperatorScope)
+        } else {
+            Err(ApiError::forbidden(
+                "only the agency's operators may use this resource",
+            ))
         }
-        match state.store.token(&hash).await? {
-            Some(grant) if grant.expires > now => {
-                let scope = grant.scope();
-                state.auth.remember(hash, grant, now);
-                Ok(RequestScope(scope))
-            }
-            _ => Err(unauthorized()),
+    }
+}
+
+/// The grant of the request's access token.
+async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
+    let token = parts
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorized)?;
+    let now = state.clocks.real().unix();
+    let hash = token_hash(token.trim());
+    if let Some(grant) = state.auth.cached(&hash, now) {
+        return Ok(grant);
+    }
+    match state.store.token(&hash).await? {
+        Some(grant) if grant.expires > now => {
+            state.auth.remember(hash, grant.clone(), now);
+            Ok(grant)
         }
+        _ => Err(unauthorized()),
     }
 }

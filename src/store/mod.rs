@@ -3,6 +3,7 @@
 //! columns (see `migrations/`). Queries come from the Eve compiler in [`crate::eve::sql`].
 
 mod auth;
+mod bank;
 mod counts;
 mod document;
 mod flow;

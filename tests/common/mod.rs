@@ -148,6 +148,7 @@ impl Api {
             media: self.media.clone(),
             registrar: self.registrar.clone(),
             public_url: None,
+            bankgiro: indriva::letters::SANDBOX_BANKGIRO.into(),
         }
     }
 
@@ -399,4 +400,28 @@ pub async fn all_cases(store: &Store) -> Vec<Value> {
         );
     }
     out
+}
+
+/// A multipart body: text fields, then an optional file part (name, type, bytes).
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----indrivatestboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, ct, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

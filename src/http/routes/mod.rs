@@ -3,6 +3,7 @@
 pub mod access_groups;
 pub mod accounts;
 pub mod authenticates;
+pub mod bank_files;
 pub mod case_letters;
 pub mod case_registrations;
 pub mod case_respites;
@@ -12,4 +13,5 @@ pub mod creditors;
 pub mod customers;
 pub mod media;
 pub mod sandbox;
+pub mod unmatched_payments;
 pub mod users;

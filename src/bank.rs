@@ -1,0 +1,415 @@
+//! Debtor payments from the agency's bank: a BgMax file is parsed whole, each payment's OCR
+//! reference matched to its case, and the payment applied through the case's one change path
+//! (costs, interest, capital in the creditor's order, as of the payment date). What cannot be
+//! put on a case — no OCR reference, an unknown one, a closed case, the rest of an
+//! overpayment — is kept as an unmatched payment for a person to match. The file, its report,
+//! the cases and the unmatched payments are written in one transaction.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::cases::{self, Engine, MutateError, RuleBook};
+use crate::clocks::Clocks;
+use crate::domain::apply::{Command, Refusal};
+use crate::domain::bank::{
+    unmatched_reasons, BankFile, ImportedPayment, ManualMatch, PaymentOutcome, UnmatchedPayment,
+    UnmatchedStatus, AGENCY_ACCOUNT,
+};
+use crate::domain::bgmax::{self, BgMaxError, Payment, Section};
+use crate::domain::case::Case;
+use crate::domain::registration::OcrNumber;
+use crate::domain::{HttpDate, Money, ObjectId};
+use crate::eve::filter::{Filter, Val};
+use crate::resources::{BANK_FILES, CASES, OCR_NUMBERS, UNMATCHED_PAYMENTS};
+use crate::store::{prepare_document, Store, StoreError, Tx};
+use crate::tenancy::Scope;
+
+/// How often an import is run again after a case it pays changed under it.
+const ATTEMPTS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is not a valid BgMax file: {0}")]
+    Malformed(#[from] BgMaxError),
+    #[error("the file pays bankgiro {found}, not the agency's {expected}")]
+    WrongPayee { found: String, expected: String },
+    #[error("the cases kept changing during the import; import the file again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    pub file: BankFile,
+    /// The same file (by content) was imported before: nothing was added.
+    pub already_imported: bool,
+}
+
+/// The digits of a bankgiro number without leading zeros (`991-2346` → `9912346`).
+pub fn bankgiro_digits(bg: &str) -> String {
+    let digits: String = bg.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').to_string()
+}
+
+fn payment_key(s: &Section, p: &Payment) -> String {
+    format!(
+        "{}:{}:{}:{}",
+        bankgiro_digits(&s.payee_bankgiro),
+        s.payment_date.format("%Y%m%d"),
+        s.deposit_serial,
+        p.serial
+    )
+}
+
+/// Imports a BgMax file paid to `bankgiro`. `now` is the agency's (real) time.
+pub async fn import(
+    store: &Store,
+    engine: &Engine,
+    clocks: &Clocks,
+    bankgiro: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Imported, ImportError> {
+    let parsed = bgmax::parse(bytes)?;
+    let expected = bankgiro_digits(bankgiro);
+    for s in &parsed.sections {
+        let found = bankgiro_digits(&s.payee_bankgiro);
+        if found != expected {
+            return Err(ImportError::WrongPayee {
+                found,
+                expected: bankgiro.to_string(),
+            });
+        }
+    }
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    for _ in 0..ATTEMPTS {
+        let mut tx = store.begin().await?;
+        tx.lock_keys(&[format!("bank-file:{sha256}")]).await?;
+        let now = clocks.real();
+        match import_in(&mut tx, engine, clocks, &parsed, name, &sha256, now).await {
+            Ok(imported) => {
+                tx.commit().await?;
+                return Ok(imported);
+            }
+            Err(ImportFailure::Conflict) => continue,
+            Err(ImportFailure::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(ImportError::Busy)
+}
+
+enum ImportFailure {
+    Conflict,
+    Store(StoreError),
+}
+
+impl From<StoreError> for ImportFailure {
+    fn from(e: StoreError) -> Self {
+        ImportFailure::Store(e)
+    }
+}
+
+impl From<MutateError> for ImportFailure {
+    fn from(e: MutateError) -> Self {
+        match e {
+            MutateError::Conflict => ImportFailure::Conflict,
+            MutateError::Store(e) => ImportFailure::Store(e),
+            other => ImportFailure::Store(StoreError::Document(other.to_string())),
+        }
+    }
+}
+
+/// What a payment did to its case.
+struct Settled {
+    settled: Money,
+    excess: Money,
+}
+
+/// Applies a debtor payment of `amount`, paid on `paid`, to case `id` (any account), at the
+/// case's account time. `None` when the case is closed (nothing applied).
+async fn pay_case(
+    tx: &mut Tx<'_>,
+    book: &mut RuleBook,
+    engine: &Engine,
+    clocks: &Clocks,
+    id: &ObjectId,
+    amount: Money,
+    paid: HttpDate,
+) -> Result<Option<Settled>, ImportFailure> {
+    let Some(row) = tx.get(&CASES, &Scope::unrestricted(), id).await? else {
+        return Ok(None);
+    };
+    let case: Case =
+        serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+    let now = clocks.time_in(tx, &case.account).await?.now;
+    // A sandbox clock can stand before the bank's date: the payment counts from the
+    // account's today at the latest.
+    let paid = paid.min(now);
+    let cmd = Command::DebtorPayment { amount, paid };
+    match cases::prepare(tx, book, engine, case, row.etag, now, cmd).await {
+        Ok(p) => {
+            let settled = Settled {
+                settled: p.applied.settled,
+                excess: p.applied.excess,
+            };
+            cases::write(tx, p, now).await?;
+            Ok(Some(settled))
+        }
+        Err(MutateError::Refused(Refusal::Closed)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_in(
+    tx: &mut Tx<'_>,
+    engine: &Engine,
+    clocks: &Clocks,
+    parsed: &bgmax::BgMaxFile,
+    name: &str,
+    sha256: &str,
+    now: HttpDate,
+) -> Result<Imported, ImportFailure> {
+    let everyone = Scope::unrestricted();
+    let same = tx
+        .find_all(
+            &BANK_FILES,
+            &everyone,
+            &Filter::eq("sha256", Val::Str(sha256.to_string())),
+            false,
+        )
+        .await?;
+    if let Some(row) = same.into_iter().next() {
+        let file: BankFile =
+            serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+        return Ok(Imported {
+            file,
+            already_imported: true,
+        });
+    }
+
+    let keys: Vec<String> = parsed.payments().map(|(s, p)| payment_key(s, p)).collect();
+    let known = tx.imported_bank_payments(&keys).await?;
+    let ocrs: Vec<Val> = parsed
+        .payments()
+        .filter_map(|(_, p)| p.ocr().map(|o| Val::Str(o.to_string())))
+        .collect();
+    let cases_by_ocr: HashMap<String, ObjectId> = if ocrs.is_empty() {
+        HashMap::new()
+    } else {
+        tx.find_all(&OCR_NUMBERS, &everyone, &Filter::any_of("ocr", ocrs), false)
+            .await?
+            .iter()
+            .filter_map(|r| serde_json::from_str::<OcrNumber>(&r.doc).ok())
+            .map(|o| (o.ocr, o.case))
+            .collect()
+    };
+
+    let file_id = ObjectId::at(now.unix());
+    let mut book = RuleBook::new();
+    let mut report = Vec::new();
+    let mut unmatched = Vec::new();
+    let mut new_keys = Vec::new();
+    for ((section, p), key) in parsed.payments().zip(keys) {
+        let paid = HttpDate::midnight(section.payment_date);
+        let mut line = ImportedPayment {
+            line: p.line as i64,
+            reference: p.reference.clone(),
+            amount: p.amount,
+            outcome: PaymentOutcome::Unmatched,
+            case: None,
+            settled_amount: Money::ZERO,
+            unmatched_payment: None,
+        };
+        if known.contains(&key) || new_keys.contains(&key) {
+            line.outcome = PaymentOutcome::Duplicate;
+            report.push(line);
+            continue;
+        }
+        new_keys.push(key);
+        let case = p.ocr().and_then(|o| cases_by_ocr.get(o)).copied();
+        line.case = case;
+        let (rest, reason) = match (p.ocr(), case) {
+            (None, _) => (p.amount, unmatched_reasons::NO_OCR),
+            (Some(_), None) => (p.amount, unmatched_reasons::UNKNOWN_OCR),
+            (Some(_), Some(id)) => {
+                match pay_case(tx, &mut book, engine, clocks, &id, p.amount, paid).await? {
+                    None => (p.amount, unmatched_reasons::CASE_CLOSED),
+                    Some(s) => {
+                        line.settled_amount = s.settled;
+                        (s.excess, unmatched_reasons::OVERPAYMENT)
+                    }
+                }
+            }
+        };
+        line.outcome = match (rest > Money::ZERO, line.settled_amount > Money::ZERO) {
+            (false, _) => PaymentOutcome::Matched,
+            (true, true) => PaymentOutcome::PartlyMatched,
+            (true, false) => PaymentOutcome::Unmatched,
+        };
+        if rest > Money::ZERO {
+            let u = UnmatchedPayment {
+                id: ObjectId::at(now.unix()),
+                account: AGENCY_ACCOUNT,
+                bank_file: file_id,
+                line: p.line as i64,
+                reference: p.reference.clone(),
+                reference_code: i64::from(p.reference_code),
+                amount: rest,
+                paid_amount: p.amount,
+                payment_date: paid,
+                reason: reason.into(),
+                case,
+                payer_name: p.payer_name.clone(),
+                payer_bankgiro: p.payer_bankgiro.clone(),
+                information: p.information.clone(),
+                status: UnmatchedStatus::Unmatched,
+                matches: vec![],
+                created: now,
+                updated: now,
+                etag: String::new(),
+            };
+            line.unmatched_payment = Some(u.id);
+            unmatched.push(prepare_document(&UNMATCHED_PAYMENTS, &u)?);
+        }
+        report.push(line);
+    }
+
+    let count = |o: PaymentOutcome| report.iter().filter(|l| l.outcome == o).count() as i64;
+    let file = BankFile {
+        id: file_id,
+        account: AGENCY_ACCOUNT,
+        name: name.to_string(),
+        sha256: sha256.to_string(),
+        format: "bgmax".into(),
+        payee_bankgiro: parsed
+            .sections
+            .first()
+            .map(|s| bankgiro_digits(&s.payee_bankgiro))
+            .unwrap_or_default(),
+        written: parsed.written.clone(),
+        test: parsed.test,
+        payment_dates: parsed
+            .sections
+            .iter()
+            .map(|s| HttpDate::midnight(s.payment_date))
+            .collect(),
+        payment_count: report.len() as i64,
+        matched_count: count(PaymentOutcome::Matched) + count(PaymentOutcome::PartlyMatched),
+        unmatched_count: count(PaymentOutcome::Unmatched),
+        duplicate_count: count(PaymentOutcome::Duplicate),
+        deduction_count: parsed
+            .sections
+            .iter()
+            .map(|s| s.deductions.len() as i64)
+            .sum(),
+        deposit_amount: parsed.sections.iter().map(|s| s.amount).sum(),
+        settled_amount: report.iter().map(|l| l.settled_amount).sum(),
+        unmatched_amount: report
+            .iter()
+            .filter(|l| l.outcome != PaymentOutcome::Duplicate)
+            .map(|l| l.amount - l.settled_amount)
+            .sum(),
+        payments: report,
+        created: now,
+        updated: now,
+        etag: String::new(),
+    };
+    tx.insert(&UNMATCHED_PAYMENTS, unmatched).await?;
+    tx.record_bank_payments(&new_keys, &file_id.to_hex())
+        .await?;
+    let stored = prepare_document(&BANK_FILES, &file)?;
+    let file = BankFile {
+        etag: stored.etag.clone(),
+        ..file
+    };
+    tx.insert(&BANK_FILES, vec![stored]).await?;
+    Ok(Imported {
+        file,
+        already_imported: false,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error("no such unmatched payment")]
+    NotFound,
+    #[error("the payment was matched already")]
+    AlreadyMatched,
+    #[error("no such case")]
+    NoCase,
+    #[error("the case is closed")]
+    CaseClosed,
+    #[error("the payment or the case kept changing; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Puts an unmatched payment on `case` by hand. What the case did not need stays unmatched
+/// (its `amount` lowered); otherwise the payment is `matched`. Returns it as written.
+pub async fn match_payment(
+    store: &Store,
+    engine: &Engine,
+    clocks: &Clocks,
+    id: &ObjectId,
+    case: &ObjectId,
+) -> Result<(UnmatchedPayment, Money), MatchError> {
+    for _ in 0..ATTEMPTS {
+        let mut tx = store.begin().await?;
+        let row = tx
+            .get(&UNMATCHED_PAYMENTS, &Scope::unrestricted(), id)
+            .await?
+            .ok_or(MatchError::NotFound)?;
+        let mut payment: UnmatchedPayment =
+            serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+        if payment.status == UnmatchedStatus::Matched {
+            return Err(MatchError::AlreadyMatched);
+        }
+        if tx
+            .get(&CASES, &Scope::unrestricted(), case)
+            .await?
+            .is_none()
+        {
+            return Err(MatchError::NoCase);
+        }
+        let settled = match pay_case(
+            &mut tx,
+            &mut RuleBook::new(),
+            engine,
+            clocks,
+            case,
+            payment.amount,
+            payment.payment_date,
+        )
+        .await
+        {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(MatchError::CaseClosed),
+            Err(ImportFailure::Conflict) => continue,
+            Err(ImportFailure::Store(e)) => return Err(e.into()),
+        };
+        let now = clocks.real();
+        payment.matches.push(ManualMatch {
+            case: *case,
+            settled_amount: settled.settled,
+            date: now,
+        });
+        payment.amount = settled.excess;
+        if settled.excess <= Money::ZERO {
+            payment.status = UnmatchedStatus::Matched;
+        }
+        payment.updated = now;
+        let stored = prepare_document(&UNMATCHED_PAYMENTS, &payment)?;
+        payment.etag = stored.etag.clone();
+        if !tx.replace(&UNMATCHED_PAYMENTS, stored, &row.etag).await? {
+            continue;
+        }
+        tx.commit().await?;
+        return Ok((payment, settled.settled));
+    }
+    Err(MatchError::Busy)
+}

@@ -1,0 +1,574 @@
+//! Bankgirot's BgMax incoming-payment file (Bankgiro Inbetalningar): parsing with every
+//! check the format allows, and a generator for test files. Pure: bytes in, payments out.
+//!
+//! A file is `01` start, sections of `05` opening … `20`/`21` payments and deductions with
+//! their `22`/`23` extra references and `25`–`29` payer details … `15` deposit, and `70` end.
+//! Every record is 80 characters, ISO-8859-1. The whole file is refused on the first problem
+//! (with its line number): a bank file is imported whole or not at all.
+
+use chrono::NaiveDate;
+
+use super::Money;
+
+/// A payment (`20`) from the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// 1-based line of its `20` record.
+    pub line: usize,
+    pub payer_bankgiro: String,
+    /// Trimmed; an OCR reference when `reference_code` is 2.
+    pub reference: String,
+    /// 0/1 none, 2 OCR checked by Bankgirot, 3 several free-text references, 4 one
+    /// reference, 5 a reference that failed the OCR check.
+    pub reference_code: u8,
+    pub amount: Money,
+    pub channel: u8,
+    /// Bankgirot's serial number for the payment (BGC löpnummer).
+    pub serial: String,
+    /// References of `22` records (more invoices paid by the same payment).
+    pub extra_references: Vec<String>,
+    /// Information (`25`) and name (`26`) lines, for a person matching it by hand.
+    pub information: Vec<String>,
+    pub payer_name: Option<String>,
+    pub payer_id_number: Option<String>,
+}
+
+impl Payment {
+    /// The OCR reference to match a case by: only one that passed Bankgirot's check.
+    pub fn ocr(&self) -> Option<&str> {
+        (self.reference_code == 2 && !self.reference.is_empty()).then_some(&self.reference)
+    }
+}
+
+/// A deduction (`21`): money taken back from the payee, never a payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deduction {
+    pub line: usize,
+    pub reference: String,
+    pub amount: Money,
+    pub serial: String,
+}
+
+/// One deposit: an opening (`05`), its payments and deductions, and its deposit (`15`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub payee_bankgiro: String,
+    pub currency: String,
+    pub payments: Vec<Payment>,
+    pub deductions: Vec<Deduction>,
+    pub payment_date: NaiveDate,
+    pub deposit_serial: String,
+    /// Payments less deductions.
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BgMaxFile {
+    /// `YYYYMMDDHHMMSSffffff` from the start record.
+    pub written: String,
+    /// `T`: a test file.
+    pub test: bool,
+    pub sections: Vec<Section>,
+}
+
+impl BgMaxFile {
+    pub fn payments(&self) -> impl Iterator<Item = (&Section, &Payment)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.payments.iter().map(move |p| (s, p)))
+    }
+}
+
+/// Why a file was refused, and where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct BgMaxError {
+    /// 1-based; 0 for the file as a whole.
+    pub line: usize,
+    pub reason: String,
+}
+
+fn err<T>(line: usize, reason: impl Into<String>) -> Result<T, BgMaxError> {
+    Err(BgMaxError {
+        line,
+        reason: reason.into(),
+    })
+}
+
+/// A record's fields by their 1-based inclusive positions (80 bytes of ISO-8859-1).
+struct Record {
+    line: usize,
+    bytes: Vec<u8>,
+}
+
+impl Record {
+    fn raw(&self, from: usize, to: usize) -> &[u8] {
+        &self.bytes[from - 1..to]
+    }
+
+    /// A field as text (each ISO-8859-1 byte is the code point of the same number).
+    fn field(&self, from: usize, to: usize) -> String {
+        self.raw(from, to).iter().map(|&b| b as char).collect()
+    }
+
+    fn text_field(&self, from: usize, to: usize) -> String {
+        self.field(from, to).trim().to_string()
+    }
+
+    fn digits(&self, from: usize, to: usize, what: &str) -> Result<String, BgMaxError> {
+        let f = self.field(from, to);
+        if self.raw(from, to).iter().all(u8::is_ascii_digit) {
+            Ok(f)
+        } else {
+            err(
+                self.line,
+                format!("{what} (positions {from}–{to}) is not a number: '{f}'"),
+            )
+        }
+    }
+
+    fn number(&self, from: usize, to: usize, what: &str) -> Result<i64, BgMaxError> {
+        self.digits(from, to, what)?
+            .parse()
+            .or_else(|_| err(self.line, format!("{what} is out of range")))
+    }
+
+    fn ore(&self, from: usize, to: usize, what: &str) -> Result<Money, BgMaxError> {
+        Ok(Money::from_ore(self.number(from, to, what)?))
+    }
+}
+
+/// A section being read: the line of its opening, payee, currency, payments, deductions.
+type OpenSection = (usize, String, String, Vec<Payment>, Vec<Deduction>);
+
+/// Parses a BgMax file (ISO-8859-1 bytes, CR LF or LF line ends).
+pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
+    let mut records = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        // Tabs in the blank reference field occur in Bankgirot's own examples.
+        let mut record: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'\t' { b' ' } else { b })
+            .collect();
+        if record.iter().any(|&b| b < 0x20 || b == 0x7f) {
+            return err(line, "contains control characters");
+        }
+        if record.len() > 80 {
+            return err(
+                line,
+                format!("is {} characters long; a record is 80", record.len()),
+            );
+        }
+        // Trailing blanks lost in transfer are put back.
+        record.resize(80, b' ');
+        records.push(Record {
+            line,
+            bytes: record,
+        });
+    }
+    let mut records = records.into_iter();
+    let Some(start) = records.next() else {
+        return err(0, "the file is empty");
+    };
+    if start.field(1, 2) != "01" {
+        return err(
+            start.line,
+            "the file does not begin with a start record (01)",
+        );
+    }
+    if start.field(3, 22).trim_end() != "BGMAX" {
+        return err(start.line, "the layout name is not BGMAX");
+    }
+    let written = start.digits(25, 44, "the write time")?;
+    let test = start.field(45, 45) == "T";
+
+    let mut file = BgMaxFile {
+        written,
+        test,
+        sections: vec![],
+    };
+    let mut open: Option<OpenSection> = None;
+    let mut counts = [0i64; 4]; // 20, 21, 22+23, 15
+    let mut ended = false;
+    for r in records {
+        if ended {
+            return err(r.line, "records after the end record (70)");
+        }
+        let kind = r.field(1, 2);
+        match kind.as_str() {
+            "05" => {
+                if open.is_some() {
+                    return err(r.line, "an opening record (05) inside an open section");
+                }
+                let payee = r.digits(3, 12, "the payee bankgiro number")?;
+                let currency = r.text_field(23, 25);
+                if currency != "SEK" {
+                    return err(r.line, format!("currency '{currency}' is not SEK"));
+                }
+                open = Some((r.line, payee, currency, vec![], vec![]));
+            }
+            "20" | "21" => {
+                let Some((_, _, _, payments, deductions)) = open.as_mut() else {
+                    return err(r.line, "a payment outside a section (no 05 before it)");
+                };
+                let amount = r.ore(38, 55, "the amount")?;
+                let serial = r.text_field(58, 69);
+                if kind == "20" {
+                    counts[0] += 1;
+                    let code = r.digits(56, 56, "the reference code")?;
+                    let channel = r.digits(57, 57, "the payment channel")?;
+                    payments.push(Payment {
+                        line: r.line,
+                        payer_bankgiro: r.text_field(3, 12),
+                        reference: r.text_field(13, 37),
+                        reference_code: code.parse().unwrap_or(0),
+                        amount,
+                        channel: channel.parse().unwrap_or(0),
+                        serial,
+                        extra_references: vec![],
+                        information: vec![],
+                        payer_name: None,
+                        payer_id_number: None,
+                    });
+                } else {
+                    counts[1] += 1;
+                    deductions.push(Deduction {
+                        line: r.line,
+                        reference: r.text_field(13, 37),
+                        amount,
+                        serial,
+                    });
+                }
+            }
+            "22" | "23" | "25" | "26" | "27" | "28" | "29" => {
+                if matches!(kind.as_str(), "22" | "23") {
+                    counts[2] += 1;
+                }
+                let Some((_, _, _, payments, _)) = open.as_mut() else {
+                    return err(r.line, format!("a {kind} record outside a section"));
+                };
+                // Details of a deduction are not kept; those of a payment are.
+                let Some(p) = payments.last_mut() else {
+                    continue;
+                };
+                match kind.as_str() {
+                    "22" => p.extra_references.push(r.text_field(13, 37)),
+                    "25" => p.information.push(r.text_field(3, 52)),
+                    "26" => p.payer_name = Some(r.text_field(3, 37)),
+                    "29" => p.payer_id_number = Some(r.text_field(3, 14)),
+                    _ => {}
+                }
+            }
+            "15" => {
+                let Some((opened, payee, currency, payments, deductions)) = open.take() else {
+                    return err(r.line, "a deposit record (15) without an opening (05)");
+                };
+                counts[3] += 1;
+                let date = r.digits(38, 45, "the payment date")?;
+                let Some(payment_date) = NaiveDate::parse_from_str(&date, "%Y%m%d").ok() else {
+                    return err(r.line, format!("payment date '{date}' is not a date"));
+                };
+                let amount = r.ore(51, 68, "the deposit amount")?;
+                let dep_currency = r.text_field(69, 71);
+                if dep_currency != currency {
+                    return err(
+                        r.line,
+                        format!(
+                            "deposit currency '{dep_currency}' is not the section's {currency}"
+                        ),
+                    );
+                }
+                let count = r.number(72, 79, "the number of payments")?;
+                let sum: Money = payments.iter().map(|p| p.amount).sum::<Money>()
+                    - deductions.iter().map(|d| d.amount).sum::<Money>();
+                if sum != amount {
+                    return err(
+                        r.line,
+                        format!(
+                            "the deposit of {amount} does not equal the section's payments less deductions ({sum}; section from line {opened})"
+                        ),
+                    );
+                }
+                let n = (payments.len() + deductions.len()) as i64;
+                if n != count {
+                    return err(
+                        r.line,
+                        format!("the deposit counts {count} payments and deductions; the section has {n}"),
+                    );
+                }
+                file.sections.push(Section {
+                    payee_bankgiro: payee,
+                    currency,
+                    payments,
+                    deductions,
+                    payment_date,
+                    deposit_serial: r.text_field(46, 50),
+                    amount,
+                });
+            }
+            "70" => {
+                if let Some((opened, ..)) = &open {
+                    return err(
+                        r.line,
+                        format!("the section opened on line {opened} has no deposit record (15)"),
+                    );
+                }
+                let stated = [
+                    r.number(3, 10, "the number of payments")?,
+                    r.number(11, 18, "the number of deductions")?,
+                    r.number(19, 26, "the number of extra references")?,
+                    r.number(27, 34, "the number of deposits")?,
+                ];
+                let names = [
+                    "payments (20)",
+                    "deductions (21)",
+                    "extra references (22/23)",
+                    "deposits (15)",
+                ];
+                for ((s, c), name) in stated.iter().zip(counts).zip(names) {
+                    if *s != c {
+                        return err(
+                            r.line,
+                            format!("the end record counts {s} {name}; the file has {c}"),
+                        );
+                    }
+                }
+                ended = true;
+            }
+            "01" => return err(r.line, "a second start record (01)"),
+            // Unknown record types are ignored, as the manual says.
+            _ => {}
+        }
+    }
+    if !ended {
+        return err(0, "the file has no end record (70): it is truncated");
+    }
+    Ok(file)
+}
+
+/// Builds BgMax files for tests and demos (`indriva bgmax generate`).
+#[derive(Clone, Debug)]
+pub struct Generator {
+    pub payee_bankgiro: String,
+    pub payment_date: NaiveDate,
+    /// `YYYYMMDDHHMMSSffffff`.
+    pub written: String,
+    pub payments: Vec<GeneratedPayment>,
+    pub deductions: Vec<(String, Money)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GeneratedPayment {
+    /// An OCR reference (reference code 2), or free text (code 4) when `ocr` is false.
+    pub reference: String,
+    pub ocr: bool,
+    pub amount: Money,
+    pub payer_name: Option<String>,
+}
+
+fn left(s: &str, n: usize) -> String {
+    format!("{:<n$}", s.chars().take(n).collect::<String>())
+}
+
+fn right(s: &str, n: usize) -> String {
+    format!("{:>n$}", s.chars().take(n).collect::<String>())
+}
+
+fn zeros(v: i64, n: usize) -> String {
+    format!("{v:0n$}")
+}
+
+impl Generator {
+    /// The file, one section, CR LF line ends; every record 80 characters.
+    pub fn render(&self) -> String {
+        let bg = zeros(self.payee_bankgiro.parse::<i64>().unwrap_or(0), 10);
+        let mut lines = vec![
+            format!("01{}01{}T", left("BGMAX", 20), left(&self.written, 20)),
+            format!("05{bg}{}SEK", left("", 10)),
+        ];
+        let mut serial = 0;
+        for p in &self.payments {
+            serial += 1;
+            let reference = if p.ocr {
+                right(&p.reference, 25)
+            } else {
+                left(&p.reference, 25)
+            };
+            lines.push(format!(
+                "20{}{reference}{}{}1{}0",
+                zeros(0, 10),
+                zeros(p.amount.ore(), 18),
+                if p.ocr { '2' } else { '4' },
+                zeros(serial, 12),
+            ));
+            if let Some(name) = &p.payer_name {
+                lines.push(format!("26{}", left(name, 35)));
+            }
+        }
+        for (reference, amount) in &self.deductions {
+            serial += 1;
+            lines.push(format!(
+                "21{}{}{}41{}01",
+                zeros(0, 10),
+                left(reference, 25),
+                zeros(amount.ore(), 18),
+                zeros(serial, 12),
+            ));
+        }
+        let total: i64 = self.payments.iter().map(|p| p.amount.ore()).sum::<i64>()
+            - self.deductions.iter().map(|(_, a)| a.ore()).sum::<i64>();
+        let count = (self.payments.len() + self.deductions.len()) as i64;
+        lines.push(format!(
+            "15{}{}{}{}SEK{}",
+            zeros(0, 35),
+            self.payment_date.format("%Y%m%d"),
+            zeros(1, 5),
+            zeros(total, 18),
+            zeros(count, 8),
+        ));
+        lines.push(format!(
+            "70{}{}{}{}",
+            zeros(self.payments.len() as i64, 8),
+            zeros(self.deductions.len() as i64, 8),
+            zeros(0, 8),
+            zeros(1, 8),
+        ));
+        lines
+            .iter()
+            .map(|l| format!("{l:<80}\r\n"))
+            .collect::<String>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// domain-se.md §8.4's synthetic file, verbatim.
+    const SAMPLE: &str = "\
+01BGMAX               0120260115063012123456T                                   
+050009912346          SEK                                                       
+200003783511                 10001782000000000000125000210000000000010          
+26Anna Andersson                                                                
+200000000000                 10002582000000000000050050210000000000020          
+210003783511KREDIT 42                0000000000000100004100000000000301         
+15000000000000000000000012340001234562026011400001000000000000165050SEK00000003 
+7000000002000000010000000000000001                                              
+";
+
+    #[test]
+    fn the_reference_sample_parses() {
+        let f = parse(SAMPLE.as_bytes()).unwrap();
+        assert!(f.test);
+        assert_eq!(f.sections.len(), 1);
+        let s = &f.sections[0];
+        assert_eq!(s.payee_bankgiro, "0009912346");
+        assert_eq!(
+            s.payment_date,
+            NaiveDate::from_ymd_opt(2026, 1, 14).unwrap()
+        );
+        assert_eq!(s.amount, Money::from_ore(165_050));
+        assert_eq!(s.payments.len(), 2);
+        assert_eq!(s.payments[0].ocr(), Some("10001782"));
+        assert_eq!(s.payments[0].amount, Money::from_ore(125_000));
+        assert_eq!(s.payments[0].payer_name.as_deref(), Some("Anna Andersson"));
+        assert_eq!(s.payments[0].line, 3);
+        assert_eq!(s.payments[1].amount, Money::from_ore(50_050));
+        assert_eq!(s.deductions[0].amount, Money::from_ore(10_000));
+    }
+
+    #[test]
+    fn crlf_and_lost_trailing_blanks_are_accepted() {
+        let crlf: String = SAMPLE
+            .lines()
+            .map(|l| format!("{}\r\n", l.trim_end()))
+            .collect();
+        assert_eq!(
+            parse(crlf.as_bytes()).unwrap(),
+            parse(SAMPLE.as_bytes()).unwrap()
+        );
+    }
+
+    fn refused(text: &str) -> BgMaxError {
+        parse(text.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn broken_files_are_refused_with_the_line_and_the_reason() {
+        let lines: Vec<&str> = SAMPLE.lines().collect();
+        let truncated = lines[..6].join("\n");
+        assert_eq!(refused(&truncated).line, 0);
+        assert!(refused(&truncated).reason.contains("truncated"));
+
+        let long = SAMPLE.replacen("Anna Andersson  ", "Anna Andersson   ", 1);
+        let e = refused(&long);
+        assert_eq!(
+            (e.line, e.reason.contains("81 characters")),
+            (4, true),
+            "{e}"
+        );
+
+        let wrong_sum = SAMPLE.replace("000000000000165050SEK", "000000000000165051SEK");
+        let e = refused(&wrong_sum);
+        assert_eq!(e.line, 7);
+        assert!(e.reason.contains("does not equal"), "{e}");
+
+        let wrong_count = SAMPLE.replace("7000000002", "7000000003");
+        let e = refused(&wrong_count);
+        assert_eq!(e.line, 8);
+        assert!(e.reason.contains("counts 3 payments"), "{e}");
+
+        let eur = SAMPLE.replace("          SEK      ", "          EUR      ");
+        assert!(refused(&eur).reason.contains("EUR"));
+
+        let bad_amount = SAMPLE.replace("000000000000125000", "0000000000001250X0");
+        let e = refused(&bad_amount);
+        assert_eq!(e.line, 3);
+        assert!(e.reason.contains("not a number"));
+
+        let bad_date = SAMPLE.replace("20260114", "20261399");
+        assert!(refused(&bad_date).reason.contains("not a date"));
+
+        assert!(refused("hello\n").reason.contains("start record"));
+        assert_eq!(refused("").line, 0);
+    }
+
+    #[test]
+    fn generated_files_parse_back() {
+        let g = Generator {
+            payee_bankgiro: "9912346".into(),
+            payment_date: NaiveDate::from_ymd_opt(2025, 9, 10).unwrap(),
+            written: "20250910063012123456".into(),
+            payments: vec![
+                GeneratedPayment {
+                    reference: "20252460000000000105".into(),
+                    ocr: true,
+                    amount: Money::from_ore(201_400),
+                    payer_name: Some("ACME Inc.".into()),
+                },
+                GeneratedPayment {
+                    reference: "faktura 77".into(),
+                    ocr: false,
+                    amount: Money::from_ore(5_000),
+                    payer_name: None,
+                },
+            ],
+            deductions: vec![("RETUR".into(), Money::from_ore(1_000))],
+        };
+        let text = g.render();
+        assert!(text.lines().all(|l| l.len() == 80), "{text}");
+        let f = parse(text.as_bytes()).unwrap();
+        let s = &f.sections[0];
+        assert_eq!(s.payee_bankgiro, "0009912346");
+        assert_eq!(s.payments[0].ocr(), Some("20252460000000000105"));
+        assert_eq!(s.payments[0].payer_name.as_deref(), Some("ACME Inc."));
+        assert_eq!(s.payments[1].ocr(), None);
+        assert_eq!(s.payments[1].reference, "faktura 77");
+        assert_eq!(s.amount, Money::from_ore(205_400));
+    }
+}

@@ -1,0 +1,101 @@
+//! `/payments--unmatched`: payments from bank files that could not be put on a case by
+//! themselves. `POST /payments--unmatched/{id}/match {"case": …}` puts one on a case by hand
+//! (through the case's one change path); what the case does not need stays unmatched.
+//! Operators only.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::bank::{self, MatchError};
+use crate::domain::ObjectId;
+use crate::eve::validate::{must_exist, Issues, Mode, Rule, Schema};
+use crate::http::error::ApiError;
+use crate::http::scope::{OperatorScope, RequestScope};
+use crate::http::write::validated_body;
+use crate::http::{eve, AppState};
+use crate::resources::UNMATCHED_PAYMENTS;
+
+const MATCH: Schema = &[("case", Rule::objectid().required())];
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: OperatorScope,
+    RequestScope(scope): RequestScope,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    eve::list(&state, &UNMATCHED_PAYMENTS, &scope, query.as_deref()).await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _: OperatorScope,
+    RequestScope(scope): RequestScope,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    eve::item(
+        &state,
+        &UNMATCHED_PAYMENTS,
+        &scope,
+        &id,
+        query.as_deref(),
+        &headers,
+    )
+    .await
+}
+
+pub async fn match_to_case(
+    State(state): State<AppState>,
+    _: OperatorScope,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
+    let (doc, issues) =
+        validated_body(&headers, body, state.limits.json_body, MATCH, Mode::Insert).await?;
+    if !issues.is_empty() {
+        return Err(ApiError::insertion_failure(issues));
+    }
+    let case = doc
+        .get("case")
+        .and_then(Value::as_str)
+        .and_then(|s| ObjectId::parse(s).ok())
+        .ok_or_else(|| ApiError::internal("a validated case id did not parse"))?;
+    let refuse = |field: &str, message: String| {
+        let mut issues = Issues::default();
+        issues.add(field, message);
+        ApiError::insertion_failure(issues)
+    };
+    match bank::match_payment(&state.store, &state.engine, &state.clocks, &id, &case).await {
+        Ok((payment, settled)) => Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({
+                "_id": payment.id.to_hex(),
+                "_updated": payment.updated.to_string(),
+                "_etag": payment.etag,
+                "_status": "OK",
+                "status": payment.status,
+                "settled_amount": settled,
+                "amount": payment.amount,
+            })
+            .to_string(),
+        )
+            .into_response()),
+        Err(MatchError::NotFound) => Err(ApiError::not_found()),
+        Err(MatchError::NoCase) => Err(refuse("case", must_exist(&case.to_hex(), "cases"))),
+        Err(e @ (MatchError::AlreadyMatched | MatchError::CaseClosed)) => {
+            Err(refuse("case", e.to_string()))
+        }
+        Err(MatchError::Busy) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            MatchError::Busy.to_string(),
+        )),
+        Err(MatchError::Store(e)) => Err(e.into()),
+    }
+}
