@@ -36,6 +36,25 @@ pub enum Command {
     Import(ImportArgs),
     /// Bankgirot BgMax files: write one for tests and demos.
     Bgmax(BgmaxArgs),
+    /// Payouts to creditors.
+    Finance(FinanceArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FinanceArgs {
+    #[command(subcommand)]
+    pub command: FinanceCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FinanceCommand {
+    /// Group every creditor's unpaid payout-specification lines (booked by today) into a
+    /// payout, whatever its schedule (the worker pays on each creditor's schedule). A payout
+    /// below the creditor's minimum waits.
+    PayoutRun {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -336,6 +355,7 @@ pub fn main() -> ExitCode {
             Command::Flow(args) => flow(args).await,
             Command::Import(args) => import(args).await,
             Command::Bgmax(args) => bgmax(args),
+            Command::Finance(args) => finance(args).await,
         }
     });
     match result {
@@ -466,6 +486,33 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             f.unmatched_count,
             f.unmatched_amount,
             f.duplicate_count
+        );
+    }
+    Ok(())
+}
+
+async fn finance(args: FinanceArgs) -> anyhow::Result<()> {
+    let FinanceCommand::PayoutRun { store } = args.command;
+    let store = store.open().await?;
+    let clocks = crate::clocks::Clocks::new(Arc::new(SystemClock::new()));
+    let result = crate::finance::payout_run(&store, &clocks, crate::finance::Run::All).await;
+    store.close().await;
+    let payouts = result?;
+    if payouts.is_empty() {
+        println!("nothing to pay out");
+    }
+    for p in payouts {
+        println!(
+            "payout {} to {} ({}): {} lines, {} + VAT {} = {} ({:?}, {})",
+            p.id,
+            p.creditor_name,
+            p.creditor,
+            p.line_count,
+            p.amount,
+            p.vat_amount,
+            p.total_amount,
+            p.status,
+            p.payout_reference
         );
     }
     Ok(())

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clocks;
 pub mod domain;
 pub mod eve;
+pub mod finance;
 pub mod http;
 pub mod letters;
 pub mod media;

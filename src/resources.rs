@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use crate::domain::action::{CaseRespite, CreditorAction};
 use crate::domain::bank::{BankFile, UnmatchedPayment};
 use crate::domain::case::Case;
+use crate::domain::finance::{Payout, PayoutSpecification};
 use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
 use crate::domain::registration::{CaseRegistration, OcrNumber};
@@ -231,4 +232,31 @@ pub static UNMATCHED_PAYMENTS: LazyLock<Resource> = LazyLock::new(|| Resource {
     ],
     scoped_by_account: true,
     creditor_scope: CreditorScope::None,
+});
+
+pub static PAYOUT_SPECIFICATIONS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "finance--payout-specifications",
+    table: "payout_specifications",
+    schema: Node::of::<PayoutSpecification>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("case", "case_id", ColumnKind::ObjectId),
+        Column::new("payout", "payout", ColumnKind::ObjectId),
+        Column::new("finance_category", "finance_category", ColumnKind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static PAYOUTS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "finance--payouts",
+    table: "payouts",
+    schema: Node::of::<Payout>(),
+    columns: vec![ID, ACCOUNT, CREDITOR, CREATED, UPDATED],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
 });

@@ -334,6 +334,9 @@ pub async fn run_all(
 
 /// The background worker: due cases, then the outbox, every `interval`, until `stop` says
 /// so. An item being run when the signal comes is finished first.
+/// How often the worker looks for creditors whose payout day it is.
+const PAYOUT_CHECK: Duration = Duration::from_secs(60);
+
 pub async fn run_forever(
     store: Arc<Store>,
     engine: Engine,
@@ -342,7 +345,18 @@ pub async fn run_forever(
     interval: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut last_payout_run: Option<std::time::Instant> = None;
     loop {
+        // Scheduled payouts, checked once a minute.
+        if last_payout_run.is_none_or(|t| t.elapsed() >= PAYOUT_CHECK) {
+            last_payout_run = Some(std::time::Instant::now());
+            match crate::finance::payout_run(&store, &clocks, crate::finance::Run::Scheduled).await
+            {
+                Ok(p) if !p.is_empty() => tracing::info!(payouts = p.len(), "payout run"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "payout run failed"),
+            }
+        }
         match run_all(&store, &engine, &clocks).await {
             Ok(r) if r.cases > 0 => tracing::info!(
                 cases = r.cases,

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, RuleBook};
 use crate::domain::apply::{Applied, Command, Ctx, Effect, LetterOrder, Refusal};
 use crate::domain::case::{Case, MediaRef};
+use crate::domain::finance::{settlement_lines, PayoutSpecification};
 use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::{HttpDate, ObjectId};
-use crate::resources::{CASES, CASE_LETTERS, DUE_AT};
+use crate::resources::{CASES, CASE_LETTERS, DUE_AT, PAYOUT_SPECIFICATIONS};
 use crate::store::{prepare_document, ColumnValue, Replacement, Store, StoreError, StoredDoc, Tx};
 use crate::tenancy::Scope;
 
@@ -66,6 +67,8 @@ pub struct Prepared {
     letter_docs: Vec<StoredDoc>,
     jobs: Vec<(String, &'static str, String)>,
     replaced_files: Vec<MediaRef>,
+    /// Payout-specification lines the settlement made.
+    finance_docs: Vec<StoredDoc>,
 }
 
 /// The case as stored: its document, `_etag` and typed columns, `due_at` computed from
@@ -90,6 +93,7 @@ pub fn apply(
 ) -> Result<Prepared, MutateError> {
     // A run of due items always rewrites `due_at`, even when the document is unchanged.
     let rerun = matches!(cmd, Command::RunDue { .. });
+    let ledger_before = case.transactions.len();
     let applied = case.apply(cmd, ctx).map_err(MutateError::Refused)?;
     let doc = if applied.changed || rerun {
         Some(stored(&case, ctx.now, engine)?)
@@ -107,7 +111,16 @@ pub fn apply(
         letter_docs: vec![],
         jobs: vec![],
         replaced_files: vec![],
+        finance_docs: vec![],
     };
+    if !rerun {
+        for line in settlement_lines(&case, ledger_before) {
+            let id = ObjectId::at(ctx.now.unix());
+            let spec = PayoutSpecification::new(id, &case, &line, ctx.now);
+            p.finance_docs
+                .push(prepare_document(&PAYOUT_SPECIFICATIONS, &spec)?);
+        }
+    }
     for effect in &p.applied.effects {
         match effect {
             Effect::Letter(order) => {
@@ -175,6 +188,7 @@ pub async fn write_all(
 ) -> Result<Vec<Outcome>, MutateError> {
     let mut docs = Vec::new();
     let mut jobs = Vec::new();
+    let mut finance = Vec::new();
     let mut replacements = Vec::with_capacity(prepared.len());
     let mut outcomes = Vec::with_capacity(prepared.len());
     for p in prepared {
@@ -188,6 +202,7 @@ pub async fn write_all(
         }
         docs.extend(p.letter_docs);
         jobs.extend(p.jobs);
+        finance.extend(p.finance_docs);
         outcomes.push(Outcome {
             case: p.case,
             applied: p.applied,
@@ -199,6 +214,7 @@ pub async fn write_all(
         return Err(MutateError::Conflict);
     }
     tx.insert(&CASE_LETTERS, docs).await?;
+    tx.insert(&PAYOUT_SPECIFICATIONS, finance).await?;
     tx.enqueue(&jobs, now.unix()).await?;
     Ok(outcomes)
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod country;
 pub mod date;
 pub mod fees;
+pub mod finance;
 pub mod flow;
 pub mod forecast;
 pub mod identity;

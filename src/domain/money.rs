@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::iter::Sum;
-use std::ops::{Add, AddAssign, Neg, Sub};
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -106,6 +106,12 @@ impl Neg for Money {
 impl AddAssign for Money {
     fn add_assign(&mut self, o: Money) {
         self.0 += o.0
+    }
+}
+
+impl SubAssign for Money {
+    fn sub_assign(&mut self, o: Money) {
+        self.0 -= o.0
     }
 }
 impl Sum for Money {

@@ -20,6 +20,44 @@ pub struct CreditorPolicy {
     pub flow_config: ObjectId,
     /// How much respite (anstånd) the creditor may give a case.
     pub respite: RespitePolicy,
+    /// How often the creditor is paid out: `daily`, `weekly` or `monthly`.
+    pub payout_frequency: PayoutFrequency,
+    /// Weekly: the weekday (`monday` … `sunday`); monthly: the day of the month (`1`–`28`).
+    pub payout_day: String,
+    /// A payout smaller than this waits for the next run (kronor).
+    pub minimum_payout_amount: super::Money,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutFrequency {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+impl CreditorPolicy {
+    /// Whether the scheduled payout run pays this creditor on `day`.
+    pub fn payout_due(&self, day: chrono::NaiveDate) -> bool {
+        use chrono::Datelike;
+        match self.payout_frequency {
+            PayoutFrequency::Daily => true,
+            PayoutFrequency::Weekly => {
+                WEEKDAYS[day.weekday().num_days_from_monday() as usize] == self.payout_day
+            }
+            PayoutFrequency::Monthly => self.payout_day == day.day().to_string(),
+        }
+    }
 }
 
 /// Limits on respites: days per respite, respites per case and per state.
@@ -51,6 +89,9 @@ impl Default for CreditorPolicy {
             allocation_order: AllocationOrder::default(),
             flow_config: FlowConfig::default_swedish().id,
             respite: RespitePolicy::default(),
+            payout_frequency: PayoutFrequency::Weekly,
+            payout_day: "friday".into(),
+            minimum_payout_amount: super::Money::from_ore(10_000),
         }
     }
 }
@@ -78,6 +119,26 @@ impl CreditorPolicy {
             .collect();
         if let Some(m) = self.allocation_order.problem() {
             out.push(("allocation_order".into(), m));
+        }
+        let day_ok = match self.payout_frequency {
+            PayoutFrequency::Daily => true,
+            PayoutFrequency::Weekly => WEEKDAYS.contains(&self.payout_day.as_str()),
+            PayoutFrequency::Monthly => self
+                .payout_day
+                .parse::<u32>()
+                .is_ok_and(|d| (1..=28).contains(&d)),
+        };
+        if !day_ok {
+            out.push((
+                "payout_day".into(),
+                "a weekday (monday … sunday) for weekly payouts, 1–28 for monthly ones".into(),
+            ));
+        }
+        if self.minimum_payout_amount < super::Money::ZERO {
+            out.push((
+                "minimum_payout_amount".into(),
+                "must not be negative".into(),
+            ));
         }
         if !(1..=30).contains(&self.respite.max_days) {
             out.push(("respite.max_days".into(), "must be from 1 to 30".into()));

@@ -140,6 +140,16 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
             "/payments--unmatched/{id}/match",
             axum::routing::post(routes::unmatched_payments::match_to_case),
         )
+        .route(
+            "/finance--payout-specifications",
+            get(routes::finance::specifications),
+        )
+        .route(
+            "/finance--payout-specifications/{id}",
+            get(routes::finance::specification),
+        )
+        .route("/finance--payouts", get(routes::finance::payouts))
+        .route("/finance--payouts/{id}", get(routes::finance::payout))
         .route("/case--respites", get(routes::case_respites::list))
         .route(
             "/case--respites/{id}",

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod creditor_actions;
 pub mod creditors;
 pub mod customers;
+pub mod finance;
 pub mod media;
 pub mod sandbox;
 pub mod unmatched_payments;
