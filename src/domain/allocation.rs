@@ -63,7 +63,7 @@ pub fn allocate(amount: Money, remaining: &Balances, order: &AllocationOrder) ->
         let part = left.min(open.max(Money::ZERO));
         if part > Money::ZERO {
             parts.push((*kind, part));
-            left = left - part;
+            left -= part;
         }
     }
     Allocation {
