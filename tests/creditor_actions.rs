@@ -627,3 +627,89 @@ async fn another_account_can_neither_act_on_nor_see_the_case() {
         Some(1900.0)
     );
 }
+
+#[tokio::test]
+async fn closed_since_fetches_in_settled_windows_return_each_case_once() {
+    // Seed 003's reconciliation: `closed.close_date` `$gt` the last window's end and `$lte`
+    // a second before now (a second that can still get closings is never read).
+    let api = Api::new().await;
+    set_clock(&api, common::seed002::CREATED).await;
+    let mut ids = Vec::new();
+    for invoice in ["A-1", "A-2", "A-3"] {
+        let mut reg = common::seed002::seed_002();
+        reg["debts"][0]["invoice_number"] = json!(invoice);
+        let r = ok(
+            &api.post("/case--registrations", &reg).await,
+            StatusCode::CREATED,
+        );
+        ids.push(r["_cases"][0].as_str().unwrap().to_string());
+    }
+    let cancel = |id: &str| json!({"creditor": CREDITOR, "case": id, "origin": "creditor_system"});
+    let window =
+        |from: &str, to: &str| json!({"closed.close_date": {"$gt": from, "$lte": to}}).to_string();
+    let api = &api;
+    let fetch = |w: String| async move {
+        let r = ok(
+            &api.get_q("/cases", &[("where", &w), ("sort", "closed.close_date")])
+                .await,
+            StatusCode::OK,
+        );
+        r["_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["_id"].as_str().unwrap().to_string(),
+                    c["closed"]["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    set_clock(&api, "Wed, 10 Sep 2025 10:00:00 GMT").await;
+    ok(
+        &api.post("/creditor--cancellations", &cancel(&ids[0])).await,
+        StatusCode::CREATED,
+    );
+    // Fetched at 10:00:00: the window ends at 09:59:59, so the closing at 10:00:00 waits.
+    let first = fetch(window(
+        "Mon, 01 Sep 2025 00:00:00 GMT",
+        "Wed, 10 Sep 2025 09:59:59 GMT",
+    ))
+    .await;
+    assert!(first.is_empty());
+    set_clock(&api, "Wed, 10 Sep 2025 10:00:05 GMT").await;
+    ok(
+        &api.post("/creditor--cancellations", &cancel(&ids[1])).await,
+        StatusCode::CREATED,
+    );
+    let second = fetch(window(
+        "Wed, 10 Sep 2025 09:59:59 GMT",
+        "Wed, 10 Sep 2025 10:00:04 GMT",
+    ))
+    .await;
+    // A case closing during the fetch, in the window's next second.
+    ok(
+        &api.post(
+            "/creditor--creditings",
+            &json!({
+        "creditor": CREDITOR, "case": ids[2], "currency": "SEK", "amount": 2000.0,
+        "origin": "creditor_system"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    set_clock(&api, "Wed, 10 Sep 2025 10:00:10 GMT").await;
+    let third = fetch(window(
+        "Wed, 10 Sep 2025 10:00:04 GMT",
+        "Wed, 10 Sep 2025 10:00:09 GMT",
+    ))
+    .await;
+    assert_eq!(second, [(ids[0].clone(), "cancellation".to_string())]);
+    let mut third_ids: Vec<_> = third.iter().map(|(i, _)| i.clone()).collect();
+    third_ids.sort();
+    let mut expected = vec![ids[1].clone(), ids[2].clone()];
+    expected.sort();
+    assert_eq!(third_ids, expected);
+    assert!(third.iter().any(|(_, r)| r == "credit"));
+}
