@@ -666,7 +666,7 @@ async fn closed_since_fetches_in_settled_windows_return_each_case_once() {
             })
             .collect::<Vec<_>>()
     };
-    set_clock(&api, "Wed, 10 Sep 2025 10:00:00 GMT").await;
+    set_clock(api, "Wed, 10 Sep 2025 10:00:00 GMT").await;
     ok(
         &api.post("/creditor--cancellations", &cancel(&ids[0])).await,
         StatusCode::CREATED,
@@ -678,7 +678,7 @@ async fn closed_since_fetches_in_settled_windows_return_each_case_once() {
     ))
     .await;
     assert!(first.is_empty());
-    set_clock(&api, "Wed, 10 Sep 2025 10:00:05 GMT").await;
+    set_clock(api, "Wed, 10 Sep 2025 10:00:05 GMT").await;
     ok(
         &api.post("/creditor--cancellations", &cancel(&ids[1])).await,
         StatusCode::CREATED,
@@ -699,7 +699,7 @@ async fn closed_since_fetches_in_settled_windows_return_each_case_once() {
         .await,
         StatusCode::CREATED,
     );
-    set_clock(&api, "Wed, 10 Sep 2025 10:00:10 GMT").await;
+    set_clock(api, "Wed, 10 Sep 2025 10:00:10 GMT").await;
     let third = fetch(window(
         "Wed, 10 Sep 2025 10:00:04 GMT",
         "Wed, 10 Sep 2025 10:00:09 GMT",
