@@ -129,11 +129,11 @@ assert got.status_code == 200 and got.content.startswith(b"%PDF-"), got.status_c
 assert got.headers["Content-Type"] == "application/pdf"
 case = requests.get(f"{base}/cases/{case_id}", headers={"X-API-Key": token}).json()
 assert case["original_invoice"]["filename"] == "original_invoice.pdf", case
-# The sandbox clock stands where seed 002 left it (Wed, 03 Sep 2025 09:10:17): the case is
+# The sandbox clock stands where seed 002 left it (Wed, 03 Sep 2025 11:18:58): the case is
 # 27 days past its due date (7 Aug), so the upload, a change to the case, posted the interest
 # due: 2050 x 10 % (reference rate 2 % + 8) x 27 / 365 = 15.16, whole kronor 15.
 clock = requests.get(f"{base}/sandbox/clock", headers={"X-API-Key": token}).json()
-assert clock["now"] == "Wed, 03 Sep 2025 09:10:17 GMT", clock
+assert clock["now"] == "Wed, 03 Sep 2025 11:18:58 GMT", clock
 assert case["local_remaining_interest_amount"] == 15.0, case
 assert case["local_remaining_transaction_amount"] == 2050.0 + 60.0 + 15.0, case
 print("case flow OK:", case_id, url.split("?")[0])

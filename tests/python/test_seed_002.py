@@ -106,6 +106,51 @@ assert letter["type"] == "debt_collection" and letter["status"] == "rendered", l
 pdf = requests.get(letter["url"])
 assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), pdf.status_code
 
+# 4. The debtor paid the creditor directly: the guide's payment, verbatim, at 11:18:58.
+clock("Wed, 03 Sep 2025 11:18:58 GMT")
+payment_data = {
+    "account": "674dbeaf08847b9501cc9132",
+    "creditor": "674dbeb208847b9501cc9138",
+    "case": case_id,
+    "currency": "SEK",
+    "amount": 2000.0,
+    "bank_transaction_date": "Wed, 03 Sep 2025 08:00:00 GMT",
+    "creditor_payment_reference": "PAY-REF-001",
+    "origin": "creditor_system"
+}
+token = auth.get_valid_token()
+response = requests.post(
+    f'{base}/creditor--payments',
+    json=payment_data,
+    headers={
+        'X-API-Key': token,
+        'Content-Type': 'application/json'
+    }
+)
+response.raise_for_status()
+result = response.json()
+assert result["_status"] == "OK" and result["_payment_status"] == "completed", result
+assert result["_created"] == "Wed, 03 Sep 2025 11:18:58 GMT", result
+
+# 5. The final case status: closed, as the guide shows.
+response = requests.get(f'{base}/cases/{case_id}', headers={'X-API-Key': auth.get_valid_token()})
+response.raise_for_status()
+case = response.json()
+assert case["status"] == "closed", case
+assert case["closed"]["reason"] == "fully_paid_depreciation", case
+assert [s["status"] for s in case["status_history"]] == [
+    "initializing", "initialized", "debt_collection", "closed"]
+assert [(t["type"], t["amount"], t["description_locale_tag"]) for t in case["transactions"]] == [
+    ("capital", 2000.0, "api.transaction.case_registration"),
+    ("interest", 14.0, "api.transaction.case_flow"),
+    ("capital", -2000.0, "creditor_payment.payment_settled"),
+    ("interest", -14.0, "api.transaction.depreciated"),
+], case["transactions"]
+assert case["transactions"][2]["creditor_payment"] == result["_id"]
+assert case["local_remaining_transaction_amount"] == 0.0
+assert case["next_flow_item_on_close"]["item"] == "case--debt-collections__debt_statement"
+assert "next_flow_item" not in case
+
 # Leave the sandbox empty for the next script (seed 001 registers INV-2025-003 too).
 assert requests.post(f"{base}/sandbox/reset", headers=headers()).status_code == 200
-print(f"seed 002 replayed: case {case_id} in debt_collection, interest 14.0, letter {letter['_id']} (OCR {ocr})")
+print(f"seed 002 replayed: case {case_id} through debt_collection (interest 14.0, letter {letter['_id']}, OCR {ocr}) to fully_paid_depreciation")
