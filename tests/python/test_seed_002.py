@@ -1,7 +1,8 @@
 """Seed 002 (the Swedish case flow example) replayed on the sandbox clock: register the case
 at the guide's time, upload the original invoice, move the clock to when the guide looks at
-the case, and find the documented case and its collection letter. Only the base URL and the
-token are changed from the guide; the clock calls are Indriva's own.
+the case, find the documented case and its collection letter, then send the guide's creditor
+payment and find the closed case. Only the base URL and the token are changed from the guide;
+the clock calls are Indriva's own.
 Usage: python test_seed_002.py <base url> <data dir>"""
 
 import os
