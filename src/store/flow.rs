@@ -627,6 +627,8 @@ impl Tx<'_> {
             "creditor_creditings",
             "creditor_cancellations",
             "case_respites",
+            "payout_specifications",
+            "payouts",
             "customers",
             "outbox",
             "idempotency_keys",
