@@ -278,7 +278,10 @@ async fn another_account_sees_no_finance_lines() {
         assert!(mine["_meta"]["total"].as_i64().unwrap() > 0, "{path}");
     }
     // A sandbox reset starts the account's finance over too.
-    ok(&api.post("/sandbox/reset", &json!({})).await, StatusCode::OK);
+    ok(
+        &api.post("/sandbox/reset", &json!({})).await,
+        StatusCode::OK,
+    );
     for path in ["/finance--payout-specifications", "/finance--payouts"] {
         let mine = ok(&api.get(path).await, StatusCode::OK);
         assert_eq!(mine["_meta"]["total"], 0, "{path}");

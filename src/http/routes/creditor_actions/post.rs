@@ -221,13 +221,12 @@ async fn find_case(tx: &mut Tx<'_>, scope: &Scope, r: &Request) -> Result<(Row, 
         cases.retain(|(_, c)| c.closed.is_none());
     }
     match (&r.target, cases.len()) {
-        (_, 1) => Ok(cases.pop().expect("one case")),
-        (Target::Case(id), _) => Err(rejected("case", must_exist(&id.to_hex(), "cases"))),
+        (Target::Case(id), n) if n != 1 => Err(rejected("case", must_exist(&id.to_hex(), "cases"))),
         (Target::Invoice(n), 0) => Err(rejected(
             "invoice_number",
             format!("no case of this creditor has invoice number '{n}'"),
         )),
-        (Target::Invoice(n), k) => Err(rejected(
+        (Target::Invoice(n), k) if k > 1 => Err(rejected(
             "invoice_number",
             format!(
                 "{k} cases of this creditor have invoice number '{n}'; name the case by its id"
