@@ -220,19 +220,25 @@ async fn find_case(tx: &mut Tx<'_>, scope: &Scope, r: &Request) -> Result<(Row, 
     if cases.len() > 1 && cases.iter().filter(|(_, c)| c.closed.is_none()).count() == 1 {
         cases.retain(|(_, c)| c.closed.is_none());
     }
-    match (&r.target, cases.len()) {
-        (Target::Case(id), n) if n != 1 => Err(rejected("case", must_exist(&id.to_hex(), "cases"))),
-        (Target::Invoice(n), 0) => Err(rejected(
+    if cases.len() == 1 {
+        if let Some(found) = cases.pop() {
+            return Ok(found);
+        }
+    }
+    Err(match &r.target {
+        Target::Case(id) => rejected("case", must_exist(&id.to_hex(), "cases")),
+        Target::Invoice(n) if cases.is_empty() => rejected(
             "invoice_number",
             format!("no case of this creditor has invoice number '{n}'"),
-        )),
-        (Target::Invoice(n), k) if k > 1 => Err(rejected(
+        ),
+        Target::Invoice(n) => rejected(
             "invoice_number",
             format!(
-                "{k} cases of this creditor have invoice number '{n}'; name the case by its id"
+                "{} cases of this creditor have invoice number '{n}'; name the case by its id",
+                cases.len()
             ),
-        )),
-    }
+        ),
+    })
 }
 
 /// One attempt: everything the request writes, in `tx` (committed by the caller).
