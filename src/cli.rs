@@ -185,6 +185,10 @@ pub struct ServeArgs {
     /// Public base URL of this server, used in signed media URLs (default: http:// + Host).
     #[arg(long, env = "INDRIVA_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve Prometheus metrics at `http://<this address>/metrics` (off by default; keep it
+    /// on a private interface).
+    #[arg(long, env = "INDRIVA_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     #[command(flatten)]
     pub flow: FlowArgs,
     /// Run the flow worker in this process (turn off on API-only nodes).
@@ -331,12 +335,16 @@ impl StoreArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("INDRIVA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_env("INDRIVA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // INDRIVA_LOG_FORMAT=json: one JSON object per line, for log shippers.
+    if std::env::var("INDRIVA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -397,13 +405,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     let renderer = args.flow.renderer(media.clone(), &args.store.data_dir);
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let interval = std::time::Duration::from_millis(args.worker_interval_ms.max(10));
+    let beat = args
+        .worker
+        .then(|| crate::observe::WorkerBeat::new(interval));
+    let worker_beat = beat.clone();
     let worker = args.worker.then(|| {
         tokio::spawn(crate::worker::run_forever(
             store.clone(),
             engine.clone(),
             clocks.clone(),
             renderer,
-            std::time::Duration::from_millis(args.worker_interval_ms.max(10)),
+            interval,
+            worker_beat.unwrap_or_else(|| crate::observe::WorkerBeat::new(interval)),
             stopped,
         ))
     });
@@ -417,7 +431,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         registrar: crate::registrar::Registrar::start(store.clone(), engine),
         public_url: args.public_url.clone(),
         bankgiro: args.flow.bankgiro.clone(),
+        health: crate::observe::Health { worker: beat },
     };
+    if let Some(addr) = &args.metrics_bind {
+        let handle = crate::observe::install_metrics()?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on --metrics-bind {addr}: {e}"))?;
+        tracing::info!(address = %addr, "metrics at /metrics");
+        tokio::spawn(crate::observe::serve_metrics(
+            listener,
+            handle,
+            state.clone(),
+        ));
+    }
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,
     >(app(state));

@@ -20,6 +20,7 @@ pub mod finance;
 pub mod http;
 pub mod letters;
 pub mod media;
+pub mod observe;
 pub mod registrar;
 pub mod resources;
 pub mod sandbox;

@@ -123,6 +123,7 @@ async fn write_loop(store: Arc<Store>, engine: Engine, mut queue: mpsc::Receiver
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<&Submission> = jobs.iter().map(|j| &j.submission).collect();
+        metrics::histogram!("indriva_registrar_batch_size").record(batch.len() as f64);
         let results: Vec<Result<Outcome, StoreError>> =
             match guarded(write(&store, &engine, &batch)).await {
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),

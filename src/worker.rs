@@ -321,28 +321,36 @@ pub async fn run_all(
 ) -> Result<RunReport, StoreError> {
     let mut total = RunReport::default();
     let until = clocks.real();
+    let mut oldest: Option<i64> = None;
     for (account, stored) in store.account_times().await? {
         if stored.is_none() {
             merge(
                 &mut total,
                 run_account(store, engine, &account, until, false).await?,
             );
+            if let Some(due) = store.oldest_due(&account).await? {
+                oldest = Some(oldest.map_or(due, |o| o.min(due)));
+            }
         }
     }
+    // How late the oldest due item of a real-time account is (0 when the worker keeps up).
+    let lag = oldest.map_or(0, |due| (until.unix() - due).max(0));
+    metrics::gauge!("indriva_flow_lag_seconds").set(lag as f64);
     Ok(total)
 }
 
-/// The background worker: due cases, then the outbox, every `interval`, until `stop` says
-/// so. An item being run when the signal comes is finished first.
 /// How often the worker looks for creditors whose payout day it is.
 const PAYOUT_CHECK: Duration = Duration::from_secs(60);
 
+/// The background worker: due cases, then the outbox, every `interval`, until `stop` says
+/// so. An item being run when the signal comes is finished first.
 pub async fn run_forever(
     store: Arc<Store>,
     engine: Engine,
     clocks: Clocks,
     outbox: crate::letters::Renderer,
     interval: Duration,
+    beat: crate::observe::WorkerBeat,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut last_payout_run: Option<std::time::Instant> = None;
@@ -379,6 +387,7 @@ pub async fn run_forever(
                 }
             }
         }
+        beat.beat();
         if *stop.borrow() {
             return;
         }

@@ -665,3 +665,63 @@ fn bank_files_are_generated_and_imported_once_from_the_command_line() {
     );
     assert!(!ok && err.contains("cannot be used with"), "{err}");
 }
+
+#[test]
+fn metrics_json_logs_and_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut server = Server(
+        Command::new(BIN)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("INDRIVA_LOG_FORMAT", "json")
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port, &mut server);
+    let (status, body) = request(port, "GET", "/healthz", &[], "").unwrap();
+    assert_eq!((status, body.contains("ok")), (200, true));
+    let (status, body) = request(port, "GET", "/readyz", &[], "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = request(port, "GET", "/cases/68b7f49c7b02934caddab092", &[], "").unwrap();
+    assert_eq!(status, 401);
+
+    let (status, text) = request(metrics_port, "GET", "/metrics", &[], "").unwrap();
+    assert_eq!(status, 200);
+    let healthz = text
+        .lines()
+        .find(|l| l.starts_with("indriva_http_requests_total{") && l.contains("route=\"/healthz\""))
+        .unwrap_or_else(|| panic!("no /healthz count in\n{text}"));
+    assert!(
+        healthz.contains("status=\"200\"") && healthz.ends_with(" 1"),
+        "{healthz}"
+    );
+    // Routes, not raw paths: the case id is not a label.
+    assert!(text.contains("route=\"/cases/{id}\""), "{text}");
+    assert!(!text.contains("68b7f49c7b02934caddab092"));
+    assert!(
+        text.contains("indriva_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(
+        text.contains("indriva_db_pool_connections{state=\"open\"}"),
+        "{text}"
+    );
+    assert!(text.contains("indriva_flow_lag_seconds"), "{text}");
+    drop(server);
+
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let first = lines.lines().next().expect("a log line");
+    let v: Value = serde_json::from_str(first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    assert!(v.get("level").is_some() && v.get("fields").is_some(), "{v}");
+
+    let (ok, out, _) = indriva(&["--version"]);
+    assert!(ok && out.starts_with("indriva "), "{out}");
+}

@@ -48,6 +48,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The agency's bankgiro number: bank files must pay into it.
     pub bankgiro: String,
+    /// What `/readyz` checks besides the database.
+    pub health: crate::observe::Health,
 }
 
 /// Size limits on request bodies (larger ones get a 413).
@@ -69,6 +71,8 @@ impl Default for Limits {
 /// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = Router::new()
+        .route("/healthz", get(crate::observe::healthz))
+        .route("/readyz", get(crate::observe::readyz))
         .route(
             "/authenticates/api-code",
             get(routes::authenticates::get::handler).post(routes::authenticates::post::handler),
@@ -192,6 +196,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
+        .route_layer(axum::middleware::from_fn(crate::observe::track))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
             tracing::error!("handler panicked");
             envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)

@@ -244,8 +244,14 @@ impl Renderer {
             };
             let mut tx = store.begin().await?;
             match result {
-                Ok(()) => tx.outbox_done(job.id).await?,
+                Ok(()) => {
+                    metrics::counter!("indriva_letters_rendered_total", "outcome" => "rendered")
+                        .increment(1);
+                    tx.outbox_done(job.id).await?
+                }
                 Err(e) => {
+                    metrics::counter!("indriva_letters_rendered_total", "outcome" => "failed")
+                        .increment(1);
                     // 1, 2, 4, … minutes, at most an hour.
                     let wait = 60 * (1i64 << (job.attempts.clamp(1, 7) - 1)).min(60);
                     tracing::error!(job = job.id, attempts = job.attempts, error = %e, "outbox job failed; it is retried");

@@ -153,6 +153,17 @@ impl Store {
     }
 
     /// Every account with its stored clock (`None` for real time).
+    /// When the account's earliest open case falls due (its `due_at`), if any.
+    pub async fn oldest_due(&self, account: &ObjectId) -> Result<Option<i64>, StoreError> {
+        let q = sql(
+            self.pg(),
+            "SELECT MIN(due_at) FROM cases WHERE account = ? AND due_at IS NOT NULL",
+            vec![Param::Text(account.to_hex())],
+        );
+        let rows = self.cells(&q, &[Ty::Int]).await?;
+        Ok(rows.first().and_then(|r| r[0].int()))
+    }
+
     pub async fn account_times(&self) -> Result<Vec<(ObjectId, Option<i64>)>, StoreError> {
         let q = sql(
             self.pg(),

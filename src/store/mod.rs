@@ -262,6 +262,30 @@ impl Store {
 
     /// Starts a write transaction. Everything a request writes goes through one of these
     /// and commits before the response is sent.
+    /// Whether the database answers and has every migration this binary knows: `Err` with
+    /// the reason when not.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let versions = match &self.backend {
+            Backend::Sqlite(s) => s.migration_versions().await,
+            Backend::Postgres(p) => p.migration_versions().await,
+        };
+        match versions {
+            Ok((applied, known)) if applied >= known => Ok(()),
+            Ok((applied, known)) => Err(format!(
+                "database migrations not applied: at {applied}, this server needs {known}"
+            )),
+            Err(e) => Err(format!("database unreachable: {e}")),
+        }
+    }
+
+    /// (connections open, connections idle) in the database pools.
+    pub fn pool_use(&self) -> (u32, usize) {
+        match &self.backend {
+            Backend::Sqlite(s) => s.pool_use(),
+            Backend::Postgres(p) => p.pool_use(),
+        }
+    }
+
     pub async fn begin(&self) -> Result<Tx<'_>, StoreError> {
         Ok(match &self.backend {
             Backend::Sqlite(s) => Tx::Sqlite(s.begin().await?, Default::default()),

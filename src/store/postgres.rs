@@ -257,3 +257,20 @@ pub async fn bump_versions(
     }
     Ok(())
 }
+
+impl Postgres {
+    /// The newest migration applied, and the newest this binary has.
+    pub async fn migration_versions(&self) -> Result<(i64, i64), StoreError> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        Ok((applied.unwrap_or(0), known))
+    }
+
+    /// (connections open, connections idle).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+}

@@ -502,3 +502,23 @@ pub async fn bump_versions(
     q.execute(&mut **tx).await?;
     Ok(())
 }
+
+impl Sqlite {
+    /// The newest migration applied, and the newest this binary has.
+    pub async fn migration_versions(&self) -> Result<(i64, i64), StoreError> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.read)
+                .await?;
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        Ok((applied.unwrap_or(0), known))
+    }
+
+    /// (connections open, connections idle) over the reader and writer pools.
+    pub fn pool_use(&self) -> (u32, usize) {
+        (
+            self.read.size() + self.write.size(),
+            self.read.num_idle() + self.write.num_idle(),
+        )
+    }
+}

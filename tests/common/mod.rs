@@ -68,6 +68,8 @@ pub fn clock() -> FixedClock {
 }
 
 pub struct Api {
+    /// What `/readyz` checks besides the database (no worker by default).
+    pub health: indriva::observe::Health,
     pub db: TestDb,
     pub clock: FixedClock,
     pub auth: Arc<Auth>,
@@ -126,6 +128,7 @@ impl Api {
 
     pub fn without_token(db: TestDb, clock: FixedClock) -> Api {
         Api {
+            health: Default::default(),
             clock,
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
@@ -149,6 +152,7 @@ impl Api {
             registrar: self.registrar.clone(),
             public_url: None,
             bankgiro: indriva::letters::SANDBOX_BANKGIRO.into(),
+            health: self.health.clone(),
         }
     }
 
