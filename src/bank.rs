@@ -192,6 +192,14 @@ async fn import_in(
     }
 
     let keys: Vec<String> = parsed.payments().map(|(s, p)| payment_key(s, p)).collect();
+    // Two files with a payment in common, imported at once: the second waits and finds it.
+    tx.lock_keys(
+        &keys
+            .iter()
+            .map(|k| format!("bank-payment:{k}"))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let known = tx.imported_bank_payments(&keys).await?;
     let ocrs: Vec<Val> = parsed
         .payments()

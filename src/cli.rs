@@ -596,11 +596,14 @@ fn bgmax(args: BgmaxArgs) -> anyhow::Result<()> {
         payments,
         deductions: vec![],
     };
-    let file = generator.render();
+    let file = generator.render_bytes().map_err(|e| anyhow::anyhow!(e))?;
     match out {
         Some(path) => std::fs::write(&path, file)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        None => print!("{file}"),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&file)?;
+        }
     }
     Ok(())
 }

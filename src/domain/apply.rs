@@ -278,7 +278,9 @@ impl Case {
                     )));
                 }
                 let item = self.next_flow_item.as_mut().ok_or(Refusal::NoFlowItem)?;
-                item.schedule_to_execute = item.schedule_to_execute.plus_days(days);
+                // An overdue item is postponed from today, not from its old date.
+                let from = item.schedule_to_execute.max(now.start_of_day());
+                item.schedule_to_execute = from.plus_days(days);
                 let state = self.state;
                 self.flow_state_mut().respites.push(RespiteGiven {
                     state,
@@ -626,6 +628,16 @@ impl Case {
         } else {
             owed.remaining_interest
         };
+        // Payments dated after this one have already settled part of the claim: nothing is
+        // owed beyond what remains now.
+        let current = Balances::from_ledger(&self.transactions);
+        owed.remaining_capital = owed
+            .remaining_capital
+            .min(current.remaining_capital.max(Money::ZERO));
+        owed.remaining_costs = owed
+            .remaining_costs
+            .min(current.remaining_costs.max(Money::ZERO));
+        owed.remaining_interest = owed.remaining_interest.max(Money::ZERO);
         let split = allocate(amount, &owed, &ctx.policy.allocation_order);
         out.settled = split.settled();
         out.excess = split.overpaid;

@@ -814,3 +814,45 @@ fn respites_are_limited_per_case_per_state_and_in_days() {
         "Wed, 24 Sep 2025 00:00:00 GMT"
     );
 }
+
+#[test]
+fn a_backdated_payment_never_settles_what_a_later_one_already_paid() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Mon, 22 Sep 2025 12:00:00 GMT"));
+    let now = d("Mon, 22 Sep 2025 13:00:00 GMT");
+    // Paid on 20 Sep: 2 000 (interest first, then capital).
+    let first = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(2000),
+            paid: d("Sat, 20 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    assert_eq!(first.settled, kr(2000));
+    let capital_left = case.local_remaining_capital_amount;
+    assert!(
+        capital_left > Money::ZERO && capital_left < kr(100),
+        "{capital_left}"
+    );
+    // Then a payment of 500 from 1 Sep turns up: only what is still owed is settled.
+    let late = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(500),
+            paid: d("Mon, 01 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    assert!(case.local_remaining_capital_amount >= Money::ZERO);
+    assert!(case.local_remaining_costs_amount >= Money::ZERO);
+    // (The interest the 20 Sep payment settled was, in hindsight, a little more than was due
+    // once the 1 Sep payment counts: that small credit stays on the interest balance.)
+    assert!(case.local_remaining_interest_amount > kr(-10));
+    assert_eq!(late.settled + late.excess, kr(500));
+    assert!(
+        late.excess > Money::ZERO,
+        "the rest is an overpayment: {late:?}"
+    );
+}

@@ -138,6 +138,10 @@ impl Record {
     }
 }
 
+/// The largest amount a record may carry (10 billion kronor): sums of a file's amounts stay
+/// far from overflowing.
+const MAX_AMOUNT_ORE: i64 = 1_000_000_000_000;
+
 /// A section being read: the line of its opening, payee, currency, payments, deductions.
 type OpenSection = (usize, String, String, Vec<Payment>, Vec<Deduction>);
 
@@ -195,6 +199,9 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
     let mut open: Option<OpenSection> = None;
     let mut counts = [0i64; 4]; // 20, 21, 22+23, 15
     let mut ended = false;
+    // Whether the last payment-or-deduction record was a deduction (21): the detail records
+    // after it describe the deduction, not the payment before it.
+    let mut last_was_deduction = false;
     for r in records {
         if ended {
             return err(r.line, "records after the end record (70)");
@@ -211,13 +218,18 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                     return err(r.line, format!("currency '{currency}' is not SEK"));
                 }
                 open = Some((r.line, payee, currency, vec![], vec![]));
+                last_was_deduction = false;
             }
             "20" | "21" => {
                 let Some((_, _, _, payments, deductions)) = open.as_mut() else {
                     return err(r.line, "a payment outside a section (no 05 before it)");
                 };
                 let amount = r.ore(38, 55, "the amount")?;
+                if amount.ore() > MAX_AMOUNT_ORE {
+                    return err(r.line, format!("the amount {amount} is beyond any payment"));
+                }
                 let serial = r.text_field(58, 69);
+                last_was_deduction = kind == "21";
                 if kind == "20" {
                     counts[0] += 1;
                     let code = r.digits(56, 56, "the reference code")?;
@@ -253,6 +265,9 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                     return err(r.line, format!("a {kind} record outside a section"));
                 };
                 // Details of a deduction are not kept; those of a payment are.
+                if last_was_deduction {
+                    continue;
+                }
                 let Some(p) = payments.last_mut() else {
                     continue;
                 };
@@ -274,6 +289,9 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                     return err(r.line, format!("payment date '{date}' is not a date"));
                 };
                 let amount = r.ore(51, 68, "the deposit amount")?;
+                if payments.len() + deductions.len() > 10_000_000 {
+                    return err(r.line, "too many payments in one deposit");
+                }
                 let dep_currency = r.text_field(69, 71);
                 if dep_currency != currency {
                     return err(
@@ -384,6 +402,17 @@ fn zeros(v: i64, n: usize) -> String {
 }
 
 impl Generator {
+    /// The file as Bankgirot sends it: ISO-8859-1 bytes. Text outside ISO-8859-1 is refused.
+    pub fn render_bytes(&self) -> Result<Vec<u8>, String> {
+        self.render()
+            .chars()
+            .map(|c| {
+                u8::try_from(u32::from(c))
+                    .map_err(|_| format!("'{c}' cannot be written in a BgMax file (ISO-8859-1)"))
+            })
+            .collect()
+    }
+
     /// The file, one section, CR LF line ends; every record 80 characters.
     pub fn render(&self) -> String {
         let bg = zeros(self.payee_bankgiro.parse::<i64>().unwrap_or(0), 10);
@@ -536,6 +565,57 @@ mod tests {
 
         assert!(refused("hello\n").reason.contains("start record"));
         assert_eq!(refused("").line, 0);
+    }
+
+    #[test]
+    fn details_after_a_deduction_are_not_the_payments() {
+        let with_detail = SAMPLE.replace(
+            "210003783511KREDIT 42                0000000000000100004100000000000301         \n",
+            "210003783511KREDIT 42                0000000000000100004100000000000301         \n26Other AB                                                                      \n",
+        );
+        assert_ne!(with_detail, SAMPLE);
+        let f = parse(with_detail.as_bytes()).unwrap();
+        assert_eq!(f.sections[0].payments[1].payer_name, None);
+        assert_eq!(
+            f.sections[0].payments[0].payer_name.as_deref(),
+            Some("Anna Andersson")
+        );
+    }
+
+    #[test]
+    fn amounts_beyond_any_payment_are_refused() {
+        let huge = SAMPLE.replace("000000000000125000", "999999999999999999");
+        assert!(refused(&huge).reason.contains("beyond any payment"));
+    }
+
+    #[test]
+    fn generated_files_are_iso_8859_1() {
+        let g = Generator {
+            payee_bankgiro: "9912346".into(),
+            payment_date: NaiveDate::from_ymd_opt(2025, 9, 10).unwrap(),
+            written: "20250910063012123456".into(),
+            payments: vec![GeneratedPayment {
+                reference: "räkning 7".into(),
+                ocr: false,
+                amount: Money::from_ore(100),
+                payer_name: Some("Åsa Öberg".into()),
+            }],
+            deductions: vec![],
+        };
+        let bytes = g.render_bytes().unwrap();
+        assert!(bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .all(|l| l.len() == 81));
+        let f = parse(&bytes).unwrap();
+        assert_eq!(f.sections[0].payments[0].reference, "räkning 7");
+        assert_eq!(
+            f.sections[0].payments[0].payer_name.as_deref(),
+            Some("Åsa Öberg")
+        );
+        let mut euro = g.clone();
+        euro.payments[0].reference = "5 €".into();
+        assert!(euro.render_bytes().unwrap_err().contains("ISO-8859-1"));
     }
 
     #[test]

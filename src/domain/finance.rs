@@ -327,7 +327,13 @@ pub fn payout(
         from.date().format("%Y-%m-%d"),
         to.date().format("%Y-%m-%d")
     );
-    let reference = format!("PAYOUT-{}", payout_date.date().format("%Y%m%d"));
+    // Unique even when a creditor gets two payouts the same day.
+    let hex = id.to_hex();
+    let reference = format!(
+        "PAYOUT-{}-{}",
+        payout_date.date().format("%Y%m%d"),
+        &hex[hex.len() - 6..]
+    );
     for l in lines.iter_mut() {
         l.payout = Some(id);
         l.payout_date = Some(payout_date);

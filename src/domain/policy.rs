@@ -52,10 +52,9 @@ impl CreditorPolicy {
         use chrono::Datelike;
         match self.payout_frequency {
             PayoutFrequency::Daily => true,
-            PayoutFrequency::Weekly => {
-                WEEKDAYS[day.weekday().num_days_from_monday() as usize] == self.payout_day
-            }
-            PayoutFrequency::Monthly => self.payout_day == day.day().to_string(),
+            PayoutFrequency::Weekly => WEEKDAYS[day.weekday().num_days_from_monday() as usize]
+                .eq_ignore_ascii_case(self.payout_day.trim()),
+            PayoutFrequency::Monthly => self.payout_day.trim().parse::<u32>() == Ok(day.day()),
         }
     }
 }
@@ -122,9 +121,12 @@ impl CreditorPolicy {
         }
         let day_ok = match self.payout_frequency {
             PayoutFrequency::Daily => true,
-            PayoutFrequency::Weekly => WEEKDAYS.contains(&self.payout_day.as_str()),
+            PayoutFrequency::Weekly => WEEKDAYS
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(self.payout_day.trim())),
             PayoutFrequency::Monthly => self
                 .payout_day
+                .trim()
                 .parse::<u32>()
                 .is_ok_and(|d| (1..=28).contains(&d)),
         };
@@ -144,5 +146,32 @@ impl CreditorPolicy {
             out.push(("respite.max_days".into(), "must be from 1 to 30".into()));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn payout_days_are_read_as_numbers_and_names() {
+        let day = NaiveDate::from_ymd_opt(2025, 9, 5).unwrap(); // a Friday
+        let monthly = |d: &str| CreditorPolicy {
+            payout_frequency: PayoutFrequency::Monthly,
+            payout_day: d.into(),
+            ..CreditorPolicy::default()
+        };
+        assert!(monthly("5").payout_due(day));
+        assert!(monthly("05").payout_due(day));
+        assert!(!monthly("6").payout_due(day));
+        assert!(monthly("05").problems().is_empty());
+        assert!(!monthly("31").problems().is_empty());
+        let weekly = CreditorPolicy {
+            payout_day: "Friday".into(),
+            ..CreditorPolicy::default()
+        };
+        assert!(weekly.payout_due(day));
+        assert!(weekly.problems().is_empty());
     }
 }

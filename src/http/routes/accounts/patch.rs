@@ -30,7 +30,9 @@ pub async fn handler(
         .get(&ACCOUNTS, &scope, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if scope.creditors.is_some() {
+    // Creditor-bound users and the agency's operators (bound to no account) change no
+    // client's account.
+    if scope.creditors.is_some() || scope.account.is_none() {
         return Err(ApiError::forbidden(MSG_403));
     }
     check_if_match(&headers, &row.etag)?;

@@ -137,6 +137,12 @@ pub async fn post(
                 attempt += 1;
                 continue;
             }
+            Err(MutateError::Conflict) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "the case kept changing while the respite was given; send it again",
+                ))
+            }
             Err(e) => return Err(ApiError::internal(e)),
         }
         let stored = prepare_document(&CASE_RESPITES, &respite)?;

@@ -11,7 +11,7 @@ use super::{check, SCHEMA};
 use crate::domain::party::Creditor;
 use crate::domain::ObjectId;
 use crate::eve::validate::Mode;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, MSG_403};
 use crate::http::scope::RequestScope;
 use crate::http::write::{check_if_match, patched, save_patch, validated_body};
 use crate::http::AppState;
@@ -24,6 +24,10 @@ pub async fn handler(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // The agency's operators (bound to no account) change no client's creditor.
+    if scope.account.is_none() {
+        return Err(ApiError::forbidden(MSG_403));
+    }
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
     // The body is read before the transaction starts, so a slow client never holds the
     // writer; its problems are reported after the 404/428/412 checks, in Eve's order.
@@ -46,7 +50,7 @@ pub async fn handler(
     let org_no_sent = patch.contains_key("organization_no");
     let now = match &scope.account {
         Some(a) => state.clocks.time_in(&mut tx, a).await?.now,
-        None => state.clocks.real(),
+        None => return Err(ApiError::forbidden(MSG_403)),
     };
     let mut creditor: Creditor = patched(&row.doc, patch, now)?;
     check(&mut creditor, &mut issues, org_no_sent);
