@@ -157,12 +157,13 @@ pub static CASE_LETTERS: LazyLock<Resource> = LazyLock::new(|| Resource {
     creditor_scope: CreditorScope::Column("creditor"),
 });
 
-/// A creditor action's resource: `/creditor--payments` and its siblings.
-fn creditor_action(name: &'static str, table: &'static str) -> Resource {
+/// A creditor action on one case (`/creditor--payments` and its siblings, `/case--respites`):
+/// typed by account, creditor, case and status.
+fn case_action(name: &'static str, table: &'static str, schema: Node) -> Resource {
     Resource {
         name,
         table,
-        schema: Node::of::<CreditorAction>(),
+        schema,
         columns: vec![
             ID,
             ACCOUNT,
@@ -177,31 +178,32 @@ fn creditor_action(name: &'static str, table: &'static str) -> Resource {
     }
 }
 
-pub static CREDITOR_PAYMENTS: LazyLock<Resource> =
-    LazyLock::new(|| creditor_action("creditor--payments", "creditor_payments"));
-
-pub static CREDITOR_CREDITINGS: LazyLock<Resource> =
-    LazyLock::new(|| creditor_action("creditor--creditings", "creditor_creditings"));
-
-pub static CREDITOR_CANCELLATIONS: LazyLock<Resource> =
-    LazyLock::new(|| creditor_action("creditor--cancellations", "creditor_cancellations"));
-
-pub static CASE_RESPITES: LazyLock<Resource> = LazyLock::new(|| Resource {
-    name: "case--respites",
-    table: "case_respites",
-    schema: Node::of::<CaseRespite>(),
-    columns: vec![
-        ID,
-        ACCOUNT,
-        CREDITOR,
-        Column::new("case", "case_id", ColumnKind::ObjectId),
-        Column::new("status", "status", ColumnKind::Text),
-        CREATED,
-        UPDATED,
-    ],
-    scoped_by_account: true,
-    creditor_scope: CreditorScope::Column("creditor"),
+pub static CREDITOR_PAYMENTS: LazyLock<Resource> = LazyLock::new(|| {
+    case_action(
+        "creditor--payments",
+        "creditor_payments",
+        Node::of::<CreditorAction>(),
+    )
 });
+
+pub static CREDITOR_CREDITINGS: LazyLock<Resource> = LazyLock::new(|| {
+    case_action(
+        "creditor--creditings",
+        "creditor_creditings",
+        Node::of::<CreditorAction>(),
+    )
+});
+
+pub static CREDITOR_CANCELLATIONS: LazyLock<Resource> = LazyLock::new(|| {
+    case_action(
+        "creditor--cancellations",
+        "creditor_cancellations",
+        Node::of::<CreditorAction>(),
+    )
+});
+
+pub static CASE_RESPITES: LazyLock<Resource> =
+    LazyLock::new(|| case_action("case--respites", "case_respites", Node::of::<CaseRespite>()));
 
 pub static BANK_FILES: LazyLock<Resource> = LazyLock::new(|| Resource {
     name: "bank--files",
