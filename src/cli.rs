@@ -38,6 +38,9 @@ pub enum Command {
     Bgmax(BgmaxArgs),
     /// Payouts to creditors.
     Finance(FinanceArgs),
+    /// Print the OpenAPI 3.1 document (the one served at `/openapi.json`), for client
+    /// generators.
+    Openapi,
 }
 
 #[derive(Args, Debug)]
@@ -364,6 +367,10 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(args).await,
             Command::Bgmax(args) => bgmax(args),
             Command::Finance(args) => finance(args).await,
+            Command::Openapi => {
+                println!("{:#}", crate::http::openapi::build());
+                Ok(())
+            }
         }
     });
     match result {

@@ -3,6 +3,7 @@
 //! the engine forward on a copy of the case, so it is exactly what the flow will do under
 //! today's rules and rates.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::apply::{Command, Ctx, Effect};
@@ -11,7 +12,7 @@ use super::flow::LetterKind;
 use super::{HttpDate, Money};
 
 /// One step ahead.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct ForecastStep {
     pub item: String,
     pub date: HttpDate,

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::domain::{HttpDate, ObjectId};
 
@@ -140,6 +140,74 @@ impl Rule {
         self.check = Some(f);
         self
     }
+}
+
+impl Rule {
+    /// The JSON Schema (2020-12) of the values this rule accepts, for the OpenAPI document.
+    /// Custom checks cannot be expressed; their fields say so in `description` where needed.
+    pub fn json_schema(&self) -> Value {
+        let mut s = match self.ty {
+            Ty::String => json!({"type": "string"}),
+            Ty::Integer => json!({"type": "integer"}),
+            Ty::Number => json!({"type": "number"}),
+            Ty::Boolean => json!({"type": "boolean"}),
+            Ty::Datetime => json!({
+                "type": "string",
+                "description": "RFC 1123 (`Mon, 07 Jul 2025 00:00:00 GMT`); ISO 8601 is accepted too",
+            }),
+            Ty::ObjectId => json!({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+            Ty::Dict(schema) => schema_json(schema, Mode::Insert),
+            Ty::List(item) => json!({"type": "array", "items": item.json_schema()}),
+        };
+        let o = s.as_object_mut().expect("built as an object");
+        if !self.allowed.is_empty() {
+            o.insert("enum".into(), json!(self.allowed));
+        }
+        if let Some(min) = self.min {
+            o.insert("minimum".into(), json!(min));
+        }
+        if let Some(max) = self.max {
+            o.insert("maximum".into(), json!(max));
+        }
+        let (len, items) = match self.ty {
+            Ty::List(_) => ("maxItems", "minItems"),
+            Ty::Dict(_) => ("maxProperties", "minProperties"),
+            _ => ("maxLength", "minLength"),
+        };
+        if let Some(n) = self.maxlength {
+            o.insert(len.into(), json!(n));
+        }
+        if !self.empty {
+            o.insert(items.into(), json!(1));
+        }
+        if self.readonly {
+            o.insert("readOnly".into(), json!(true));
+        }
+        if self.nullable {
+            let ty = o.get("type").cloned().unwrap_or(Value::Null);
+            o.insert("type".into(), json!([ty, "null"]));
+        }
+        s
+    }
+}
+
+/// The JSON Schema of a document validated by `schema`: in [`Mode::Insert`] its required
+/// fields are listed as required; in [`Mode::Update`] (PATCH) none is.
+pub fn schema_json(schema: Schema, mode: Mode) -> Value {
+    let properties: Map<String, Value> = schema
+        .iter()
+        .map(|(name, rule)| (name.to_string(), rule.json_schema()))
+        .collect();
+    let required: Vec<&str> = schema
+        .iter()
+        .filter(|(_, rule)| rule.required && mode == Mode::Insert)
+        .map(|(name, _)| *name)
+        .collect();
+    let mut s = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    if !required.is_empty() {
+        s["required"] = json!(required);
+    }
+    s
 }
 
 /// Insert (POST: required fields enforced) or update (PATCH: only what is sent).

@@ -2,10 +2,12 @@
 //! line per request (method, path without the query string, status, latency, request id —
 //! never a token, key or identity number).
 
+pub mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
 pub mod eve;
+pub mod openapi;
 pub mod routes;
 pub mod scope;
 pub mod write;
@@ -17,7 +19,6 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -70,129 +71,11 @@ impl Default for Limits {
 /// The whole application: routes, error fallbacks, panics → 500 envelope, request ids,
 /// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
 pub fn app(state: AppState) -> NormalizePath<Router> {
-    let router = Router::new()
-        .route("/healthz", get(crate::observe::healthz))
-        .route("/readyz", get(crate::observe::readyz))
-        .route(
-            "/authenticates/api-code",
-            get(routes::authenticates::get::handler).post(routes::authenticates::post::handler),
-        )
-        .route(
-            "/case--registrations",
-            get(routes::case_registrations::list::handler)
-                .post(routes::case_registrations::post::handler),
-        )
-        .route(
-            "/case--registrations/{id}",
-            get(routes::case_registrations::get::handler),
-        )
-        .route(
-            "/media--upload/{reference_id}",
-            axum::routing::post(routes::media::upload::handler)
-                // The handler counts the bytes itself, against the media limit.
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/media/{*key}", get(routes::media::download::handler))
-        .route("/cases", get(routes::cases::list::handler))
-        .route("/cases/{id}", get(routes::cases::get::handler))
-        .route("/cases/{id}/forecast", get(routes::cases::forecast::handler))
-        .route(
-            "/creditor--payments",
-            get(routes::creditor_actions::payments::list)
-                .post(routes::creditor_actions::payments::post),
-        )
-        .route(
-            "/creditor--payments/{id}",
-            get(routes::creditor_actions::payments::get),
-        )
-        .route(
-            "/creditor--creditings",
-            get(routes::creditor_actions::creditings::list)
-                .post(routes::creditor_actions::creditings::post),
-        )
-        .route(
-            "/creditor--creditings/{id}",
-            get(routes::creditor_actions::creditings::get),
-        )
-        .route(
-            "/creditor--cancellations",
-            get(routes::creditor_actions::cancellations::list)
-                .post(routes::creditor_actions::cancellations::post),
-        )
-        .route(
-            "/creditor--cancellations/{id}",
-            get(routes::creditor_actions::cancellations::get),
-        )
-        .route(
-            "/bank--files",
-            get(routes::bank_files::list)
-                .post(routes::bank_files::post)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    routes::bank_files::MAX_FILE_BYTES + 64 * 1024,
-                )),
-        )
-        .route("/bank--files/{id}", get(routes::bank_files::get))
-        .route(
-            "/payments--unmatched",
-            get(routes::unmatched_payments::list),
-        )
-        .route(
-            "/payments--unmatched/{id}",
-            get(routes::unmatched_payments::get),
-        )
-        .route(
-            "/payments--unmatched/{id}/match",
-            axum::routing::post(routes::unmatched_payments::match_to_case),
-        )
-        .route(
-            "/finance--payout-specifications",
-            get(routes::finance::specifications),
-        )
-        .route(
-            "/finance--payout-specifications/{id}",
-            get(routes::finance::specification),
-        )
-        .route("/finance--payouts", get(routes::finance::payouts))
-        .route("/finance--payouts/{id}", get(routes::finance::payout))
-        .route("/case--respites", get(routes::case_respites::list))
-        .route(
-            "/case--respites/{id}",
-            get(routes::case_respites::get).post(routes::case_respites::post),
-        )
-        .route("/case--letters", get(routes::case_letters::list::handler))
-        .route("/case--letters/{id}", get(routes::case_letters::get::handler))
-        .route(
-            "/sandbox/clock",
-            get(routes::sandbox::clock::get).post(routes::sandbox::clock::post),
-        )
-        .route("/sandbox/reset", axum::routing::post(routes::sandbox::reset::post))
-        .route(
-            "/accounts",
-            get(routes::accounts::list::handler).post(routes::accounts::post),
-        )
-        .route(
-            "/accounts/{id}",
-            get(routes::accounts::get::handler).patch(routes::accounts::patch::handler),
-        )
-        .route("/access--groups", get(routes::access_groups::list::handler))
-        .route("/access--groups/{id}", get(routes::access_groups::get::handler))
-        .route("/customers", get(routes::customers::list::handler))
-        .route("/customers/{id}", get(routes::customers::get::handler))
-        .route(
-            "/users",
-            get(routes::users::list::handler).post(routes::users::post::handler),
-        )
-        .route("/users/{id}", get(routes::users::get::handler))
-        .route(
-            "/creditors",
-            get(routes::creditors::list::handler).post(routes::creditors::post::handler),
-        )
-        .route(
-            "/creditors/{id}",
-            get(routes::creditors::get::handler)
-                .patch(routes::creditors::patch::handler)
-                .delete(routes::creditors::delete::handler),
-        )
+    let router = api::endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, endpoint| {
+            router.route(endpoint.path, endpoint.into_router())
+        })
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

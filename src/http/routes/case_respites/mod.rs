@@ -22,7 +22,7 @@ use crate::http::{eve, AppState};
 use crate::resources::{CASES, CASE_RESPITES};
 use crate::store::{prepare_document, StoreError};
 
-const SCHEMA: Schema = &[
+pub const SCHEMA: Schema = &[
     ("days", Rule::integer().required().min(1.0).max(30.0)),
     (
         "origin",

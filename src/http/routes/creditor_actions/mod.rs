@@ -35,7 +35,7 @@ impl Kind {
         }
     }
 
-    fn schema(self) -> Schema {
+    pub fn schema(self) -> Schema {
         match self {
             Kind::Payment => PAYMENT,
             Kind::Crediting => CREDITING,

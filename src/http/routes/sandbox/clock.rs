@@ -15,7 +15,7 @@ use crate::http::scope::RequestScope;
 use crate::http::write::validated_body;
 use crate::http::AppState;
 
-const SCHEMA: Schema = &[("now", Rule::datetime().required())];
+pub const SCHEMA: Schema = &[("now", Rule::datetime().required())];
 
 pub const BACKWARDS: &str = "the clock of a sandbox account with cases only moves forward; POST /sandbox/reset to start over";
 

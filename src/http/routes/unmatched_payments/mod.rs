@@ -18,7 +18,7 @@ use crate::http::write::validated_body;
 use crate::http::{eve, AppState};
 use crate::resources::UNMATCHED_PAYMENTS;
 
-const MATCH: Schema = &[("case", Rule::objectid().required())];
+pub const MATCH: Schema = &[("case", Rule::objectid().required())];
 
 pub async fn list(
     State(state): State<AppState>,
