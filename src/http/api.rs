@@ -280,6 +280,26 @@ fn meta_answer() -> Value {
     })
 }
 
+fn registration_answer() -> Value {
+    let mut s = meta_answer();
+    let ids = json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{24}$"}});
+    s["properties"]["_cases"] = ids.clone();
+    s["properties"]["_ocr_numbers"] = ids;
+    s["properties"]["_ocr_numbers_ocr"] =
+        json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+$"}});
+    s["required"] = json!([
+        "_id",
+        "_etag",
+        "_created",
+        "_updated",
+        "_status",
+        "_cases",
+        "_ocr_numbers",
+        "_ocr_numbers_ocr"
+    ]);
+    s
+}
+
 fn action_answer() -> Value {
     let mut s = meta_answer();
     s["properties"]["_payment_status"] = json!({"enum": ["completed", "warning"]});
@@ -537,8 +557,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             .post(
                 r::case_registrations::post::handler,
                 Op::insert("register_case", CASES, "Register an overdue invoice as a case", r::case_registrations::SCHEMA)
-                    .describe("Up to 100 debts of one debtor. The answer's `_id` is the case's id; the debts' `original_invoice` are uploaded afterwards with `/media--upload`.")
+                    .describe("Up to 100 debts of one debtor. The answer's `_id` is the registration's (upload the debts' `original_invoice` to `/media--upload/{_id}`); `_cases` holds the id of the case made, used for everything after, and `_ocr_numbers_ocr` its OCR reference for the debtor's payments.")
                     .params(&[Param::IdempotencyKey])
+                    .answer(201, "Registered", Content::Json(Shape::Inline(registration_answer)))
                     .example(example_registration()),
             ),
         Endpoint::at("/case--registrations/{id}").get(

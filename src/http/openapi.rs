@@ -51,6 +51,15 @@ const SWAGGER_INIT: &str = r##"window.ui = SwaggerUIBundle({
   persistAuthorization: true,
   displayRequestDuration: true,
   tryItOutEnabled: false,
+  // `/docs?expand=Tag/operation_id` opens one operation where it stands (a deep link,
+  // `#/Tag/operation_id`, opens it and scrolls to it).
+  onComplete: function () {
+    var m = window.location.search.match(/[?&]expand=([^&]+)/);
+    if (m) {
+      var parts = decodeURIComponent(m[1]).split("/");
+      window.ui.layoutActions.show(["operations", parts[0], parts[1]], true);
+    }
+  },
 });
 "##;
 
@@ -133,7 +142,6 @@ pub fn build() -> Value {
             "description": INTRO,
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{"url": "/"}],
         "security": [{"ApiKey": []}],
         "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
