@@ -220,6 +220,7 @@ async fn import_in(
     let mut book = RuleBook::new();
     let mut report = Vec::new();
     let mut unmatched = Vec::new();
+    let mut events = Vec::new();
     let mut new_keys = Vec::new();
     for ((section, p), key) in parsed.payments().zip(keys) {
         let paid = HttpDate::midnight(section.payment_date);
@@ -281,6 +282,18 @@ async fn import_in(
                 etag: String::new(),
             };
             line.unmatched_payment = Some(u.id);
+            events.push(crate::domain::webhook::Event::new(
+                crate::domain::webhook::PAYMENT_UNMATCHED,
+                AGENCY_ACCOUNT,
+                None,
+                now,
+                serde_json::json!({
+                    "unmatched_payment": u.id.to_hex(),
+                    "bank_file": file_id.to_hex(),
+                    "amount": u.amount,
+                    "reason": u.reason,
+                }),
+            ));
             unmatched.push(prepare_document(&UNMATCHED_PAYMENTS, &u)?);
         }
         report.push(line);
@@ -327,6 +340,7 @@ async fn import_in(
         etag: String::new(),
     };
     tx.insert(&UNMATCHED_PAYMENTS, unmatched).await?;
+    crate::webhooks::enqueue(tx, &events, now).await?;
     tx.record_bank_payments(&new_keys, &file_id.to_hex())
         .await?;
     let stored = prepare_document(&BANK_FILES, &file)?;

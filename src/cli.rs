@@ -192,6 +192,14 @@ pub struct ServeArgs {
     /// on a private interface).
     #[arg(long, env = "INDRIVA_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// Let webhooks call loopback and private addresses (refused by default, so a tenant
+    /// cannot make the server call into its own network).
+    #[arg(long, env = "INDRIVA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub webhook_allow_private: bool,
+    /// How long a webhook receiver has to answer, in seconds, before the attempt counts as
+    /// failed (and is retried).
+    #[arg(long, env = "INDRIVA_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
     #[command(flatten)]
     pub flow: FlowArgs,
     /// Run the flow worker in this process (turn off on API-only nodes).
@@ -412,6 +420,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     let renderer = args.flow.renderer(media.clone(), &args.store.data_dir);
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop_sending = stopped.clone();
     let interval = std::time::Duration::from_millis(args.worker_interval_ms.max(10));
     let beat = args
         .worker
@@ -428,17 +437,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             stopped,
         ))
     });
+    let webhook_settings = crate::webhooks::SenderSettings {
+        allow_private: args.webhook_allow_private,
+        timeout: std::time::Duration::from_secs(args.webhook_timeout_secs.max(1)),
+    };
+    // Webhook deliveries are sent by the nodes that run the worker.
+    let sender = args
+        .worker
+        .then(|| crate::webhooks::Sender::new(webhook_settings.clone()))
+        .transpose()?
+        .map(|sender| {
+            tokio::spawn(crate::webhooks::run_forever(
+                store.clone(),
+                clocks.clone(),
+                sender,
+                interval,
+                stop_sending.clone(),
+            ))
+        });
     let state = AppState {
         store: store.clone(),
         clocks,
         engine: engine.clone(),
         auth: Arc::new(auth),
-        limits: Default::default(),
+        limits: crate::http::Limits {
+            json_body: args.max_json_body_kb.max(1) * 1024,
+        },
         media,
         registrar: crate::registrar::Registrar::start(store.clone(), engine),
         public_url: args.public_url.clone(),
         bankgiro: args.flow.bankgiro.clone(),
         health: crate::observe::Health { worker: beat },
+        webhooks: webhook_settings.clone(),
     };
     if let Some(addr) = &args.metrics_bind {
         let handle = crate::observe::install_metrics()?;
@@ -462,6 +492,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop.send(true);
     if let Some(w) = worker {
         let _ = w.await;
+    }
+    if let Some(s) = sender {
+        let _ = s.await;
     }
     store.close().await;
     Ok(())

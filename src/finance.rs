@@ -76,6 +76,19 @@ pub async fn payout_run(
         tx.upsert(&PAYOUT_SPECIFICATIONS, docs).await?;
         tx.insert(&PAYOUTS, vec![prepare_document(&PAYOUTS, &payout)?])
             .await?;
+        let event = crate::domain::webhook::Event::new(
+            crate::domain::webhook::PAYOUT_CREATED,
+            payout.account,
+            Some(payout.creditor),
+            now,
+            serde_json::json!({
+                "payout": payout.id.to_hex(),
+                "payout_reference": payout.payout_reference,
+                "total_amount": payout.total_amount,
+                "line_count": payout.line_count,
+            }),
+        );
+        crate::webhooks::enqueue(&mut tx, &[event], now).await?;
         payouts.push(payout);
     }
     tx.commit().await?;

@@ -28,4 +28,5 @@ pub mod schemas;
 pub mod seed;
 pub mod store;
 pub mod tenancy;
+pub mod webhooks;
 pub mod worker;

@@ -11,6 +11,7 @@ use crate::domain::finance::{Payout, PayoutSpecification};
 use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
 use crate::domain::registration::{CaseRegistration, OcrNumber};
+use crate::domain::webhook::{Webhook, WebhookDelivery};
 use crate::eve::resource::{Column, ColumnKind, CreditorScope, Resource, CREATED, ID, UPDATED};
 use crate::eve::Node;
 
@@ -259,6 +260,35 @@ pub static PAYOUTS: LazyLock<Resource> = LazyLock::new(|| Resource {
     table: "payouts",
     schema: Node::of::<Payout>(),
     columns: vec![ID, ACCOUNT, CREDITOR, CREATED, UPDATED],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static WEBHOOKS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "webhooks",
+    table: "webhooks",
+    schema: Node::of::<Webhook>(),
+    columns: vec![ID, ACCOUNT, CREDITOR, CREATED, UPDATED],
+    scoped_by_account: true,
+    // A creditor-bound caller sees the webhooks it made, not the account's.
+    creditor_scope: CreditorScope::Column("creditor"),
+});
+
+pub static WEBHOOK_DELIVERIES: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "webhook--deliveries",
+    table: "webhook_deliveries",
+    schema: Node::of::<WebhookDelivery>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        CREDITOR,
+        Column::new("webhook", "webhook", ColumnKind::ObjectId),
+        Column::new("event", "event", ColumnKind::Text),
+        Column::new("status", "status", ColumnKind::Text),
+        Column::new("next_attempt", "next_attempt", ColumnKind::Date),
+        CREATED,
+        UPDATED,
+    ],
     scoped_by_account: true,
     creditor_scope: CreditorScope::Column("creditor"),
 });

@@ -233,6 +233,19 @@ async fn the_examples_answer_as_documented() {
     conforms(&doc, "/sandbox/clock", "post", &r);
     assert_eq!(r.json()["now"], CREATED);
 
+    // A webhook, as documented: it will have deliveries to read.
+    let r = api.post("/webhooks", &example(&doc, "/webhooks")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let hook = conforms(&doc, "/webhooks", "post", &r)["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
     // Seed 002's registration, as documented.
     let r = api
         .post(
@@ -386,6 +399,49 @@ async fn the_examples_answer_as_documented() {
 
     let r = api.get(&format!("/cases/{case}/forecast")).await;
     conforms(&doc, "/cases/{id}/forecast", "get", &r);
+
+    // A delivery sent again, and the webhook changed.
+    let delivery = conforms(
+        &doc,
+        "/webhook--deliveries",
+        "get",
+        &api.get("/webhook--deliveries").await,
+    )["_items"][0]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .post(
+            &format!("/webhook--deliveries/{delivery}/retry"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    conforms(&doc, "/webhook--deliveries/{id}/retry", "post", &r);
+    let etag = api.get(&format!("/webhooks/{hook}")).await.json()["_etag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .write(
+            "PATCH",
+            &format!("/webhooks/{hook}"),
+            &json!({"description": "ERP"}),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    conforms(&doc, "/webhooks/{id}", "patch", &r);
+    let r = api
+        .write(
+            "PATCH",
+            &format!("/webhooks/{hook}"),
+            &json!({"description": "again"}),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    conforms(&doc, "/webhooks/{id}", "patch", &r);
 
     // Every list, and the first item of each, answers as documented.
     let mut lists = 0;

@@ -94,6 +94,13 @@ pub fn apply(
     // A run of due items always rewrites `due_at`, even when the document is unchanged.
     let rerun = matches!(cmd, Command::RunDue { .. });
     let ledger_before = case.transactions.len();
+    let states_before = case.state_history.len();
+    let was_closed = case.closed.is_some();
+    let payment = match &cmd {
+        Command::CreditorPayment { id, amount, .. } => Some((Some(*id), *amount, "creditor")),
+        Command::DebtorPayment { amount, .. } => Some((None, *amount, "debtor")),
+        _ => None,
+    };
     let applied = case.apply(cmd, ctx).map_err(MutateError::Refused)?;
     let doc = if applied.changed || rerun {
         Some(stored(&case, ctx.now, engine)?)
@@ -120,6 +127,16 @@ pub fn apply(
             p.finance_docs
                 .push(prepare_document(&PAYOUT_SPECIFICATIONS, &spec)?);
         }
+    }
+    let mut events = Vec::new();
+    if p.applied.changed {
+        events.extend(crate::webhooks::case_events(
+            &case,
+            states_before,
+            was_closed,
+            payment,
+            ctx.now,
+        ));
     }
     for effect in &p.applied.effects {
         match effect {
@@ -150,10 +167,12 @@ pub fn apply(
                 p.letter_docs
                     .push(prepare_document(&CASE_LETTERS, &letter)?);
                 p.letters.push(letter.id);
+                events.push(crate::webhooks::letter_event(&case, &letter));
             }
             Effect::ReplacedFile(f) => p.replaced_files.push(f.clone()),
         }
     }
+    p.jobs.extend(crate::webhooks::event_jobs(&events)?);
     p.case = Some(case);
     Ok(p)
 }

@@ -108,6 +108,11 @@ impl HttpDate {
         self.chrono().date_naive()
     }
 
+    /// RFC 3339 (`2025-07-07T00:00:00Z`).
+    pub fn rfc3339(&self) -> String {
+        self.chrono().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
     /// Midnight (00:00:00) of this date.
     pub fn start_of_day(&self) -> Self {
         HttpDate(self.0 - self.0.rem_euclid(86_400))

@@ -27,6 +27,7 @@ pub mod ocr;
 pub mod party;
 pub mod policy;
 pub mod registration;
+pub mod webhook;
 
 pub use clock::{Clock, SystemClock};
 pub use date::HttpDate;

@@ -19,6 +19,7 @@ use crate::domain::finance::{Payout, PayoutSpecification};
 use crate::domain::letter::CaseLetter;
 use crate::domain::party::{AccessGroup, Account, Creditor, Customer, User};
 use crate::domain::registration::CaseRegistration;
+use crate::domain::webhook::{Webhook, WebhookDelivery};
 use crate::eve::validate::{Mode, Schema};
 
 /// One path and what each of its methods does.
@@ -824,6 +825,157 @@ pub fn endpoints() -> Vec<Endpoint> {
                     .answer(412, "The `If-Match` etag is not the current one", Content::Error)
                     .answer(428, "No `If-Match`", Content::Error),
             ),
+    ]
+    .into_iter()
+    .chain(webhook_endpoints())
+    .collect()
+}
+
+fn webhook_created_answer() -> Value {
+    let mut s = meta_answer();
+    s["properties"]["secret"] = json!({
+        "type": "string",
+        "pattern": "^whsec_[A-Za-z0-9+/]+=*$",
+        "description": "The signing secret: keep it; it is not shown again",
+    });
+    s["required"] = json!(["_id", "_etag", "_created", "_updated", "_status", "secret"]);
+    s
+}
+
+fn retry_answer() -> Value {
+    json!({
+        "type": "object",
+        "required": ["_id", "_etag", "_status", "status", "next_attempt"],
+        "properties": {
+            "_id": {"type": "string"},
+            "_etag": {"type": "string"},
+            "_updated": {"type": "string"},
+            "_status": {"const": "OK"},
+            "status": {"const": "pending"},
+            "next_attempt": {"type": "string"},
+        },
+    })
+}
+
+/// An example webhook.
+pub fn example_webhook() -> Value {
+    json!({
+        "url": "https://erp.example.com/indriva/events",
+        "events": ["case.state_changed", "case.closed", "payment.settled"],
+        "description": "Our ERP"
+    })
+}
+
+const WEBHOOKS_TEXT: &str = "Events are POSTed as `{\"type\", \"timestamp\", \"data\"}` with the \
+    Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature` \
+    (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with the secret's bytes \
+    after `whsec_`). `data` holds ids and states, never personal data: read the rest with \
+    your token. Any 2xx answer delivers; anything else, or no answer within the timeout, is \
+    tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h and 20 h (about three days).";
+
+/// The webhook routes.
+fn webhook_endpoints() -> Vec<Endpoint> {
+    const HOOKS: &str = "Webhooks";
+    vec![
+        Endpoint::at("/webhooks")
+            .get(
+                r::webhooks::list,
+                Op::list(
+                    "list_webhooks",
+                    HOOKS,
+                    "Webhooks",
+                    Shape::Model(model::<Webhook>),
+                ),
+            )
+            .post(
+                r::webhooks::post,
+                Op::insert(
+                    "create_webhook",
+                    HOOKS,
+                    "Subscribe a URL to events",
+                    r::webhooks::SCHEMA,
+                )
+                .describe(WEBHOOKS_TEXT)
+                .answer(
+                    201,
+                    "Created; `secret` is shown this once",
+                    Content::Json(Shape::Inline(webhook_created_answer)),
+                )
+                .example(example_webhook()),
+            ),
+        Endpoint::at("/webhooks/{id}")
+            .get(
+                r::webhooks::get,
+                Op::item(
+                    "get_webhook",
+                    HOOKS,
+                    "One webhook (without its secret)",
+                    Shape::Model(model::<Webhook>),
+                ),
+            )
+            .patch(
+                r::webhooks::patch,
+                patch(
+                    "update_webhook",
+                    HOOKS,
+                    "Change a webhook's URL, events, `active` or description",
+                    r::webhooks::SCHEMA,
+                ),
+            )
+            .delete(
+                r::webhooks::delete,
+                Op::new("delete_webhook", HOOKS, "Stop sending to a webhook")
+                    .params(&[Param::IfMatch])
+                    .answer(
+                        204,
+                        "Deleted (or there was no such webhook)",
+                        Content::Empty,
+                    )
+                    .answer(
+                        412,
+                        "The `If-Match` etag is not the current one",
+                        Content::Error,
+                    )
+                    .answer(428, "No `If-Match`", Content::Error),
+            ),
+        Endpoint::at("/webhook--deliveries").get(
+            r::webhooks::deliveries,
+            Op::list(
+                "list_webhook_deliveries",
+                HOOKS,
+                "Each event sent to each webhook, with its attempts",
+                Shape::Model(model::<WebhookDelivery>),
+            )
+            .describe("`where={\"status\": \"failed\"}` finds what never arrived."),
+        ),
+        Endpoint::at("/webhook--deliveries/{id}").get(
+            r::webhooks::delivery,
+            Op::item(
+                "get_webhook_delivery",
+                HOOKS,
+                "One delivery: the payload, every attempt and answer",
+                Shape::Model(model::<WebhookDelivery>),
+            ),
+        ),
+        Endpoint::at("/webhook--deliveries/{id}/retry").post(
+            r::webhooks::retry,
+            Op::new(
+                "retry_webhook_delivery",
+                HOOKS,
+                "Send a delivery again, now",
+            )
+            .answer(
+                202,
+                "Queued; sent within a second or so",
+                Content::Json(Shape::Inline(retry_answer)),
+            )
+            .answer(404, "No such delivery", Content::Error)
+            .answer(
+                412,
+                "The delivery changed meanwhile; ask again",
+                Content::Error,
+            ),
+        ),
     ]
 }
 

@@ -51,6 +51,8 @@ pub struct AppState {
     pub bankgiro: String,
     /// What `/readyz` checks besides the database.
     pub health: crate::observe::Health,
+    /// Which webhook URLs are accepted (private addresses only when the operator allows).
+    pub webhooks: crate::webhooks::SenderSettings,
 }
 
 /// Size limits on request bodies (larger ones get a 413).

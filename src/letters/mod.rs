@@ -213,7 +213,8 @@ pub fn letter_data(
     })
 }
 
-/// Typesets queued letters (the outbox's `letter` jobs).
+/// Typesets queued letters (the outbox's `letter` jobs), and fans events out to webhooks
+/// (its `event` jobs).
 #[derive(Clone)]
 pub struct Renderer {
     pub media: Media,
@@ -238,6 +239,14 @@ impl Renderer {
             .outbox_claim(now, now + LEASE_SECS, JOBS_PER_ROUND)
             .await?;
         for job in &jobs {
+            if job.kind == crate::webhooks::EVENT_JOB {
+                // Fanned out and removed in one transaction: no event is lost or doubled.
+                let mut tx = store.begin().await?;
+                crate::webhooks::fan_out(&mut tx, &job.payload, clocks.real()).await?;
+                tx.outbox_done(job.id).await?;
+                tx.commit().await?;
+                continue;
+            }
             let result = match job.kind.as_str() {
                 LETTER_JOB => self.render(store, clocks, job).await,
                 other => Err(format!("unknown outbox job kind {other}")),

@@ -22,13 +22,13 @@ pub(super) enum Cell {
 }
 
 impl Cell {
-    fn text(&self) -> Option<&str> {
+    pub(super) fn text(&self) -> Option<&str> {
         match self {
             Cell::Text(t) => t.as_deref(),
             Cell::Int(_) => None,
         }
     }
-    fn int(&self) -> Option<i64> {
+    pub(super) fn int(&self) -> Option<i64> {
         match self {
             Cell::Int(i) => *i,
             Cell::Text(_) => None,
@@ -54,7 +54,7 @@ pub(super) fn numbered(pg: bool, text: &str) -> String {
     out
 }
 
-fn sql(pg: bool, text: &str, params: Vec<Param>) -> Sql {
+pub(super) fn sql(pg: bool, text: &str, params: Vec<Param>) -> Sql {
     Sql {
         text: numbered(pg, text),
         params,
@@ -114,7 +114,7 @@ fn oid(s: Option<&str>) -> Result<ObjectId, StoreError> {
 }
 
 impl Store {
-    fn pg(&self) -> bool {
+    pub(super) fn pg(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
     }
 
@@ -353,7 +353,7 @@ impl Store {
 }
 
 impl Tx<'_> {
-    fn is_pg(&self) -> bool {
+    pub(super) fn is_pg(&self) -> bool {
         matches!(self, Tx::Postgres(..))
     }
 
@@ -640,6 +640,7 @@ impl Tx<'_> {
             "case_respites",
             "payout_specifications",
             "payouts",
+            "webhook_deliveries",
             "customers",
             "outbox",
             "idempotency_keys",

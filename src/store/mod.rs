@@ -10,6 +10,7 @@ mod flow;
 mod idempotency;
 mod postgres;
 mod sqlite;
+mod webhooks;
 mod write;
 
 use std::path::Path;

@@ -70,6 +70,9 @@ pub fn clock() -> FixedClock {
 pub struct Api {
     /// What `/readyz` checks besides the database (no worker by default).
     pub health: indriva::observe::Health,
+    /// Whether webhooks may name loopback and private addresses (the server's
+    /// `--webhook-allow-private`); true by default, so tests can run receivers.
+    pub webhooks_allow_private: bool,
     pub db: TestDb,
     pub clock: FixedClock,
     pub auth: Arc<Auth>,
@@ -129,6 +132,7 @@ impl Api {
     pub fn without_token(db: TestDb, clock: FixedClock) -> Api {
         Api {
             health: Default::default(),
+            webhooks_allow_private: true,
             clock,
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
@@ -153,6 +157,11 @@ impl Api {
             public_url: None,
             bankgiro: indriva::letters::SANDBOX_BANKGIRO.into(),
             health: self.health.clone(),
+            // Tests' receivers listen on loopback.
+            webhooks: indriva::webhooks::SenderSettings {
+                allow_private: self.webhooks_allow_private,
+                ..Default::default()
+            },
         }
     }
 

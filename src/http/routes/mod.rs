@@ -16,3 +16,4 @@ pub mod media;
 pub mod sandbox;
 pub mod unmatched_payments;
 pub mod users;
+pub mod webhooks;

@@ -1,0 +1,548 @@
+//! Webhooks, the I/O half (the rules are in [`crate::domain::webhook`]). An event is written
+//! to the outbox in the transaction of the change that made it ([`event_jobs`]); the outbox
+//! run fans it out into one delivery per webhook that wants it ([`fan_out`]), in one
+//! transaction with the job's removal; the [`Sender`] posts due deliveries, signed, and
+//! records each attempt, retrying on the schedule for about three days.
+//!
+//! Outgoing requests go only to `http(s)` URLs on public addresses unless the operator
+//! allows private ones (`--webhook-allow-private`): the address is checked after the name
+//! is resolved, and redirects are not followed, so a tenant cannot make the server call into
+//! its own network.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::clocks::Clocks;
+use crate::domain::case::Case;
+use crate::domain::letter::CaseLetter;
+use crate::domain::webhook::{
+    DeliveryAttempt, DeliveryStatus, Event, Webhook, WebhookDelivery, CASE_CLOSED,
+    CASE_LETTER_SENT, CASE_STATE_CHANGED, PAYMENT_SETTLED,
+};
+use crate::domain::{HttpDate, Money, ObjectId};
+use crate::eve::Filter;
+use crate::resources::{WEBHOOKS, WEBHOOK_DELIVERIES};
+use crate::store::{prepare_document, Store, StoreError, Tx};
+use crate::tenancy::Scope;
+
+/// The outbox job kind of an event waiting to be fanned out.
+pub const EVENT_JOB: &str = "event";
+
+fn enum_str<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// The events a change to a case made: a `case.state_changed` per state entered (a moved
+/// sandbox clock can pass through several), `case.closed`, and `payment.settled`.
+pub fn case_events(
+    case: &Case,
+    states_before: usize,
+    was_closed: bool,
+    payment: Option<(Option<ObjectId>, Money, &str)>,
+    now: HttpDate,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    let new_states = case.state_history.get(states_before..).unwrap_or_default();
+    let mut previous = states_before
+        .checked_sub(1)
+        .and_then(|i| case.state_history.get(i))
+        .map(|s| enum_str(&s.state));
+    for change in new_states {
+        events.push(Event::new(
+            CASE_STATE_CHANGED,
+            case.account,
+            Some(case.creditor),
+            change.state_date,
+            json!({
+                "case": case.id.to_hex(),
+                "state": enum_str(&change.state),
+                "previous_state": previous,
+            }),
+        ));
+        previous = Some(enum_str(&change.state));
+    }
+    if let Some((id, amount, source)) = payment {
+        let mut data = json!({
+            "case": case.id.to_hex(),
+            "amount": amount,
+            "paid_to": source,
+        });
+        if let Some(id) = id {
+            data["creditor_payment"] = json!(id.to_hex());
+        }
+        events.push(Event::new(
+            PAYMENT_SETTLED,
+            case.account,
+            Some(case.creditor),
+            now,
+            data,
+        ));
+    }
+    if let (false, Some(closed)) = (was_closed, &case.closed) {
+        events.push(Event::new(
+            CASE_CLOSED,
+            case.account,
+            Some(case.creditor),
+            closed.close_date,
+            json!({
+                "case": case.id.to_hex(),
+                "state": enum_str(&case.state),
+                "status": enum_str(&case.status),
+                "close_reason": enum_str(&closed.reason),
+            }),
+        ));
+    }
+    events
+}
+
+/// `case.letter_sent`: the letter's id (its PDF is at `/case--letters/{id}` once rendered,
+/// which the outbox does before it fans the event out).
+pub fn letter_event(case: &Case, letter: &CaseLetter) -> Event {
+    Event::new(
+        CASE_LETTER_SENT,
+        case.account,
+        Some(case.creditor),
+        letter.sent_date,
+        json!({
+            "case": case.id.to_hex(),
+            "letter": letter.id.to_hex(),
+            "letter_type": enum_str(&letter.kind),
+        }),
+    )
+}
+
+/// Outbox rows for events, to be enqueued in the change's transaction.
+pub fn event_jobs(events: &[Event]) -> Result<Vec<(String, &'static str, String)>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            let payload =
+                serde_json::to_string(e).map_err(|e| StoreError::Document(e.to_string()))?;
+            Ok((e.account.to_hex(), EVENT_JOB, payload))
+        })
+        .collect()
+}
+
+/// Writes events to the outbox, inside the caller's transaction.
+pub async fn enqueue(tx: &mut Tx<'_>, events: &[Event], now: HttpDate) -> Result<(), StoreError> {
+    tx.enqueue(&event_jobs(events)?, now.unix()).await
+}
+
+/// One delivery per webhook of the event's account that wants it; how many.
+pub async fn fan_out(
+    tx: &mut Tx<'_>,
+    payload: &str,
+    now_real: HttpDate,
+) -> Result<usize, StoreError> {
+    let event: Event =
+        serde_json::from_str(payload).map_err(|e| StoreError::Document(e.to_string()))?;
+    let scope = Scope {
+        account: Some(event.account),
+        creditors: None,
+    };
+    let hooks = tx.find_all(&WEBHOOKS, &scope, &Filter::True, false).await?;
+    let mut docs = Vec::new();
+    for row in hooks {
+        let hook: Webhook =
+            serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+        if hook.wants(&event) {
+            let d = WebhookDelivery::new(ObjectId::at(now_real.unix()), &hook, &event, now_real);
+            docs.push(prepare_document(&WEBHOOK_DELIVERIES, &d)?);
+        }
+    }
+    let n = docs.len();
+    tx.insert(&WEBHOOK_DELIVERIES, docs).await?;
+    Ok(n)
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local,
+/// carrier-grade NAT, multicast, documentation or unspecified).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// A webhook URL as given: `http` or `https`, with a host, no user name or password, and
+/// (for an address written as such) a public address unless private ones are allowed.
+pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http or https URL".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not hold a user name or password".into());
+    }
+    if raw.len() > 2000 {
+        return Err("longer than 2000 characters".into());
+    }
+    let ip = match url.host() {
+        None => return Err("has no host".into()),
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(IpAddr::from([127, 0, 0, 1]))
+        }
+    };
+    if let Some(ip) = ip {
+        if !allow_private && !is_public(ip) {
+            return Err(format!(
+                "{ip} is a loopback or private address; the server's operator can allow those with --webhook-allow-private"
+            ));
+        }
+    }
+    Ok(url)
+}
+
+/// Resolves names for the webhook client, keeping public addresses only (unless private
+/// ones are allowed): the check happens on the address actually connected to.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                let e: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} has no public address (private addresses are not allowed)")
+                        .into();
+                return Err(e);
+            }
+            let it: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(it)
+        })
+    }
+}
+
+/// How the sender behaves.
+#[derive(Clone, Debug)]
+pub struct SenderSettings {
+    pub allow_private: bool,
+    /// Per attempt; a receiver slower than this counts as failed and is tried again.
+    pub timeout: Duration,
+}
+
+impl Default for SenderSettings {
+    fn default() -> Self {
+        SenderSettings {
+            allow_private: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Deliveries taken per round, and webhooks sent to at once.
+const DELIVERIES_PER_ROUND: i64 = 32;
+const CONCURRENT_SENDS: usize = 8;
+/// How long a taken delivery is reserved for its sender.
+const LEASE_SECS: i64 = 120;
+
+/// Sends due deliveries.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    settings: SenderSettings,
+}
+
+impl Sender {
+    pub fn new(settings: SenderSettings) -> anyhow::Result<Sender> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("Indriva-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: settings.allow_private,
+            }))
+            .build()?;
+        Ok(Sender { client, settings })
+    }
+
+    /// Sends up to a round of due deliveries; how many it took.
+    pub async fn run_once(&self, store: &Store, clocks: &Clocks) -> Result<usize, StoreError> {
+        let now = clocks.real().unix();
+        let ids = store
+            .claim_deliveries(now, now + LEASE_SECS, DELIVERIES_PER_ROUND)
+            .await?;
+        let n = ids.len();
+        // Each webhook's deliveries in the order they were made, one after the other;
+        // different webhooks at once.
+        let mut by_hook: Vec<(ObjectId, Vec<(WebhookDelivery, String)>)> = Vec::new();
+        for id in ids {
+            let Some(row) = store
+                .get(&WEBHOOK_DELIVERIES, &Scope::unrestricted(), &id)
+                .await?
+            else {
+                continue;
+            };
+            let d: WebhookDelivery =
+                serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+            if d.status != DeliveryStatus::Pending {
+                continue;
+            }
+            match by_hook.iter_mut().find(|(h, _)| *h == d.webhook) {
+                Some((_, list)) => list.push((d, row.etag)),
+                None => by_hook.push((d.webhook, vec![(d, row.etag)])),
+            }
+        }
+        let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(by_hook)
+            .map(|(_, mut list)| async move {
+                list.sort_by_key(|(d, _)| (d.created, d.id));
+                for (d, etag) in list {
+                    self.deliver(store, clocks, d, etag).await?;
+                }
+                Ok(())
+            })
+            .buffer_unordered(CONCURRENT_SENDS)
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        Ok(n)
+    }
+
+    async fn deliver(
+        &self,
+        store: &Store,
+        clocks: &Clocks,
+        mut d: WebhookDelivery,
+        etag: String,
+    ) -> Result<(), StoreError> {
+        let all = Scope::unrestricted();
+        let hook: Option<Webhook> = store
+            .get(&WEBHOOKS, &all, &d.webhook)
+            .await?
+            .and_then(|r| serde_json::from_str(&r.doc).ok());
+        let secret = store.webhook_secret(&d.webhook).await?;
+        let attempt = match (hook, secret) {
+            (Some(hook), Some(secret)) => {
+                // A corrected URL is used from the next attempt on.
+                d.url = hook.url;
+                self.attempt(&d, &secret, clocks.real()).await
+            }
+            _ => {
+                // Deleted: nothing to send to, ever.
+                d.record(DeliveryAttempt {
+                    date: clocks.real(),
+                    status_code: None,
+                    error: Some("the webhook was deleted".into()),
+                    duration_ms: 0,
+                    response: None,
+                });
+                d.status = DeliveryStatus::Failed;
+                d.next_attempt = None;
+                return save(store, &d, &etag).await;
+            }
+        };
+        d.record(attempt);
+        let outcome = match d.status {
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Pending => "retry",
+            DeliveryStatus::Failed => "failed",
+        };
+        metrics::counter!("indriva_webhook_deliveries_total", "outcome" => outcome).increment(1);
+        if d.status != DeliveryStatus::Delivered {
+            let last = d.attempts.last();
+            tracing::warn!(
+                delivery = %d.id,
+                webhook = %d.webhook,
+                attempts = d.attempt_count,
+                status_code = last.and_then(|a| a.status_code),
+                error = last.and_then(|a| a.error.clone()),
+                "webhook delivery failed"
+            );
+        }
+        save(store, &d, &etag).await
+    }
+
+    /// One signed POST of the delivery's payload.
+    async fn attempt(&self, d: &WebhookDelivery, secret: &str, now: HttpDate) -> DeliveryAttempt {
+        let started = Instant::now();
+        let mut attempt = DeliveryAttempt {
+            date: now,
+            status_code: None,
+            error: None,
+            duration_ms: 0,
+            response: None,
+        };
+        let url = match check_url(&d.url, self.settings.allow_private) {
+            Ok(u) => u,
+            Err(e) => {
+                attempt.error = Some(format!("the URL is not allowed: {e}"));
+                return attempt;
+            }
+        };
+        let body = d.payload.to_string();
+        let msg_id = format!("msg_{}", d.id.to_hex());
+        let ts = now.unix();
+        let Some(signature) = crate::domain::webhook::signature(secret, &msg_id, ts, &body) else {
+            attempt.error = Some("the webhook's secret is unreadable".into());
+            return attempt;
+        };
+        let sent = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => {
+                attempt.status_code = Some(resp.status().as_u16());
+                let text = tokio::time::timeout(Duration::from_secs(2), resp.text())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                let excerpt: String = text.chars().take(200).collect();
+                attempt.response = (!excerpt.is_empty()).then_some(excerpt);
+            }
+            Err(e) => {
+                attempt.error = Some(describe(e, self.settings.timeout));
+            }
+        }
+        attempt.duration_ms = started.elapsed().as_millis() as u64;
+        attempt
+    }
+}
+
+/// A send error in words, without the URL (which the delivery already shows).
+fn describe(e: reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {} ms", timeout.as_millis());
+    }
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+async fn save(store: &Store, d: &WebhookDelivery, etag: &str) -> Result<(), StoreError> {
+    let doc = prepare_document(&WEBHOOK_DELIVERIES, d)?;
+    let mut tx = store.begin().await?;
+    // Changed meanwhile (a retry asked for by hand): that one wins.
+    if tx.replace(&WEBHOOK_DELIVERIES, doc, etag).await? {
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The sender's loop: due deliveries every `interval` until `stop` says so; a round being
+/// sent when the signal comes is finished first.
+pub async fn run_forever(
+    store: Arc<Store>,
+    clocks: Clocks,
+    sender: Sender,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        loop {
+            match sender.run_once(&store, &clocks).await {
+                Ok(0) => break,
+                Ok(_) if *stop.borrow() => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery run failed");
+                    break;
+                }
+            }
+        }
+        if let Ok(lag) = store.delivery_lag(clocks.real().unix()).await {
+            metrics::gauge!("indriva_webhook_delivery_lag_seconds").set(lag as f64);
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_loopback_addresses_are_refused_unless_allowed() {
+        for url in [
+            "http://127.0.0.1/hook",
+            "http://localhost:8080/hook",
+            "http://10.1.2.3/",
+            "http://192.168.0.10/",
+            "http://172.16.5.4/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(check_url(url, false).is_err(), "{url}");
+            assert!(check_url(url, true).is_ok(), "{url}");
+        }
+        assert!(check_url("https://hooks.example.com/indriva", false).is_ok());
+        assert!(check_url("https://93.184.215.14/x", false).is_ok());
+        for bad in [
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "https://u:p@example.com/",
+            "not a url",
+        ] {
+            assert!(check_url(bad, true).is_err(), "{bad}");
+        }
+    }
+}
