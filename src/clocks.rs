@@ -126,6 +126,17 @@ impl Clocks {
         Ok(t)
     }
 
+    /// Drops what this process remembers of the account's time (its clock was just set or
+    /// its sandbox reset).
+    pub fn forget(&self, account: &ObjectId) {
+        if let Ok(mut m) = self.sandbox.lock() {
+            m.remove(account);
+        }
+        if let Ok(mut m) = self.real_time.lock() {
+            m.remove(account);
+        }
+    }
+
     /// The account's current time.
     pub async fn now(&self, store: &Store, account: &ObjectId) -> Result<HttpDate, StoreError> {
         Ok(self.time(store, account).await?.now)

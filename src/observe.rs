@@ -118,7 +118,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Installs the Prometheus recorder (once per process); the handle renders the text format.
 pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
-    PrometheusBuilder::new()
+    let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("indriva_http_request_duration_seconds".into()),
             LATENCY_BUCKETS,
@@ -128,7 +128,11 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
             BATCH_BUCKETS,
         )?
         .install_recorder()
-        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
+    // The gauges are there from the first scrape, before the worker and sender first report.
+    metrics::gauge!("indriva_flow_lag_seconds").set(0.0);
+    metrics::gauge!("indriva_webhook_delivery_lag_seconds").set(0.0);
+    Ok(handle)
 }
 
 /// Serves `/metrics` on its own listener until the process ends.

@@ -323,7 +323,14 @@ pub async fn run_all(
     let until = clocks.real();
     let mut oldest: Option<i64> = None;
     for (account, stored) in store.account_times().await? {
-        if stored.is_none() {
+        // A sandbox clock can have been set since the list was read: then its cases must
+        // not be run to real time.
+        if stored.is_none()
+            && store
+                .account_clock(&account)
+                .await?
+                .is_none_or(|c| c.now.is_none())
+        {
             merge(
                 &mut total,
                 run_account(store, engine, &account, until, false).await?,

@@ -715,6 +715,10 @@ fn metrics_json_logs_and_the_version() {
         "{text}"
     );
     assert!(text.contains("indriva_flow_lag_seconds"), "{text}");
+    assert!(
+        text.contains("indriva_webhook_delivery_lag_seconds"),
+        "{text}"
+    );
     drop(server);
 
     let lines = std::fs::read_to_string(&log).unwrap();
@@ -724,4 +728,298 @@ fn metrics_json_logs_and_the_version() {
 
     let (ok, out, _) = indriva(&["--version"]);
     assert!(ok && out.starts_with("indriva "), "{out}");
+}
+
+/// A webhook receiver on loopback: each request's headers (lower-cased) and body.
+struct Hook {
+    port: u16,
+    got: std::sync::mpsc::Receiver<(std::collections::HashMap<String, String>, String)>,
+}
+
+fn receive_on(listener: TcpListener) -> Hook {
+    let port = listener.local_addr().unwrap().port();
+    let (tx, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let (head, body) = loop {
+                let n = s.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), String::new());
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&raw).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break (head.to_string(), body.to_string());
+                    }
+                }
+            };
+            let headers = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect();
+            let _ = s.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if tx.send((headers, body)).is_err() {
+                return;
+            }
+        }
+    });
+    Hook { port, got }
+}
+
+fn verify_signature(secret: &str, headers: &std::collections::HashMap<String, String>, body: &str) {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use hmac::Mac;
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{}",
+            headers["webhook-id"], headers["webhook-timestamp"], body
+        )
+        .as_bytes(),
+    );
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(headers["webhook-signature"], expected);
+}
+
+fn post_json(port: u16, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    let (status, text) = request(
+        port,
+        "POST",
+        path,
+        &[("X-API-Key", token), ("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .expect("request");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Waits for the next event of `kind`, skipping others; panics after `secs`.
+fn next_event(
+    hook: &Hook,
+    kind: &str,
+    secs: u64,
+) -> (std::collections::HashMap<String, String>, String) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (h, body) = hook
+            .got
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {kind} event within {secs} s"));
+        if serde_json::from_str::<Value>(&body).unwrap()["type"] == kind {
+            return (h, body);
+        }
+    }
+}
+
+#[test]
+fn a_webhook_hears_a_case_move_within_seconds_and_later_if_it_was_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut server = Server(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--webhook-allow-private",
+            ])
+            .args(["--worker-interval-ms", "200"])
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port, &mut server);
+    let token = token_by_api_code(port, &data);
+    let up = receive_on(TcpListener::bind("127.0.0.1:0").unwrap());
+    // The second receiver is down: nothing listens on its port yet.
+    let down_port = free_port();
+    let mut secrets = Vec::new();
+    for p in [up.port, down_port] {
+        let (status, r) = post_json(
+            port,
+            "/webhooks",
+            &token,
+            &json!({"url": format!("http://127.0.0.1:{p}/events"), "events": ["case.state_changed"]}),
+        );
+        assert_eq!(status, 201, "{r}");
+        secrets.push(r["secret"].as_str().unwrap().to_string());
+    }
+    let (status, _) = post_json(
+        port,
+        "/sandbox/clock",
+        &token,
+        &json!({"now": "Wed, 03 Sep 2025 07:56:11 GMT"}),
+    );
+    assert_eq!(status, 200);
+    let body = json!({
+        "account": "674dbeaf08847b9501cc9132",
+        "creditor": "674dbeb208847b9501cc9138",
+        "first_action": "debt_collection",
+        "currency": "SEK",
+        "customer": {"name": "ACME Inc.", "id_number": "5560269986", "is_company": true,
+            "address": {"address_line_1": "Storgatan 42", "zip_code": "12345", "city": "Stockholm", "country": "SE"}},
+        "debts": [{"invoice_number": "INV-2025-003", "debt_description": "Services",
+            "invoice_date": "Mon, 07 Jul 2025 00:00:00 GMT", "capital_to_claim": 2000.0,
+            "invoice_due_days_after_invoice_date": 31}]
+    });
+    let (status, r) = post_json(port, "/case--registrations", &token, &body);
+    assert_eq!(status, 201, "{r}");
+    let case = r["_cases"][0].as_str().unwrap().to_string();
+
+    let moved = Instant::now();
+    let (status, _) = post_json(
+        port,
+        "/sandbox/clock",
+        &token,
+        &json!({"now": "Wed, 03 Sep 2025 09:10:17 GMT"}),
+    );
+    assert_eq!(status, 200);
+    let (headers, event) = next_event(&up, "case.state_changed", 10);
+    let within = moved.elapsed();
+    verify_signature(&secrets[0], &headers, &event);
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["data"]["case"], case.as_str());
+    assert_eq!(event["data"]["state"], "debt_collection");
+    assert!(within < Duration::from_secs(5), "{within:?}");
+
+    // The receiver that was down: its first attempt failed…
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, list) = get(
+            port,
+            "/webhook--deliveries?where=%7B%22status%22%3A%22pending%22%7D",
+            &token,
+        );
+        let list: Value = serde_json::from_str(&list).unwrap();
+        if list["_items"]
+            .get(0)
+            .is_some_and(|d| d["attempt_count"] == 1)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt: {list}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // …and once it is up, the retry 5 s later brings the event.
+    let back = receive_on(TcpListener::bind(("127.0.0.1", down_port)).unwrap());
+    let (headers, event) = next_event(&back, "case.state_changed", 15);
+    verify_signature(&secrets[1], &headers, &event);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, list) = get(
+            port,
+            "/webhook--deliveries?where=%7B%22status%22%3A%22delivered%22%7D",
+            &token,
+        );
+        if total(&list) == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{list}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let serve = || {
+        Server(
+            Command::new(BIN)
+                .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+                .arg("--data-dir")
+                .arg(&data)
+                .env_remove("DATABASE_URL")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut server = serve();
+    wait_ready(port, &mut server);
+    let token = token_by_api_code(port, &data);
+    let body = json!({
+        "account": "674dbeaf08847b9501cc9132",
+        "creditor": "674dbeb208847b9501cc9138",
+        "first_action": "debt_collection",
+        "currency": "SEK",
+        "customer": {"name": "Drain AB", "id_number": "5560269986", "is_company": true,
+            "address": {"address_line_1": "Storgatan 42", "zip_code": "12345", "city": "Stockholm", "country": "SE"}},
+        "debts": [{"invoice_number": "INV-DRAIN-1", "debt_description": "Services", "invoice_date": "Mon, 07 Jul 2025 00:00:00 GMT",
+            "capital_to_claim": 100.0, "invoice_due_days_after_invoice_date": 31}]
+    })
+    .to_string();
+    // Half a request is on the wire when SIGTERM comes.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /case--registrations HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-API-Key: {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..body.len() / 2]
+    )
+    .unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let term = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused meanwhile…
+    assert!(request(port, "GET", "/healthz", &[], "").is_none());
+    // …the one in flight is answered…
+    s.write_all(&body.as_bytes()[body.len() / 2..]).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 201"), "{raw}");
+    // …and the process exits by itself, cleanly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = server.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    // What it answered 201 for is there after a restart.
+    let mut server = serve();
+    wait_ready(port, &mut server);
+    let token = token_by_api_code(port, &data);
+    let (_, list) = get(
+        port,
+        "/cases?where=%7B%22debt.invoice_number%22%3A%22INV-DRAIN-1%22%7D",
+        &token,
+    );
+    assert_eq!(total(&list), 1, "{list}");
 }

@@ -256,6 +256,26 @@ async fn the_examples_answer_as_documented() {
     let registered = conforms(&doc, "/case--registrations", "post", &r);
     assert_eq!(r.status, StatusCode::CREATED);
     let case = registered["_cases"][0].as_str().unwrap().to_string();
+    // Its original invoice.
+    let (ct, body) = multipart(
+        &[("domain", "cases"), ("dotted_path", "original_invoice")],
+        Some(("invoice.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")),
+    );
+    let r = api
+        .send(
+            Request::post(format!("/media--upload/{case}"))
+                .header("content-type", ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    conforms(&doc, "/media--upload/{reference_id}", "post", &r);
     // The same body again: refused with the documented validation envelope.
     let r = api
         .post(

@@ -192,10 +192,10 @@ pub struct WebhookDelivery {
 const ATTEMPTS_KEPT: usize = 20;
 
 /// Seconds to wait after the `n`th failed attempt (1-based) before the next; `None` when
-/// the schedule is over. Immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h:
-/// the last attempt about three days after the first.
+/// the schedule is over. Immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h:
+/// the tenth and last attempt about three days after the first.
 pub fn retry_delay(failed_attempts: u32) -> Option<i64> {
-    const SCHEDULE: &[i64] = &[5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000];
+    const SCHEDULE: &[i64] = &[5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
     SCHEDULE
         .get(failed_attempts.checked_sub(1)? as usize)
         .copied()
@@ -299,7 +299,8 @@ mod tests {
         assert!((3 * 86_400..4 * 86_400).contains(&total), "{total}");
         assert_eq!(retry_delay(1), Some(5));
         assert_eq!(retry_delay(0), None);
-        assert_eq!(retry_delay(9), None);
+        assert_eq!(retry_delay(9), Some(86_400));
+        assert_eq!(retry_delay(10), None);
     }
 
     fn delivery() -> WebhookDelivery {
@@ -354,7 +355,7 @@ mod tests {
     #[test]
     fn the_end_of_the_schedule_fails_and_a_retry_starts_again() {
         let mut d = delivery();
-        for i in 0..9 {
+        for i in 0..10 {
             d.record(attempt(1_700_000_000 + i, Some(503)));
         }
         assert_eq!(d.status, DeliveryStatus::Failed);
@@ -381,13 +382,7 @@ mod tests {
             updated: t,
             etag: String::new(),
         };
-        let mine = Event::new(
-            CASE_CLOSED,
-            hook.account,
-            Some(ObjectId::at(3)),
-            t,
-            json!({}),
-        );
+        let mine = Event::new(CASE_CLOSED, hook.account, hook.creditor, t, json!({}));
         let theirs = Event::new(
             CASE_CLOSED,
             hook.account,
@@ -399,7 +394,7 @@ mod tests {
         let other_kind = Event::new(
             CASE_STATE_CHANGED,
             hook.account,
-            Some(ObjectId::at(3)),
+            hook.creditor,
             t,
             json!({}),
         );

@@ -464,19 +464,9 @@ pub fn example_payment() -> Value {
 }
 
 const MEDIA_FIELDS: &[(&str, bool, bool, &str)] = &[
-    (
-        "file",
-        true,
-        true,
-        "The original invoice: PDF, JPEG, PNG, GIF or BMP",
-    ),
-    ("domain", false, true, "`case--registrations`"),
-    (
-        "dotted_path",
-        false,
-        true,
-        "`debts.0.original_invoice`: where the file is referenced",
-    ),
+    ("file", true, true, "The original invoice: PDF, JPEG, PNG, GIF or BMP (read from its bytes)"),
+    ("domain", false, false, "`cases` (the file becomes the case's `original_invoice`); default `media--files`: stored, not attached"),
+    ("dotted_path", false, false, "`original_invoice`; required with `cases`"),
 ];
 
 const BANK_FILE_FIELDS: &[(&str, bool, bool, &str)] =
@@ -558,7 +548,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .post(
                 r::case_registrations::post::handler,
                 Op::insert("register_case", CASES, "Register an overdue invoice as a case", r::case_registrations::SCHEMA)
-                    .describe("Up to 100 debts of one debtor. The answer's `_id` is the registration's (upload the debts' `original_invoice` to `/media--upload/{_id}`); `_cases` holds the id of the case made, used for everything after, and `_ocr_numbers_ocr` its OCR reference for the debtor's payments.")
+                    .describe("Up to 100 debts of one debtor. `_cases` holds the id of the case made, used for everything after (upload its original invoice to `/media--upload/{case id}`), and `_ocr_numbers_ocr` its OCR reference for the debtor's payments; `_id` is the registration's.")
                     .params(&[Param::IdempotencyKey])
                     .answer(201, "Registered", Content::Json(Shape::Inline(registration_answer)))
                     .example(example_registration()),
@@ -570,12 +560,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::at("/media--upload/{reference_id}")
             .post(
                 r::media::upload::handler,
-                Op::new("upload_media", CASES, "Upload a registration's original invoice")
-                    .describe("`reference_id` is the case registration's `_id`.")
+                Op::new("upload_media", CASES, "Upload a case's original invoice")
+                    .describe("`reference_id` is the case's `_id` (from the registration's `_cases`). The same upload again replaces the file.")
                     .multipart(MEDIA_FIELDS)
-                    .answer(200, "Stored; `url` is a signed download link", Content::Json(Shape::Inline(url_answer)))
-                    .answer(400, "Not multipart, or a file type that is not a document or image", Content::Error)
-                    .answer(404, "No such registration", Content::Error)
+                    .answer(201, "Stored; `url` is a signed download link", Content::Json(Shape::Inline(url_answer)))
+                    .answer(400, "Not multipart, no file, an unknown `domain` or `dotted_path`, or a file that is not a document or image", Content::Error)
+                    .answer(404, "No such case", Content::Error)
                     .answer(413, "Larger than `--max-upload-mb`", Content::Error)
                     .answer(422, "A field is missing or wrong", Content::Issues),
             )
@@ -871,7 +861,7 @@ const WEBHOOKS_TEXT: &str = "Events are POSTed as `{\"type\", \"timestamp\", \"d
     (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with the secret's bytes \
     after `whsec_`). `data` holds ids and states, never personal data: read the rest with \
     your token. Any 2xx answer delivers; anything else, or no answer within the timeout, is \
-    tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h and 20 h (about three days).";
+    tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (about three days).";
 
 /// The webhook routes.
 fn webhook_endpoints() -> Vec<Endpoint> {

@@ -73,6 +73,7 @@ pub struct Api {
     /// Whether webhooks may name loopback and private addresses (the server's
     /// `--webhook-allow-private`); true by default, so tests can run receivers.
     pub webhooks_allow_private: bool,
+    clocks: indriva::clocks::Clocks,
     pub db: TestDb,
     pub clock: FixedClock,
     pub auth: Arc<Auth>,
@@ -133,6 +134,7 @@ impl Api {
         Api {
             health: Default::default(),
             webhooks_allow_private: true,
+            clocks: indriva::clocks::Clocks::new(Arc::new(clock.clone())),
             clock,
             auth: Arc::new(Auth::new(Default::default())),
             token: String::new(),
@@ -165,9 +167,10 @@ impl Api {
         }
     }
 
-    /// Real time is the test's fixed clock.
+    /// Real time is the test's fixed clock; one `Clocks` (and its caches) for every request
+    /// of the test, as in the server.
     pub fn clocks(&self) -> indriva::clocks::Clocks {
-        indriva::clocks::Clocks::new(Arc::new(self.clock.clone()))
+        self.clocks.clone()
     }
 
     /// Renders every queued letter, as the server's worker does after each run.

@@ -68,6 +68,7 @@ pub async fn post(
         return Err(ApiError::insertion_failure(issues));
     }
     tx.commit().await?;
+    state.clocks.forget(&account);
     let run = crate::worker::run_account(&state.store, &state.engine, &account, now, true).await?;
     tracing::info!(account = %account, now = %now, cases = run.cases, items = run.items, "sandbox clock moved");
     Ok(answer(json!({

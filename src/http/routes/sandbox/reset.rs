@@ -25,6 +25,7 @@ pub async fn post(
     let files = tx.account_media_keys(&account).await?;
     let cases = tx.delete_account_cases(&account).await?;
     tx.commit().await?;
+    state.clocks.forget(&account);
     for key in &files {
         if let Err(e) = state.media.store.delete(&state.media.path(key)).await {
             tracing::warn!(error = %e, "could not delete a file of a reset sandbox");
