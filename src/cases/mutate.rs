@@ -69,6 +69,8 @@ pub struct Prepared {
     replaced_files: Vec<MediaRef>,
     /// Payout-specification lines the settlement made.
     finance_docs: Vec<StoredDoc>,
+    /// What happened, for webhooks (written only for accounts that have one).
+    events: Vec<crate::domain::webhook::Event>,
 }
 
 /// The case as stored: its document, `_etag` and typed columns, `due_at` computed from
@@ -119,6 +121,7 @@ pub fn apply(
         jobs: vec![],
         replaced_files: vec![],
         finance_docs: vec![],
+        events: vec![],
     };
     if !rerun {
         for line in settlement_lines(&case, ledger_before) {
@@ -172,7 +175,7 @@ pub fn apply(
             Effect::ReplacedFile(f) => p.replaced_files.push(f.clone()),
         }
     }
-    p.jobs.extend(crate::webhooks::event_jobs(&events)?);
+    p.events = events;
     p.case = Some(case);
     Ok(p)
 }
@@ -199,7 +202,8 @@ pub async fn prepare(
 
 /// Writes prepared changes and their effects: each case replaced if it still has the
 /// `_etag` it was read with (else [`MutateError::Conflict`], and the caller's transaction
-/// must not be committed), then every letter and outbox job in one statement each.
+/// must not be committed), then every letter and outbox job in one statement each, and the
+/// events of accounts that have webhooks.
 pub async fn write_all(
     tx: &mut Tx<'_>,
     prepared: Vec<Prepared>,
@@ -208,6 +212,7 @@ pub async fn write_all(
     let mut docs = Vec::new();
     let mut jobs = Vec::new();
     let mut finance = Vec::new();
+    let mut events = Vec::new();
     let mut replacements = Vec::with_capacity(prepared.len());
     let mut outcomes = Vec::with_capacity(prepared.len());
     for p in prepared {
@@ -222,6 +227,7 @@ pub async fn write_all(
         docs.extend(p.letter_docs);
         jobs.extend(p.jobs);
         finance.extend(p.finance_docs);
+        events.extend(p.events);
         outcomes.push(Outcome {
             case: p.case,
             applied: p.applied,
@@ -235,6 +241,7 @@ pub async fn write_all(
     tx.insert(&CASE_LETTERS, docs).await?;
     tx.insert(&PAYOUT_SPECIFICATIONS, finance).await?;
     tx.enqueue(&jobs, now.unix()).await?;
+    crate::webhooks::enqueue(tx, &events, now).await?;
     Ok(outcomes)
 }
 
