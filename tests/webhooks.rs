@@ -208,8 +208,14 @@ async fn a_case_moved_on_the_sandbox_clock_sends_signed_thin_events() {
         "{:#?}",
         rx.got()
     );
+    // Each body is what the OpenAPI document's `webhooks.event` describes.
+    let doc = indriva::http::openapi::build();
+    let schema =
+        &doc["webhooks"]["event"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let documented = jsonschema::validator_for(schema).unwrap();
     for r in rx.got() {
         verify(&secret, &r);
+        assert!(documented.is_valid(&r.json()), "{}", r.body);
         // Ids and states only: no name, identity number or address of the debtor.
         for personal in ["ACME", "5560269986", "Storgatan", "12345", "Stockholm"] {
             assert!(!r.body.contains(personal), "{personal} in {}", r.body);

@@ -146,6 +146,7 @@ pub fn build() -> Value {
         "security": [{"ApiKey": []}],
         "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
         "paths": paths,
+        "webhooks": outgoing_webhooks(),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
@@ -357,4 +358,63 @@ fn operation(op: &Op, path_params: &[String], gen: &mut SchemaGenerator) -> Valu
     }
     o["responses"] = Value::Object(responses);
     o
+}
+
+/// What the server sends to a subscribed URL (OpenAPI 3.1's `webhooks`).
+fn outgoing_webhooks() -> Value {
+    let header = |name: &str, text: &str| json!({"name": name, "in": "header", "required": true, "description": text, "schema": {"type": "string"}});
+    let data = json!({
+        "type": "object",
+        "required": ["account"],
+        "properties": {
+            "account": {"type": "string"},
+            "creditor": {"type": "string"},
+            "case": {"type": "string"},
+            "state": {"type": "string"},
+            "previous_state": {"type": ["string", "null"]},
+            "status": {"type": "string"},
+            "close_reason": {"type": "string"},
+            "letter": {"type": "string"},
+            "letter_type": {"type": "string"},
+            "amount": {"type": "number"},
+            "paid_to": {"enum": ["creditor", "debtor"]},
+            "creditor_payment": {"type": "string"},
+            "unmatched_payment": {"type": "string"},
+            "bank_file": {"type": "string"},
+            "reason": {"type": "string"},
+            "payout": {"type": "string"},
+            "payout_reference": {"type": "string"},
+            "total_amount": {"type": "number"},
+            "line_count": {"type": "integer"},
+        },
+    });
+    json!({
+        "event": {
+            "post": {
+                "operationId": "webhook_event",
+                "tags": ["Webhooks"],
+                "summary": "An event, POSTed to each webhook that subscribed to its type",
+                "description": "Signed as Standard Webhooks prescribes: verify `webhook-signature` before trusting the body. `data` holds ids, states and amounts, never personal data.",
+                "security": [],
+                "parameters": [
+                    header("webhook-id", "`msg_` + the delivery's id: the same on every attempt"),
+                    header("webhook-timestamp", "Unix seconds, real time, of this attempt"),
+                    header("webhook-signature", "`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the secret's bytes after `whsec_`"),
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["type", "timestamp", "data"],
+                    "properties": {
+                        "type": {"enum": crate::domain::webhook::EVENTS},
+                        "timestamp": {"type": "string", "format": "date-time", "description": "When it happened, in the account's time"},
+                        "data": data,
+                    },
+                }}}},
+                "responses": {
+                    "2XX": {"description": "Delivered"},
+                    "default": {"description": "Not delivered: tried again on the schedule (about three days)"},
+                },
+            },
+        },
+    })
 }
