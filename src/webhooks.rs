@@ -345,8 +345,22 @@ impl Sender {
         let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(by_hook)
             .map(|(_, mut list)| async move {
                 list.sort_by_key(|(d, _)| (d.created, d.id));
-                for (d, etag) in list {
-                    self.deliver(store, clocks, d, etag).await?;
+                let mut waiting = list.into_iter();
+                // A receiver that fails (down, slow, 5xx) gets no more of this round: the
+                // rest wait for its next attempt and go after it, in order, so one dead
+                // endpoint costs a round at most one timeout.
+                let mut failed_until = None;
+                for (d, etag) in waiting.by_ref() {
+                    failed_until = self.deliver(store, clocks, d, etag).await?;
+                    if failed_until.is_some() {
+                        break;
+                    }
+                }
+                if let Some(next) = failed_until {
+                    for (mut rest, etag) in waiting {
+                        rest.next_attempt = Some(next.max(rest.next_attempt.unwrap_or(next)));
+                        save(store, &rest, &etag).await?;
+                    }
                 }
                 Ok(())
             })
@@ -359,13 +373,15 @@ impl Sender {
         Ok(n)
     }
 
+    /// Sends one delivery and records the attempt; when the receiver did not take it and
+    /// it is to be tried again, when.
     async fn deliver(
         &self,
         store: &Store,
         clocks: &Clocks,
         mut d: WebhookDelivery,
         etag: String,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<HttpDate>, StoreError> {
         let all = Scope::unrestricted();
         let hook: Option<Webhook> = store
             .get(&WEBHOOKS, &all, &d.webhook)
@@ -389,7 +405,8 @@ impl Sender {
                 });
                 d.status = DeliveryStatus::Failed;
                 d.next_attempt = None;
-                return save(store, &d, &etag).await;
+                save(store, &d, &etag).await?;
+                return Ok(None);
             }
         };
         d.record(attempt);
@@ -410,7 +427,8 @@ impl Sender {
                 "webhook delivery failed"
             );
         }
-        save(store, &d, &etag).await
+        save(store, &d, &etag).await?;
+        Ok(d.next_attempt)
     }
 
     /// One signed POST of the delivery's payload.

@@ -767,3 +767,37 @@ async fn bank_payments_and_payouts_are_told_to_the_agency_and_the_client() {
     // The agency's webhook heard neither.
     assert_eq!(rx.got().len(), 1);
 }
+
+#[tokio::test]
+async fn a_dead_receiver_costs_one_attempt_per_round_and_then_gets_everything_in_order() {
+    let api = Api::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let (_, secret) = subscribe(
+        &api,
+        &format!("http://{addr}/hook"),
+        &["case.state_changed", "case.letter_sent"],
+    )
+    .await;
+    register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    let s = sender(500);
+    // Two deliveries are due; the first fails, the second waits behind it untried.
+    assert_eq!(pump(&api, &s).await, 2);
+    let ds = deliveries(&api, "{}").await;
+    assert_eq!(ds.len(), 2);
+    assert_eq!(ds[0]["attempt_count"], 1);
+    assert_eq!(ds[1]["attempt_count"], 0);
+    assert_eq!(ds[0]["next_attempt"], ds[1]["next_attempt"]);
+    // Back up: at the first one's next attempt, both go, in the order they were made.
+    let rx = Receiver::on(tokio::net::TcpListener::bind(addr).await.unwrap()).await;
+    later(&api, 6);
+    assert_eq!(pump(&api, &s).await, 2);
+    assert_eq!(rx.types(), ["case.state_changed", "case.letter_sent"]);
+    for r in rx.got() {
+        verify(&secret, &r);
+    }
+    let ds = deliveries(&api, r#"{"status": "delivered"}"#).await;
+    assert_eq!(ds.len(), 2);
+}
