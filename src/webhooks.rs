@@ -343,15 +343,24 @@ impl Sender {
             }
         }
         let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(by_hook)
-            .map(|(_, mut list)| async move {
+            .map(|(webhook, mut list)| async move {
                 list.sort_by_key(|(d, _)| (d.created, d.id));
+                // The webhook and its secret, once for all its deliveries of the round.
+                let hook: Option<Webhook> = store
+                    .get(&WEBHOOKS, &Scope::unrestricted(), &webhook)
+                    .await?
+                    .and_then(|r| serde_json::from_str(&r.doc).ok());
+                let secret = store.webhook_secret(&webhook).await?;
+                let target = hook.zip(secret);
                 let mut waiting = list.into_iter();
                 // A receiver that fails (down, slow, 5xx) gets no more of this round: the
                 // rest wait for its next attempt and go after it, in order, so one dead
                 // endpoint costs a round at most one timeout.
                 let mut failed_until = None;
                 for (d, etag) in waiting.by_ref() {
-                    failed_until = self.deliver(store, clocks, d, etag).await?;
+                    failed_until = self
+                        .deliver(store, clocks, target.as_ref(), d, etag)
+                        .await?;
                     if failed_until.is_some() {
                         break;
                     }
@@ -373,28 +382,23 @@ impl Sender {
         Ok(n)
     }
 
-    /// Sends one delivery and records the attempt; when the receiver did not take it and
-    /// it is to be tried again, when.
+    /// Sends one delivery to its webhook (`None`: deleted) and records the attempt; when the
+    /// receiver did not take it and it is to be tried again, when.
     async fn deliver(
         &self,
         store: &Store,
         clocks: &Clocks,
+        target: Option<&(Webhook, String)>,
         mut d: WebhookDelivery,
         etag: String,
     ) -> Result<Option<HttpDate>, StoreError> {
-        let all = Scope::unrestricted();
-        let hook: Option<Webhook> = store
-            .get(&WEBHOOKS, &all, &d.webhook)
-            .await?
-            .and_then(|r| serde_json::from_str(&r.doc).ok());
-        let secret = store.webhook_secret(&d.webhook).await?;
-        let attempt = match (hook, secret) {
-            (Some(hook), Some(secret)) => {
+        let attempt = match target {
+            Some((hook, secret)) => {
                 // A corrected URL is used from the next attempt on.
-                d.url = hook.url;
-                self.attempt(&d, &secret, clocks.real()).await
+                d.url = hook.url.clone();
+                self.attempt(&d, secret, clocks.real()).await
             }
-            _ => {
+            None => {
                 // Deleted: nothing to send to, ever.
                 d.record(DeliveryAttempt {
                     date: clocks.real(),

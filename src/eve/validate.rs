@@ -146,7 +146,7 @@ impl Rule {
     /// The JSON Schema (2020-12) of the values this rule accepts, for the OpenAPI document.
     /// Custom checks cannot be expressed; their fields say so in `description` where needed.
     pub fn json_schema(&self) -> Value {
-        let mut s = match self.ty {
+        let s = match self.ty {
             Ty::String => json!({"type": "string"}),
             Ty::Integer => json!({"type": "integer"}),
             Ty::Number => json!({"type": "number"}),
@@ -159,7 +159,9 @@ impl Rule {
             Ty::Dict(schema) => schema_json(schema, Mode::Insert),
             Ty::List(item) => json!({"type": "array", "items": item.json_schema()}),
         };
-        let o = s.as_object_mut().expect("built as an object");
+        let Value::Object(mut o) = s else {
+            return s;
+        };
         if !self.allowed.is_empty() {
             o.insert("enum".into(), json!(self.allowed));
         }
@@ -187,7 +189,7 @@ impl Rule {
             let ty = o.get("type").cloned().unwrap_or(Value::Null);
             o.insert("type".into(), json!([ty, "null"]));
         }
-        s
+        Value::Object(o)
     }
 }
 
