@@ -185,6 +185,10 @@ pub struct ServeArgs {
     /// Largest JSON request body, in KB.
     #[arg(long, env = "INDRIVA_MAX_JSON_BODY_KB", default_value_t = 1024)]
     pub max_json_body_kb: usize,
+    /// How long one list query (`GET /<resource>` with its `where` and `sort`) may run before
+    /// it is stopped and answered 400, in milliseconds.
+    #[arg(long, env = "INDRIVA_QUERY_TIMEOUT_MS", default_value_t = 5000)]
+    pub query_timeout_ms: u64,
     /// Public base URL of this server, used in signed media URLs (default: http:// + Host).
     #[arg(long, env = "INDRIVA_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -392,7 +396,11 @@ pub fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine = args.flow.engine()?;
-    let store = Arc::new(args.store.open().await?);
+    let mut store = args.store.open().await?;
+    store.set_query_budget(std::time::Duration::from_millis(
+        args.query_timeout_ms.max(1),
+    ));
+    let store = Arc::new(store);
     let clock = Arc::new(SystemClock::new());
     crate::sandbox::ensure(&store, clock.as_ref(), Some(&args.store.data_dir)).await?;
     let clocks = crate::clocks::Clocks::new(clock);

@@ -48,6 +48,22 @@ const ARRAY_PATHS: &[&str] = &[
     "transactions.0.amount",
     "status_history.status",
 ];
+/// Paths for generated sorts (besides `_id`).
+const SORT_PATHS: &[&str] = &[
+    "_created",
+    "closed.close_date",
+    "debt.capital_to_claim",
+    "total_remaining_capital_amount",
+    "debt.invoice_date",
+    "customer_number",
+    "state",
+    "status",
+    "state_history.state_date",
+    "transactions.amount",
+    "nonexistent",
+    "debt.invoice_number",
+    "creditor",
+];
 const WHOLE_ARRAYS: &[&str] = &["transactions", "state_history", "services"];
 const OTHER_PATHS: &[&str] = &[
     "closed",
@@ -137,7 +153,13 @@ fn condition(rng: &mut SmallRng, docs: &[Value], path: &str) -> Value {
         11 => json!({"$not": {"$gt": v}}),
         12 => json!({"$gte": v, "$lte": value_for(rng, docs, path)}),
         13 => json!({"$size": rng.gen_range(0..5)}),
-        14 => json!({"$all": [v]}),
+        14 => {
+            if rng.gen_bool(0.5) {
+                json!({"$all": [v]})
+            } else {
+                json!({"$all": [v, value_for(rng, docs, path)]})
+            }
+        }
         _ => json!(null),
     }
 }
@@ -166,10 +188,13 @@ fn filter(rng: &mut SmallRng, docs: &[Value], depth: u32) -> Value {
                 "state_history" => json!({"state": value_for(rng, docs, "state_history.state")}),
                 _ => json!({"service": {"$ne": "enforcement"}}),
             };
-            if rng.gen_bool(0.7) {
-                json!({ arr: {"$elemMatch": inner} })
-            } else {
-                json!({ arr: condition(rng, docs, arr) })
+            match rng.gen_range(0..10) {
+                0..=5 => json!({ arr: {"$elemMatch": inner} }),
+                6 => json!({ arr: {"$size": rng.gen_range(0..6)} }),
+                // `$elemMatch` with operators: the elements here are documents, so only the
+                // negations can hold.
+                7 => json!({ arr: {"$elemMatch": {"$ne": value_for(rng, docs, arr)}} }),
+                _ => json!({ arr: condition(rng, docs, arr) }),
             }
         }
         10 => json!({"$and": [filter(rng, docs, depth + 1), filter(rng, docs, depth + 1)]}),
@@ -325,5 +350,111 @@ async fn sorts_agree_with_the_reference_order() {
         let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
         assert_eq!(got.len(), 80);
         assert_eq!(got, want, "sort {path} on {}", common::backend());
+    }
+}
+
+/// A random multi-key sort, written in one of the syntaxes Eve accepts.
+fn sort_text(rng: &mut SmallRng) -> (String, Vec<(String, bool)>) {
+    let n = rng.gen_range(1..=3);
+    let mut keys: Vec<(String, bool)> = Vec::new();
+    while keys.len() < n {
+        let path = if rng.gen_bool(0.1) {
+            "_id"
+        } else {
+            *SORT_PATHS.choose(rng).unwrap()
+        };
+        if keys.iter().all(|(p, _)| p != path) {
+            keys.push((path.to_string(), rng.gen_bool(0.5)));
+        }
+    }
+    let dir = |d: bool| if d { -1 } else { 1 };
+    let text = match rng.gen_range(0..5) {
+        0 => keys
+            .iter()
+            .map(|(p, d)| format!("{}{p}", if *d { "-" } else { "" }))
+            .collect::<Vec<_>>()
+            .join(","),
+        1 => format!(
+            "[{}]",
+            keys.iter()
+                .map(|(p, d)| format!("(\"{p}\", {})", dir(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        2 => format!(
+            "[{}]",
+            keys.iter()
+                .map(|(p, d)| format!("['{p}', {}]", dir(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        3 => format!(
+            "{{{}}}",
+            keys.iter()
+                .map(|(p, d)| format!("\"{p}\": {}", dir(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "{{{}}}",
+            keys.iter()
+                .map(|(p, d)| format!("'{p}': {}", dir(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    (text, keys)
+}
+
+/// The reference order of a multi-key sort: key by key (missing first ascending), then the
+/// id in the direction of the last key; keys after `_id` change nothing.
+fn reference_order(docs: &[Value], keys: &[(String, bool)]) -> Vec<String> {
+    let id = |d: &Value| d["_id"].as_str().unwrap().to_string();
+    let mut rows: Vec<&Value> = docs.iter().collect();
+    rows.sort_by(|a, b| {
+        let mut last_desc = false;
+        for (path, desc) in keys {
+            last_desc = *desc;
+            let ord = if path == "_id" {
+                id(a).cmp(&id(b))
+            } else {
+                let (x, y) = (sort_value(a, path, *desc), sort_value(b, path, *desc));
+                match (&x, &y) {
+                    (None, None) => std::cmp::Ordering::Equal,
+                    (None, Some(_)) => std::cmp::Ordering::Less,
+                    (Some(_), None) => std::cmp::Ordering::Greater,
+                    (Some(x), Some(y)) => x.as_str().cmp(&y.as_str()),
+                }
+            };
+            let ord = if *desc { ord.reverse() } else { ord };
+            if ord != std::cmp::Ordering::Equal || path == "_id" {
+                return ord;
+            }
+        }
+        let ord = id(a).cmp(&id(b));
+        if last_desc {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
+    rows.into_iter().map(id).collect()
+}
+
+#[tokio::test]
+async fn generated_multi_key_sorts_in_every_syntax_agree_with_the_reference_order() {
+    let db = common::db().await;
+    let docs = common::seed_cases(&db.store, 80).await;
+    let mut rng = SmallRng::seed_from_u64(20261203);
+    for i in 0..300 {
+        let (text, keys) = sort_text(&mut rng);
+        let sort = Sort::parse(&text).unwrap_or_else(|e| panic!("sort #{i} {text}: {e}"));
+        let (got, _) = ids(&db.store, &Filter::True, &sort).await;
+        assert_eq!(
+            got,
+            reference_order(&docs, &keys),
+            "sort #{i} on {}: {text}",
+            common::backend()
+        );
     }
 }

@@ -24,6 +24,10 @@ pub enum QueryError {
     Projection,
     #[error("Unable to parse `sort` clause")]
     Sort,
+    #[error("Query too large: {0}")]
+    TooLarge(String),
+    #[error("Query too expensive: it did not finish within the server's {} ms budget; narrow the filter (the typed fields such as state, status, creditor, customer_id_number and the dates are indexed) or page through smaller results", .0.as_millis())]
+    TooSlow(std::time::Duration),
     #[error("Sorting on '{0}' is not supported")]
     SortPath(String),
 }

@@ -208,6 +208,13 @@ impl Filter {
         if raw.trim().is_empty() {
             return Ok(Filter::True);
         }
+        super::limits::check_where_len(raw)?;
+        let f = Filter::parse_unlimited(raw)?;
+        super::limits::check_filter(&f)?;
+        Ok(f)
+    }
+
+    fn parse_unlimited(raw: &str) -> Result<Filter, QueryError> {
         match serde_json::from_str::<Json>(raw) {
             Ok(v) => match &v {
                 Json::Object(o) => {

@@ -68,6 +68,13 @@ impl Projection {
         let Ok(Value::Object(map)) = serde_json::from_str::<Value>(raw) else {
             return Err(QueryError::Projection);
         };
+        if map.len() > super::limits::MAX_PROJECTION_FIELDS {
+            return Err(QueryError::TooLarge(format!(
+                "`projection` has {} fields; at most {} are allowed",
+                map.len(),
+                super::limits::MAX_PROJECTION_FIELDS
+            )));
+        }
         let excluded = |v: &Value| matches!(v, Value::Bool(false)) || v.as_f64() == Some(0.0);
         let inclusive = map.values().any(|v| !excluded(v));
         let mut tree = Tree::default();

@@ -1,5 +1,6 @@
-//! The `sort` parameter (eve-wire.md §1.7): a Python list of `(field, ±1)` tuples, or comma
-//! syntax with a leading `-` for descending. Anything else is a 400.
+//! The `sort` parameter: a Python literal as Eve evaluates it and PyMongo takes it (a list or
+//! tuple of `(field, ±1)` pairs or field names, or a dict / JSON object `{"field": ±1}`), or
+//! comma syntax with a leading `-` for descending. Anything else is a 400.
 
 use super::error::QueryError;
 
@@ -18,28 +19,41 @@ impl Sort {
         if s.is_empty() {
             return Ok(Sort::default());
         }
-        if s.starts_with('[') || s.starts_with('(') {
-            return parse_python_list(s);
+        let sort = if s.starts_with('[') || s.starts_with('(') || s.starts_with('{') {
+            parse_python_list(s)?
+        } else {
+            parse_comma_list(s)?
+        };
+        if sort.0.len() > super::limits::MAX_SORT_KEYS {
+            return Err(QueryError::TooLarge(format!(
+                "`sort` has {} keys; at most {} are allowed",
+                sort.0.len(),
+                super::limits::MAX_SORT_KEYS
+            )));
         }
-        // Comma syntax. Eve gets here only when the text is a valid Python expression that is
-        // not a literal; a bare quoted string or a number is a literal and is refused.
-        let mut keys = Vec::new();
-        for item in s.split(',') {
-            let item = item.trim();
-            let (descending, path) = match item.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, item),
-            };
-            if !is_field_path(path) {
-                return Err(QueryError::Sort);
-            }
-            keys.push(SortKey {
-                path: path.to_string(),
-                descending,
-            });
-        }
-        Ok(Sort(keys))
+        Ok(sort)
     }
+}
+
+/// `city,-lastname`. Eve gets here only when the text is a valid Python expression that is
+/// not a literal; a bare quoted string or a number is a literal and is refused.
+fn parse_comma_list(s: &str) -> Result<Sort, QueryError> {
+    let mut keys = Vec::new();
+    for item in s.split(',') {
+        let item = item.trim();
+        let (descending, path) = match item.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, item),
+        };
+        if !is_field_path(path) {
+            return Err(QueryError::Sort);
+        }
+        keys.push(SortKey {
+            path: path.to_string(),
+            descending,
+        });
+    }
+    Ok(Sort(keys))
 }
 
 /// An identifier followed by dotted segments (`closed.close_date`, `transactions.0.amount`).
@@ -55,7 +69,9 @@ fn is_field_path(p: &str) -> bool {
         && segs.all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
-/// `[("a", 1), ('b', -1)]` (a list or tuple of 2-tuples, trailing commas allowed).
+/// A Python literal, as Eve evaluates it and PyMongo takes it: a list or tuple whose items
+/// are `(field, ±1)` / `[field, ±1]` pairs or bare field names (ascending), or a dict
+/// `{"field": ±1, …}` (the form a JSON object also has). Trailing commas are allowed.
 fn parse_python_list(s: &str) -> Result<Sort, QueryError> {
     let mut p = Cursor {
         s: s.as_bytes(),
@@ -64,39 +80,50 @@ fn parse_python_list(s: &str) -> Result<Sort, QueryError> {
     let close = match p.next_non_ws() {
         Some(b'[') => b']',
         Some(b'(') => b')',
+        Some(b'{') => b'}',
         _ => return Err(QueryError::Sort),
     };
-    let mut keys = Vec::new();
+    let mut keys: Vec<SortKey> = Vec::new();
     loop {
-        match p.peek_non_ws() {
+        let key = match p.peek_non_ws() {
             Some(c) if c == close => {
                 p.i += 1;
                 break;
             }
-            Some(b'(') => {
+            Some(b'"' | b'\'') if close == b'}' => {
+                let path = p.string()?;
+                p.expect(b':')?;
+                let descending = direction(p.integer()?)?;
+                SortKey { path, descending }
+            }
+            Some(b'"' | b'\'') => SortKey {
+                path: p.string()?,
+                descending: false,
+            },
+            Some(open @ (b'(' | b'[')) if close != b'}' => {
                 p.i += 1;
                 let path = p.string()?;
                 p.expect(b',')?;
-                let dir = p.integer()?;
+                let descending = direction(p.integer()?)?;
                 if p.peek_non_ws() == Some(b',') {
                     p.i += 1;
                 }
-                p.expect(b')')?;
-                let descending = match dir {
-                    1 => false,
-                    -1 => true,
-                    _ => return Err(QueryError::Sort),
-                };
-                if path.is_empty() {
-                    return Err(QueryError::Sort);
-                }
-                keys.push(SortKey { path, descending });
-                match p.next_non_ws() {
-                    Some(b',') => continue,
-                    Some(c) if c == close => break,
-                    _ => return Err(QueryError::Sort),
-                }
+                p.expect(if open == b'(' { b')' } else { b']' })?;
+                SortKey { path, descending }
             }
+            _ => return Err(QueryError::Sort),
+        };
+        if key.path.is_empty() {
+            return Err(QueryError::Sort);
+        }
+        // A dict keeps a repeated key once, where it first appeared, with its last value.
+        match keys.iter_mut().find(|k| k.path == key.path) {
+            Some(k) if close == b'}' => k.descending = key.descending,
+            _ => keys.push(key),
+        }
+        match p.next_non_ws() {
+            Some(b',') => continue,
+            Some(c) if c == close => break,
             _ => return Err(QueryError::Sort),
         }
     }
@@ -104,6 +131,14 @@ fn parse_python_list(s: &str) -> Result<Sort, QueryError> {
         return Err(QueryError::Sort);
     }
     Ok(Sort(keys))
+}
+
+fn direction(d: i64) -> Result<bool, QueryError> {
+    match d {
+        1 => Ok(false),
+        -1 => Ok(true),
+        _ => Err(QueryError::Sort),
+    }
 }
 
 struct Cursor<'a> {
@@ -210,6 +245,31 @@ mod tests {
     }
 
     #[test]
+    fn every_literal_form_pymongo_takes() {
+        let want = vec![("state".into(), true), ("_id".into(), false)];
+        for form in [
+            r#"{"state": -1, "_id": 1}"#,
+            r#"{'state': -1, '_id': 1,}"#,
+            r#"[["state", -1], ["_id", 1]]"#,
+            r#"(("state", -1), ("_id", 1))"#,
+            r#"[("state", -1), "_id"]"#,
+            r#"[("state", -1), ["_id", 1,]]"#,
+        ] {
+            assert_eq!(keys(form), want, "{form}");
+        }
+        assert_eq!(
+            keys(r#"["a", "b"]"#),
+            vec![("a".into(), false), ("b".into(), false)]
+        );
+        assert_eq!(keys("{}"), vec![]);
+        // A repeated dict key keeps its first place and its last direction.
+        assert_eq!(
+            keys(r#"{"a": 1, "b": 1, "a": -1}"#),
+            vec![("a".into(), true), ("b".into(), false)]
+        );
+    }
+
+    #[test]
     fn malformed_sorts_are_refused() {
         for bad in [
             r#"[("age":1)]"#,
@@ -224,6 +284,12 @@ mod tests {
             r#"[("a")]"#,
             "[1]",
             "a;drop table cases",
+            r#"{"a": 2}"#,
+            r#"{"a" -1}"#,
+            r#"{"a": -1"#,
+            r#"{("a", 1)}"#,
+            r#"[{"a": 1}]"#,
+            r#"{"a": "desc"}"#,
         ] {
             assert_eq!(Sort::parse(bad), Err(QueryError::Sort), "{bad}");
         }

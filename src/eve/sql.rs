@@ -252,21 +252,32 @@ impl<'r> Builder<'r> {
         top: bool,
         negate: bool,
     ) {
-        self.push("(");
-        for (i, f) in fs.iter().enumerate() {
-            if i > 0 {
-                self.push(sep);
-            }
-            self.push("(");
-            self.filter_at(f, base, schema, top);
-            self.push(if negate { ") IS NOT TRUE" } else { ")" });
-        }
-        self.push(")");
+        self.balanced(fs, sep, &mut |b: &mut Self, f: &Filter| {
+            b.push("(");
+            b.filter_at(f, base, schema, top);
+            b.push(if negate { ") IS NOT TRUE" } else { ")" });
+        });
     }
 
     /// One condition on a field path, negations first (they negate the whole walk).
     fn field_cond(&mut self, path: &str, c: &Cond, base: &Loc, schema: &Node, top: bool) {
         if top && self.column_negation(path, c) {
+            return;
+        }
+        // `{path: {$all: [a, b]}}` is `{path: a} AND {path: b}`: through an array of
+        // documents each value may be found in a different element.
+        if let Cond::All(vs) = c {
+            if vs.is_empty() {
+                return self.push(FALSE);
+            }
+            self.push("(");
+            for (i, v) in vs.iter().enumerate() {
+                if i > 0 {
+                    self.push(" AND ");
+                }
+                self.field_cond(path, &Cond::Eq(v.clone()), base, schema, top);
+            }
+            self.push(")");
             return;
         }
         if let Some(pos) = positive_of(c) {
@@ -511,12 +522,29 @@ impl<'r> Builder<'r> {
         if vs.is_empty() {
             return self.push(FALSE);
         }
+        self.balanced(vs, sep, &mut each);
+    }
+
+    /// `(a SEP b SEP …)` grouped as a balanced tree, so the expression is as deep as the log of
+    /// its length: a left-deep chain of 500 `OR`s would come near SQLite's depth limit of 1,000.
+    fn balanced<T>(&mut self, items: &[T], sep: &str, each: &mut impl FnMut(&mut Self, &T)) {
+        const FLAT: usize = 8;
         self.push("(");
-        for (i, v) in vs.iter().enumerate() {
-            if i > 0 {
-                self.push(sep);
+        if items.len() <= FLAT {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    self.push(sep);
+                }
+                each(self, item);
             }
-            each(self, v);
+        } else {
+            let step = items.len().div_ceil(FLAT);
+            for (i, chunk) in items.chunks(step).enumerate() {
+                if i > 0 {
+                    self.push(sep);
+                }
+                self.balanced(chunk, sep, each);
+            }
         }
         self.push(")");
     }
@@ -942,9 +970,11 @@ impl<'r> Builder<'r> {
         let mut last_desc = false;
         for key in &sort.0 {
             if key.path == "_id" {
-                last_desc = key.descending;
-                continue;
+                // Ids are unique: keys after `_id` cannot change the order.
+                self.push(if key.descending { "id DESC" } else { "id ASC" });
+                return Ok(());
             }
+            last_desc = key.descending;
             let mark = (self.out.text.len(), self.out.params.len());
             if !self.sort_expr(&key.path, key.descending)? {
                 // Unknown paths sort nothing (every value is missing).

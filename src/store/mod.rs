@@ -78,7 +78,12 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     counts: counts::CountCache,
+    /// How long one client list query (its page or its count) may run.
+    query_budget: std::time::Duration,
 }
+
+/// The default for [`Store::set_query_budget`] (`--query-timeout-ms`).
+pub const DEFAULT_QUERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The database URL for the embedded default in a data dir.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
@@ -106,7 +111,13 @@ impl Store {
         Ok(Store {
             backend,
             counts: counts::CountCache::new(4096),
+            query_budget: DEFAULT_QUERY_BUDGET,
         })
+    }
+
+    /// How long a client's list query may run before it is stopped with a 400.
+    pub fn set_query_budget(&mut self, budget: std::time::Duration) {
+        self.query_budget = budget;
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -185,8 +196,8 @@ impl Store {
                 // Read again: the count below reflects at least this version.
                 let version = self.write_version(res, scope).await?;
                 let n = match &self.backend {
-                    Backend::Sqlite(s) => s.count(sql).await?,
-                    Backend::Postgres(p) => p.count(sql).await?,
+                    Backend::Sqlite(s) => s.count(sql, self.query_budget).await?,
+                    Backend::Postgres(p) => p.count(sql, self.query_budget).await?,
                 };
                 Ok::<_, StoreError>((version, n))
             })
@@ -203,8 +214,8 @@ impl Store {
 
     async fn fetch_rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
         Ok(match &self.backend {
-            Backend::Sqlite(s) => s.rows(sql).await?,
-            Backend::Postgres(p) => p.rows(sql).await?,
+            Backend::Sqlite(s) => s.rows(sql, self.query_budget).await?,
+            Backend::Postgres(p) => p.rows(sql, self.query_budget).await?,
         })
     }
 
@@ -301,8 +312,8 @@ impl Store {
             params: vec![],
         };
         Ok(match &self.backend {
-            Backend::Sqlite(s) => s.count(&sql).await?,
-            Backend::Postgres(p) => p.count(&sql).await?,
+            Backend::Sqlite(s) => s.count(&sql, std::time::Duration::from_secs(3600)).await?,
+            Backend::Postgres(p) => p.count(&sql, std::time::Duration::from_secs(3600)).await?,
         })
     }
 

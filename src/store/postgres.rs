@@ -1,5 +1,7 @@
 //! PostgreSQL: documents as `jsonb`, a connection pool, the same tables as SQLite.
 
+use std::time::Duration;
+
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
 use sqlx::{Arguments, Row as _};
 
@@ -8,7 +10,7 @@ use super::{Row, StoreError, Touched};
 use crate::domain::ObjectId;
 use crate::eve::resource::ColumnKind;
 use crate::eve::sql::{Param, Sql};
-use crate::eve::Resource;
+use crate::eve::{QueryError, Resource};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -40,15 +42,34 @@ impl Postgres {
         Ok(Postgres { pool })
     }
 
-    pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        rows_on(&mut conn, sql).await
+    /// A client's list query in a read-only transaction whose `statement_timeout` is the
+    /// budget (PostgreSQL cancels it server-side, also when the client has gone away).
+    pub async fn rows(&self, sql: &Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
+        let mut tx = self.budgeted(budget).await?;
+        let out = rows_on(&mut tx, sql).await;
+        finish(tx, out, budget).await
     }
 
-    pub async fn count(&self, sql: &Sql) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
-            .fetch_one(&self.pool)
-            .await?)
+    /// A client's count query, under the same budget as [`Postgres::rows`].
+    pub async fn count(&self, sql: &Sql, budget: Duration) -> Result<i64, StoreError> {
+        let mut tx = self.budgeted(budget).await?;
+        let out = sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from);
+        finish(tx, out, budget).await
+    }
+
+    async fn budgeted(
+        &self,
+        budget: Duration,
+    ) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+            .bind(budget.as_millis().max(1).to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     pub async fn write_version(
@@ -95,6 +116,25 @@ pub async fn rows_on(conn: &mut sqlx::PgConnection, sql: &Sql) -> Result<Vec<Row
             })
         })
         .collect()
+}
+
+async fn finish<T>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    out: Result<T, StoreError>,
+    budget: Duration,
+) -> Result<T, StoreError> {
+    match out {
+        Err(StoreError::Database(sqlx::Error::Database(e)))
+            if e.code().as_deref() == Some("57014") =>
+        {
+            Err(StoreError::Query(QueryError::TooSlow(budget)))
+        }
+        Err(e) => Err(e),
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+    }
 }
 
 /// Rows of the given column types.

@@ -2,7 +2,9 @@
 //! anyway) and a small pool of read-only connections.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -14,7 +16,7 @@ use super::document::{ColumnValue, StoredDoc};
 use super::{Row, StoreError, Touched};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Param, Sql};
-use crate::eve::Resource;
+use crate::eve::{QueryError, Resource};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -109,15 +111,19 @@ impl Sqlite {
         })
     }
 
-    pub async fn rows(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        rows_on(&mut conn, sql).await
+    /// A client's list query, stopped when it runs past `budget` or when its caller goes away
+    /// (the request's future is dropped).
+    pub async fn rows(&self, sql: &Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
+        let mut run = Budgeted::start(self.read.acquire().await?, budget).await?;
+        let out = rows_on(run.conn(), sql).await;
+        run.finish(out).await
     }
 
-    pub async fn count(&self, sql: &Sql) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
-            .fetch_one(&self.read)
-            .await?)
+    /// A client's count query, under the same budget as [`Sqlite::rows`].
+    pub async fn count(&self, sql: &Sql, budget: Duration) -> Result<i64, StoreError> {
+        let mut run = Budgeted::start(self.read.acquire().await?, budget).await?;
+        let out = scalar_on(run.conn(), sql).await;
+        run.finish(out).await
     }
 
     pub async fn write_version(
@@ -240,6 +246,79 @@ async fn checkpoints(pool: SqlitePool) {
                 return;
             }
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        }
+    }
+}
+
+/// A reader connection running one client query under a time budget. SQLite calls the
+/// progress handler every few thousand VM steps; it stops the statement once the deadline has
+/// passed or the query was abandoned. An abandoned connection is closed rather than returned
+/// to the pool (its handler would stop the next query).
+struct Budgeted {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    stopped: Arc<AtomicBool>,
+    abandoned: Arc<AtomicBool>,
+    budget: Duration,
+    finished: bool,
+}
+
+impl Budgeted {
+    async fn start(
+        mut conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+        budget: Duration,
+    ) -> Result<Budgeted, StoreError> {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + budget;
+        let (s, a) = (stopped.clone(), abandoned.clone());
+        conn.lock_handle()
+            .await?
+            .set_progress_handler(4_000, move || {
+                let go_on = !a.load(Ordering::Relaxed) && Instant::now() < deadline;
+                if !go_on {
+                    s.store(true, Ordering::Relaxed);
+                }
+                go_on
+            });
+        Ok(Budgeted {
+            conn,
+            stopped,
+            abandoned,
+            budget,
+            finished: false,
+        })
+    }
+
+    fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
+
+    async fn finish<T>(mut self, out: Result<T, StoreError>) -> Result<T, StoreError> {
+        self.finished = true;
+        let removed = match self.conn.lock_handle().await {
+            Ok(mut h) => {
+                h.remove_progress_handler();
+                true
+            }
+            Err(_) => false,
+        };
+        if !removed {
+            self.conn.close_on_drop();
+        }
+        match out {
+            Err(_) if self.stopped.load(Ordering::Relaxed) => {
+                Err(StoreError::Query(QueryError::TooSlow(self.budget)))
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for Budgeted {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.abandoned.store(true, Ordering::Relaxed);
+            self.conn.close_on_drop();
         }
     }
 }

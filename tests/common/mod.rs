@@ -118,7 +118,11 @@ pub fn sign_jwt(sk: &p256::ecdsa::SigningKey, claims: &Value) -> String {
 impl Api {
     /// A fresh database with the sandbox account, and a token for that account.
     pub async fn new() -> Api {
-        let db = db().await;
+        Api::with_db(db().await).await
+    }
+
+    /// [`Api::new`] on a database the test has set up (e.g. with another query budget).
+    pub async fn with_db(db: TestDb) -> Api {
         let clock = clock();
         indriva::sandbox::ensure(&db.store, &clock, None)
             .await
