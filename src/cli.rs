@@ -337,6 +337,7 @@ impl StoreArgs {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
             anyhow::anyhow!("cannot create data dir {}: {e}", self.data_dir.display())
         })?;
+        crate::datadir::check(&self.data_dir);
         Ok(self
             .database
             .clone()
@@ -360,6 +361,7 @@ pub fn main() -> ExitCode {
     } else {
         logs.init();
     }
+    crate::datadir::owner_only_from_now_on();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

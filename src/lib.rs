@@ -14,6 +14,7 @@ pub mod bank;
 pub mod cases;
 pub mod cli;
 pub mod clocks;
+pub mod datadir;
 pub mod domain;
 pub mod eve;
 pub mod finance;

@@ -1023,3 +1023,123 @@ fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
     );
     assert_eq!(total(&list), 1, "{list}");
 }
+
+/// Modes of the data dir and everything in it, relative path → mode.
+#[cfg(unix)]
+fn modes(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    fn walk(root: &Path, p: &Path, out: &mut Vec<(String, u32)>) {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let rel = p.strip_prefix(root).unwrap().display().to_string();
+        out.push((if rel.is_empty() { ".".into() } else { rel }, mode));
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).unwrap().flatten() {
+                walk(root, &e.path(), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Starts `indriva serve` under `umask 000` (so only Indriva's own care makes files private).
+#[cfg(unix)]
+fn serve_with_umask_000(data: &Path, port: u16, log: &Path) -> Server {
+    Server(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000; exec '{BIN}' serve --bind 127.0.0.1:{port} --data-dir '{}'",
+                data.display()
+            ))
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn data_at_rest_is_owner_only_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let mut server = serve_with_umask_000(&data, port, &log);
+    wait_ready(port, &mut server);
+    let token = token_by_api_code(port, &data);
+    // A case and its uploaded invoice: media files and their folders.
+    let body = json!({
+        "account": "674dbeaf08847b9501cc9132", "creditor": "674dbeb208847b9501cc9138",
+        "first_action": "reminder", "currency": "SEK",
+        "customer": {"name": "Jane Doe", "id_number": "202501012385",
+            "address": {"address_line_1": "Storgatan 1", "zip_code": "11122", "city": "Stockholm", "country": "SE"}},
+        "debts": [{"invoice_number": "P-1", "debt_description": "Consulting", "invoice_date": "Mon, 16 Jun 2025 00:00:00 GMT",
+            "capital_to_claim": 250.0, "invoice_due_days_after_invoice_date": 10}]
+    });
+    let (status, reg) = post_json(port, "/case--registrations", &token, &body);
+    assert_eq!(status, 201, "{reg}");
+    let case = reg["_cases"][0].as_str().unwrap().to_string();
+    let form = "--b\r\nContent-Disposition: form-data; name=\"domain\"\r\n\r\ncases\r\n--b\r\nContent-Disposition: form-data; name=\"dotted_path\"\r\n\r\noriginal_invoice\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"invoice.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 test\r\n--b--\r\n";
+    let (status, up) = request(
+        port,
+        "POST",
+        &format!("/media--upload/{case}"),
+        &[
+            ("X-API-Key", &token),
+            ("Content-Type", "multipart/form-data; boundary=b"),
+        ],
+        form,
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{up}");
+
+    let found = modes(&data);
+    for name in [
+        "indriva.db",
+        "indriva.db-wal",
+        "media-signing.key",
+        "sandbox-credentials.json",
+    ] {
+        assert!(found.iter().any(|(p, _)| p == name), "{name} in {found:?}");
+    }
+    assert!(
+        found
+            .iter()
+            .filter(|(p, _)| p.starts_with("media/"))
+            .count()
+            >= 2
+    );
+    for (path, mode) in &found {
+        let want = if data.join(path).is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(*mode, want, "{path} is {mode:o} under umask 000");
+    }
+    drop(server);
+
+    // An install made looser by hand is tightened at the next start, with a warning.
+    use std::os::unix::fs::PermissionsExt;
+    for (path, _) in &found {
+        let p = data.join(path);
+        let loose = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(loose)).unwrap();
+    }
+    let log2 = dir.path().join("server2.log");
+    let mut server = serve_with_umask_000(&data, port, &log2);
+    wait_ready(port, &mut server);
+    let text = std::fs::read_to_string(&log2).unwrap();
+    assert!(
+        text.contains("the data dir was readable by other users"),
+        "{text}"
+    );
+    for (path, mode) in modes(&data) {
+        assert_eq!(mode & 0o077, 0, "{path} is {mode:o} after the check");
+    }
+}

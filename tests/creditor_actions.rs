@@ -316,6 +316,24 @@ async fn the_case_is_named_by_id_or_by_invoice_number_and_bad_input_is_422() {
         ),
         (with("extra", json!(1)), "extra", "unknown field"),
         (
+            with("amount", json!(1e-300)),
+            "amount",
+            "at most two decimals",
+        ),
+        (
+            with("amount", json!(100.0000000001)),
+            "amount",
+            "at most two decimals",
+        ),
+        (
+            with(
+                "bank_transaction_date",
+                json!("Mon, 01 Jan 1600 00:00:00 GMT"),
+            ),
+            "bank_transaction_date",
+            "between 1900 and 2099",
+        ),
+        (
             with("case", json!("5f0000000000000000000000"))
                 .as_object()
                 .map(|o| {

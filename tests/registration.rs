@@ -403,6 +403,91 @@ async fn every_validation_rule_answers_422_and_writes_nothing() {
     assert_eq!(written(&api).await, before);
 }
 
+/// Values that passed the rules before although they were wrong (issue 13's list): amounts
+/// below an öre in any notation, blank or NUL-bearing text, dates in 1600 and 2999, an
+/// identity number with a sign in front.
+#[tokio::test]
+async fn near_miss_values_are_refused_and_write_nothing() {
+    let api = Api::new().await;
+    let before = written(&api).await;
+    for (capital, issue) in [
+        (json!(1e-300), "must have at most two decimals"),
+        (json!(1.0000000001), "must have at most two decimals"),
+        (json!(0.001), "must have at most two decimals"),
+        (json!(0.0), "must be greater than 0"),
+        (json!(-0.0), "must be greater than 0"),
+        (json!(-5), "must be greater than 0"),
+    ] {
+        refused(
+            &api,
+            |b| b["debts"][0]["capital_to_claim"] = capital.clone(),
+            json!({"debts": {"0": {"capital_to_claim": issue}}}),
+        )
+        .await;
+    }
+    refused(
+        &api,
+        |b| b["debts"][0]["fees_included_in_capital_to_claim"] = json!({"invoice_fee": 1e-300}),
+        json!({"debts": {"0": {"fees_included_in_capital_to_claim": {"invoice_fee": "must have at most two decimals"}}}}),
+    )
+    .await;
+    refused(
+        &api,
+        |b| b["debts"][0]["fees_already_claimed"] = json!({"reminder": {"amount": 60.0000001, "fee_registration_date": "Mon, 16 Jun 2025 00:00:00 GMT"}}),
+        json!({"debts": {"0": {"fees_already_claimed": {"reminder": {"amount": "must have at most two decimals"}}}}}),
+    )
+    .await;
+    refused(
+        &api,
+        |b| {
+            b["customer"]["name"] = json!("   ");
+            b["customer"]["address"]["city"] = json!("\t");
+            b["debts"][0]["invoice_number"] = json!(" \n ");
+        },
+        json!({"customer": {"name": "empty values not allowed", "address": {"city": "empty values not allowed"}},
+               "debts": {"0": {"invoice_number": "empty values not allowed"}}}),
+    )
+    .await;
+    refused(
+        &api,
+        |b| {
+            b["customer"]["name"] = json!("Jane\u{0}Doe");
+            b["customer"]["address"]["address_line_1"] = json!("Business Street 456\u{0}");
+            b["debts"][0]["invoice_number"] = json!("7788\u{7}99");
+        },
+        json!({"customer": {"name": "must not contain control characters", "address": {"address_line_1": "must not contain control characters"}},
+               "debts": {"0": {"invoice_number": "must not contain control characters"}}}),
+    )
+    .await;
+    for date in [
+        "Mon, 16 Jun 1600 00:00:00 GMT",
+        "Mon, 16 Jun 2999 00:00:00 GMT",
+    ] {
+        refused(
+            &api,
+            |b| b["debts"][0]["invoice_date"] = json!(date),
+            json!({"debts": {"0": {"invoice_date": "must be a date between 1900 and 2099"}}}),
+        )
+        .await;
+    }
+    for id in ["-5560269986", "556026 9986", "55602-69986"] {
+        refused(
+            &api,
+            |b| b["customer"]["id_number"] = json!(id),
+            json!({"customer": {"id_number": "must be a valid Swedish personnummer, samordningsnummer or organisationsnummer"}}),
+        )
+        .await;
+    }
+    assert_eq!(written(&api).await, before);
+    // Tabs and line breaks are text, not control characters to refuse.
+    let mut body = seed_000();
+    body["debts"][0]["debt_description"] = json!("Consulting fee\nJune 2025");
+    ok(
+        &api.post("/case--registrations", &body).await,
+        StatusCode::CREATED,
+    );
+}
+
 #[tokio::test]
 async fn the_creditor_must_be_the_callers_and_active() {
     let api = Api::new().await;

@@ -72,8 +72,10 @@ pub enum JwtError {
     Key,
 }
 
-/// The longest a JWT may be valid for, plus a minute of clock skew.
-pub const MAX_LIFETIME_SECS: i64 = 10 * 60 + 60;
+/// How far the client's clock may be from the server's, either way.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+/// The longest a JWT may be valid for, plus the clock skew.
+pub const MAX_LIFETIME_SECS: i64 = 10 * 60 + CLOCK_SKEW_SECS;
 
 impl PublicKey {
     /// Parses a PEM public key (SubjectPublicKeyInfo, as `openssl ec -pubout` writes) for the
@@ -178,7 +180,7 @@ pub fn verify(token: &str, alg: Algorithm, key: &PublicKey, now: i64) -> Result<
     }
     let claims: Claims = serde_json::from_slice(&part(p)?).map_err(|_| JwtError::Malformed)?;
     let exp = claims.exp.ok_or(JwtError::NoExpiry)?;
-    if !exp.is_finite() || exp <= now as f64 {
+    if !exp.is_finite() || exp < (now - CLOCK_SKEW_SECS) as f64 {
         return Err(JwtError::Expired);
     }
     if exp > (now + MAX_LIFETIME_SECS) as f64 {
@@ -344,7 +346,13 @@ pub(crate) mod tests {
             verify(&t, Algorithm::ES256, &k, NOW).unwrap_err(),
             JwtError::NoExpiry
         );
-        let (t, pem) = es256(&claims(Some(NOW - 1)));
+        // A minute of clock skew: an exp 10 s or 60 s past is still fine, 61 s is not.
+        for past in [10, 60] {
+            let (t, pem) = es256(&claims(Some(NOW - past)));
+            let k = PublicKey::from_pem(&pem, Algorithm::ES256).unwrap();
+            assert!(verify(&t, Algorithm::ES256, &k, NOW).is_ok(), "{past} s");
+        }
+        let (t, pem) = es256(&claims(Some(NOW - 61)));
         let k = PublicKey::from_pem(&pem, Algorithm::ES256).unwrap();
         assert_eq!(
             verify(&t, Algorithm::ES256, &k, NOW).unwrap_err(),

@@ -52,12 +52,18 @@ pub const INVALID_ORG_NUMBER: &str = "must be a valid Swedish organisationsnumme
 pub fn parse_id_number(s: &str, today: NaiveDate) -> Result<IdNumber, &'static str> {
     let s = s.trim();
     let plus = s.contains('+');
+    // A separator (`-`, or `+` at 100) may only stand before the last four digits.
+    let separator = s.find(['-', '+']);
+    if separator.is_some_and(|i| s.len() < 5 || i != s.len() - 5) {
+        return Err(INVALID_ID_NUMBER);
+    }
     let digits: Vec<u8> = s
         .bytes()
-        .filter(|b| !matches!(b, b'-' | b'+' | b' '))
-        .map(|b| if b.is_ascii_digit() { b - b'0' } else { 255 })
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != separator)
+        .map(|(_, b)| if b.is_ascii_digit() { b - b'0' } else { 255 })
         .collect();
-    if digits.contains(&255) || s.matches(['-', '+']).count() > 1 {
+    if digits.contains(&255) {
         return Err(INVALID_ID_NUMBER);
     }
     let (century, ten): (Option<u32>, &[u8]) = match digits.len() {
@@ -163,6 +169,23 @@ mod tests {
         let bad_date = format!("200002300{}", 0);
         assert!(parse_id_number(&bad_date, today()).is_err());
         assert!(parse_id_number("abc", today()).is_err());
+        // A separator anywhere but before the last four digits, or a space inside.
+        for bad in [
+            "-5560269986",
+            "5560269986-",
+            "556026-99-86",
+            "55602-69986",
+            "556026 9986",
+            "+5560269986",
+        ] {
+            assert_eq!(
+                parse_id_number(bad, today()),
+                Err(INVALID_ID_NUMBER),
+                "{bad}"
+            );
+        }
+        assert!(parse_id_number("556026-9986", today()).is_ok());
+        assert!(parse_id_number("20250101-2385", today()).is_ok());
         assert!(parse_id_number("", today()).is_err());
         // Born in the future.
         assert!(parse_id_number("20991231-0000", today()).is_err());

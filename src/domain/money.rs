@@ -38,12 +38,14 @@ impl Money {
         if !kr.is_finite() || kr.abs() > 1e13 {
             return Err(InvalidMoney::OutOfRange);
         }
-        let ore = kr * 100.0;
-        let rounded = ore.round();
-        if (ore - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
+        // The shortest decimal that reads back as this double is the number as written (for
+        // up to 17 significant digits), whatever the notation: `1e-300` has 300 decimals and
+        // `1.0000000001` ten, so neither is silently rounded to öre.
+        let written = format!("{kr}");
+        if written.split_once('.').is_some_and(|(_, d)| d.len() > 2) {
             return Err(InvalidMoney::TooManyDecimals);
         }
-        Ok(Money(rounded as i64))
+        Ok(Money((kr * 100.0).round() as i64))
     }
 
     /// The amount in kronor as the nearest double; printing it gives the exact decimal.
@@ -181,6 +183,28 @@ mod tests {
             Money::from_kronor_f64(10.555),
             Err(InvalidMoney::TooManyDecimals)
         );
+        // Whatever the notation: nothing below an öre is rounded away.
+        for written in ["1e-300", "1.0000000001", "0.001e0", "5e-3", "100.001"] {
+            let kr: f64 = written.parse().unwrap();
+            assert_eq!(
+                Money::from_kronor_f64(kr),
+                Err(InvalidMoney::TooManyDecimals),
+                "{written}"
+            );
+        }
+        for (written, ore) in [
+            ("1e2", 10_000),
+            ("1.5e1", 1_500),
+            ("12.30", 1_230),
+            ("99999999999.99", 9_999_999_999_999),
+        ] {
+            let kr: f64 = written.parse().unwrap();
+            assert_eq!(
+                Money::from_kronor_f64(kr),
+                Ok(Money::from_ore(ore)),
+                "{written}"
+            );
+        }
         assert_eq!(
             Money::from_kronor_f64(f64::NAN),
             Err(InvalidMoney::OutOfRange)

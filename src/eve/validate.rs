@@ -338,6 +338,11 @@ pub fn validate(schema: Schema, doc: &mut Map<String, Value>, mode: Mode) -> Iss
     issues
 }
 
+/// The years a date in a request may fall in: a debt from 1600 or a payment in 2999 is a typing
+/// error, not a case.
+pub const MIN_YEAR: i32 = 1900;
+pub const MAX_YEAR: i32 = 2099;
+
 fn field(rule: &Rule, v: &mut Value, mode: Mode, name: &str, issues: &mut Issues) {
     if rule.readonly {
         issues.add(name, "field is read-only");
@@ -354,8 +359,30 @@ fn field(rule: &Rule, v: &mut Value, mode: Mode, name: &str, issues: &mut Issues
         issues.add(name, format!("must be of {} type", rule.ty.name()));
         return;
     }
+    if let (Ty::Datetime, Some(d)) = (
+        rule.ty,
+        v.as_str().and_then(|s| HttpDate::parse_lenient(s).ok()),
+    ) {
+        use chrono::Datelike;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&d.date().year()) {
+            issues.add(
+                name,
+                format!("must be a date between {MIN_YEAR} and {MAX_YEAR}"),
+            );
+            return;
+        }
+    }
+    if let Value::String(s) = &*v {
+        if s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            issues.add(name, "must not contain control characters");
+            return;
+        }
+    }
     let empty = match v {
-        Value::String(s) => s.is_empty(),
+        // Whitespace alone is as empty as nothing (a name of "   " names no one).
+        Value::String(s) => s.trim().is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => false,

@@ -4,6 +4,7 @@ use sqlx::Row as _;
 
 use super::{Backend, Store, StoreError, Tx};
 use crate::auth::jwt::Algorithm;
+use crate::auth::keys::token_hash;
 use crate::auth::{ApiCredential, Grant};
 use crate::domain::ObjectId;
 
@@ -26,9 +27,14 @@ fn oid(s: String) -> Result<ObjectId, StoreError> {
     ObjectId::parse(&s).map_err(|_| StoreError::Document(format!("bad id {s}")))
 }
 
-const INSERT_CREDENTIAL: &str = "INSERT INTO api_credentials (api_code, user_id, account, creditor, algorithm, public_key_pem, created) VALUES (?, ?, ?, ?, ?, ?, ?)";
-const SELECT_CREDENTIAL: &str = "SELECT api_code, user_id, account, creditor, algorithm, public_key_pem FROM api_credentials WHERE api_code = ?";
-const INSERT_TOKEN: &str = "INSERT INTO access_tokens (token_hash, api_code, account, creditor, expires) VALUES (?, ?, ?, ?, ?)";
+// API codes are looked up and stored by their SHA-256 (`token_hash`), never in plain text.
+const INSERT_CREDENTIAL: &str = "INSERT INTO api_credentials (api_code_hash, user_id, account, creditor, algorithm, public_key_pem, created, hashed) VALUES (?, ?, ?, ?, ?, ?, ?, 1)";
+const SELECT_CREDENTIAL: &str = "SELECT user_id, account, creditor, algorithm, public_key_pem FROM api_credentials WHERE api_code_hash = ?";
+const INSERT_TOKEN: &str = "INSERT INTO access_tokens (token_hash, api_code_hash, account, creditor, expires) VALUES (?, ?, ?, ?, ?)";
+const PLAIN_CODES: &str = "SELECT api_code_hash FROM api_credentials WHERE hashed = 0";
+const HASH_CREDENTIAL: &str =
+    "UPDATE api_credentials SET api_code_hash = ?, hashed = 1 WHERE api_code_hash = ? AND hashed = 0";
+const HASH_TOKENS: &str = "UPDATE access_tokens SET api_code_hash = ? WHERE api_code_hash = ?";
 const SELECT_TOKEN: &str =
     "SELECT account, creditor, expires FROM access_tokens WHERE token_hash = ?";
 const DELETE_EXPIRED: &str = "DELETE FROM access_tokens WHERE expires < ?";
@@ -44,7 +50,7 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx, _) => {
                 sqlx::query(INSERT_CREDENTIAL)
-                    .bind(&c.api_code)
+                    .bind(token_hash(&c.api_code))
                     .bind(c.user.to_hex())
                     .bind(c.account.to_hex())
                     .bind(creditor)
@@ -56,7 +62,7 @@ impl Tx<'_> {
             }
             Tx::Postgres(tx, _) => {
                 sqlx::query(&pg(INSERT_CREDENTIAL))
-                    .bind(&c.api_code)
+                    .bind(token_hash(&c.api_code))
                     .bind(c.user.to_hex())
                     .bind(c.account.to_hex())
                     .bind(creditor)
@@ -105,6 +111,40 @@ impl Tx<'_> {
 }
 
 impl Store {
+    /// Hashes the API codes an older release stored in plain text (migration 0012 marks
+    /// them), with the access tokens that name them, in one transaction. Runs when the
+    /// database is opened; does nothing once every code is hashed.
+    pub(super) async fn hash_plain_api_codes(&self) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let plain: Vec<String> = match &mut tx {
+            Tx::Sqlite(t, _) => sqlx::query_scalar(PLAIN_CODES).fetch_all(&mut **t).await?,
+            Tx::Postgres(t, _) => sqlx::query_scalar(PLAIN_CODES).fetch_all(&mut **t).await?,
+        };
+        for code in &plain {
+            let hash = token_hash(code);
+            for sql in [HASH_CREDENTIAL, HASH_TOKENS] {
+                match &mut tx {
+                    Tx::Sqlite(t, _) => {
+                        sqlx::query(sql)
+                            .bind(&hash)
+                            .bind(code)
+                            .execute(&mut **t)
+                            .await?;
+                    }
+                    Tx::Postgres(t, _) => {
+                        sqlx::query(&pg(sql))
+                            .bind(&hash)
+                            .bind(code)
+                            .execute(&mut **t)
+                            .await?;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(plain.len() as u64)
+    }
+
     pub async fn api_credential(
         &self,
         api_code: &str,
@@ -112,7 +152,7 @@ impl Store {
         let row = match &self.backend {
             Backend::Sqlite(s) => {
                 let r = sqlx::query(SELECT_CREDENTIAL)
-                    .bind(api_code)
+                    .bind(token_hash(api_code))
                     .fetch_optional(s.reader())
                     .await?;
                 r.map(|r| -> Result<_, sqlx::Error> {
@@ -122,14 +162,13 @@ impl Store {
                         r.try_get(2)?,
                         r.try_get(3)?,
                         r.try_get(4)?,
-                        r.try_get(5)?,
                     ))
                 })
                 .transpose()?
             }
             Backend::Postgres(p) => {
                 let r = sqlx::query(&pg(SELECT_CREDENTIAL))
-                    .bind(api_code)
+                    .bind(token_hash(api_code))
                     .fetch_optional(p.pool())
                     .await?;
                 r.map(|r| -> Result<_, sqlx::Error> {
@@ -139,14 +178,12 @@ impl Store {
                         r.try_get(2)?,
                         r.try_get(3)?,
                         r.try_get(4)?,
-                        r.try_get(5)?,
                     ))
                 })
                 .transpose()?
             }
         };
-        let Some((api_code, user, account, creditor, algorithm, public_key_pem)): Option<(
-            String,
+        let Some((user, account, creditor, algorithm, public_key_pem)): Option<(
             String,
             String,
             Option<String>,
@@ -157,7 +194,7 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(ApiCredential {
-            api_code,
+            api_code: api_code.to_string(),
             user: oid(user)?,
             account: oid(account)?,
             creditor: creditor.map(oid).transpose()?,
@@ -185,7 +222,7 @@ impl Store {
                     .await?;
                 sqlx::query(INSERT_TOKEN)
                     .bind(hash)
-                    .bind(&c.api_code)
+                    .bind(token_hash(&c.api_code))
                     .bind(c.account.to_hex())
                     .bind(creditor)
                     .bind(expires)
@@ -201,7 +238,7 @@ impl Store {
                     .await?;
                 sqlx::query(&pg(INSERT_TOKEN))
                     .bind(hash)
-                    .bind(&c.api_code)
+                    .bind(token_hash(&c.api_code))
                     .bind(c.account.to_hex())
                     .bind(creditor)
                     .bind(expires)

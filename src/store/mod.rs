@@ -108,11 +108,19 @@ impl Store {
         } else {
             Backend::Sqlite(sqlite::Sqlite::open(url, separate_readers).await?)
         };
-        Ok(Store {
+        let store = Store {
             backend,
             counts: counts::CountCache::new(4096),
             query_budget: DEFAULT_QUERY_BUDGET,
-        })
+        };
+        let hashed = store.hash_plain_api_codes().await?;
+        if hashed > 0 {
+            tracing::info!(
+                api_codes = hashed,
+                "API codes stored in plain text are now hashed"
+            );
+        }
+        Ok(store)
     }
 
     /// How long a client's list query may run before it is stopped with a 400.
@@ -272,8 +280,6 @@ impl Store {
         self.fetch_rows(&b.finish()).await
     }
 
-    /// Starts a write transaction. Everything a request writes goes through one of these
-    /// and commits before the response is sent.
     /// Whether the database answers and has every migration this binary knows: `Err` with
     /// the reason when not.
     pub async fn readiness(&self) -> Result<(), String> {
@@ -298,6 +304,8 @@ impl Store {
         }
     }
 
+    /// Starts a write transaction. Everything a request writes goes through one of these
+    /// and commits before the response is sent.
     pub async fn begin(&self) -> Result<Tx<'_>, StoreError> {
         Ok(match &self.backend {
             Backend::Sqlite(s) => Tx::Sqlite(s.begin().await?, Default::default()),

@@ -34,6 +34,8 @@ const PAGE_SIZE: u32 = 8192;
 pub struct Sqlite {
     read: SqlitePool,
     write: SqlitePool,
+    /// The connection that checkpoints the WAL beside the writer (with separate readers).
+    checkpointer: Option<SqlitePool>,
     /// Opened for bulk loading: one connection, no separate readers.
     single: bool,
 }
@@ -74,7 +76,10 @@ impl Sqlite {
         let writer_opts = opts
             .clone()
             .pragma("cache_size", WRITER_CACHE)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // What is deleted or overwritten (a hashed api code's plain text, purged personal
+            // data) is zeroed in the file, not left in free space.
+            .pragma("secure_delete", "on");
         let writer_opts = if separate_readers {
             writer_opts
                 .pragma("wal_autocheckpoint", "0")
@@ -89,24 +94,26 @@ impl Sqlite {
             .connect_with(writer_opts)
             .await?;
         MIGRATOR.run(&write).await?;
-        let read = if separate_readers {
+        let (read, checkpointer) = if separate_readers {
             let checkpointer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .connect_with(opts.clone())
                 .await?;
-            tokio::spawn(checkpoints(checkpointer));
-            SqlitePoolOptions::new()
+            tokio::spawn(checkpoints(checkpointer.clone()));
+            let read = SqlitePoolOptions::new()
                 .max_connections(4)
                 .min_connections(1)
                 .connect_with(opts.read_only(true))
-                .await?
+                .await?;
+            (read, Some(checkpointer))
         } else {
-            write.clone()
+            (write.clone(), None)
         };
         Ok(Sqlite {
             read,
             write,
+            checkpointer,
             single: !separate_readers,
         })
     }
@@ -219,8 +226,19 @@ impl Sqlite {
         Ok(())
     }
 
+    /// Closes every connection, first moving the whole WAL into the database file, so the
+    /// file alone is the database (and holds no page an update has replaced).
     pub async fn close(&self) {
         self.read.close().await;
+        if let Some(c) = &self.checkpointer {
+            c.close().await;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.write)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint at close failed");
+        }
         self.write.close().await;
     }
 }

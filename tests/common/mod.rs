@@ -26,6 +26,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// A store the test opened itself (its files are the test's to keep).
+    pub fn of(store: Arc<Store>) -> TestDb {
+        TestDb { store, _dir: None }
+    }
+}
+
 pub fn backend() -> &'static str {
     match std::env::var("INDRIVA_TEST_DATABASE_URL") {
         Ok(u) if u.starts_with("postgres") => "postgres",
