@@ -185,6 +185,16 @@ pub struct ServeArgs {
     /// Largest JSON request body, in KB.
     #[arg(long, env = "INDRIVA_MAX_JSON_BODY_KB", default_value_t = 1024)]
     pub max_json_body_kb: usize,
+    /// How long a client has to send a request's headers, in seconds; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "INDRIVA_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// How long a client has to send a request's whole body, in seconds (408 after).
+    #[arg(long, env = "INDRIVA_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    pub body_timeout_secs: u64,
+    /// Connections open at once; further ones wait until one closes.
+    #[arg(long, env = "INDRIVA_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     /// How long one list query (`GET /<resource>` with its `where` and `sort`) may run before
     /// it is stopped and answered 400, in milliseconds.
     #[arg(long, env = "INDRIVA_QUERY_TIMEOUT_MS", default_value_t = 5000)]
@@ -492,12 +502,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             state.clone(),
         ));
     }
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-        std::net::SocketAddr,
-    >(app(state));
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::http::serve::serve(
+        listener,
+        app(state),
+        crate::http::serve::ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            body_timeout: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
+            max_connections: args.max_connections.max(1),
+        },
+        shutdown_signal(),
+    )
+    .await?;
     // The worker finishes the case batch it is writing, then stops.
     let _ = stop.send(true);
     if let Some(w) = worker {

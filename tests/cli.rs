@@ -1143,3 +1143,159 @@ fn data_at_rest_is_owner_only_whatever_the_umask() {
         assert_eq!(mode & 0o077, 0, "{path} is {mode:o} after the check");
     }
 }
+
+/// `indriva serve` with short connection limits, on a fresh data dir.
+fn serve_with(data: &Path, port: u16, log: &Path, extra: &[&str]) -> Server {
+    let mut server = Server(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .args(extra)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port, &mut server);
+    server
+}
+
+/// Reads until the server closes the connection or `within` passes; (closed, what was read).
+fn read_until_closed(s: &mut TcpStream, within: Duration) -> (bool, String) {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    while start.elapsed() < within {
+        match s.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&got).to_string()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (true, String::from_utf8_lossy(&got).to_string()),
+        }
+    }
+    (false, String::from_utf8_lossy(&got).to_string())
+}
+
+#[test]
+fn slow_idle_and_oversized_clients_cannot_hold_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let _server = serve_with(
+        &data,
+        port,
+        &log,
+        &[
+            "--header-timeout-secs",
+            "2",
+            "--body-timeout-secs",
+            "2",
+            "--max-connections",
+            "8",
+        ],
+    );
+    let token = token_by_api_code(port, &data);
+
+    // One header byte a second: closed at the header deadline, not held for a minute.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let trickle = b"GET /cases HTTP/1.1\r\nHost: x\r\n";
+    let mut closed_after = None;
+    for b in trickle {
+        if slow.write_all(&[*b]).is_err() {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+        let (closed, _) = read_until_closed(&mut slow, Duration::from_millis(900));
+        if closed {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("a trickling client kept its connection");
+    assert!(
+        closed_after < Duration::from_secs(6),
+        "closed only after {closed_after:?}"
+    );
+
+    // Idle connections (more than the cap) are closed at the header deadline too, and while
+    // they are open, the ones past the cap wait rather than being served.
+    let mut idle: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut waiting = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        waiting,
+        "GET /cases?max_results=1 HTTP/1.1\r\nHost: x\r\nX-API-Key: {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (_, early) = read_until_closed(&mut waiting, Duration::from_millis(800));
+    assert!(early.is_empty(), "served past the connection cap: {early}");
+    for s in &mut idle {
+        let (closed, _) = read_until_closed(s, Duration::from_secs(5));
+        assert!(
+            closed,
+            "an idle connection stayed open past the header deadline"
+        );
+    }
+    // Once they are gone, the waiting request is served.
+    let (_, answer) = read_until_closed(&mut waiting, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // A declared 100 MB JSON body with none sent: 413 at once, in the envelope.
+    let mut big = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        big,
+        "POST /case--registrations HTTP/1.1\r\nHost: x\r\nX-API-Key: {token}\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+    )
+    .unwrap();
+    let (closed, answer) = read_until_closed(&mut big, Duration::from_secs(2));
+    assert!(closed, "the connection should close after the 413");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""_status":"ERR""#), "{answer}");
+    assert!(
+        answer.contains("104857600 bytes; at most 1048576"),
+        "{answer}"
+    );
+
+    // A 100 MB upload is refused before its body is read: after its headers and 64 KB, the
+    // answer is already there.
+    let mut upload = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        upload,
+        "POST /media--upload/5f0000000000000000000000 HTTP/1.1\r\nHost: x\r\nX-API-Key: {token}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 104857600\r\n\r\n"
+    )
+    .unwrap();
+    let _ = upload.write_all(&vec![b'x'; 64 * 1024]);
+    let (_, answer) = read_until_closed(&mut upload, Duration::from_secs(2));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    // A body that stops arriving: 408 at the body deadline.
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stalled,
+        "POST /case--registrations HTTP/1.1\r\nHost: x\r\nX-API-Key: {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"account\""
+    )
+    .unwrap();
+    let (_, answer) = read_until_closed(&mut stalled, Duration::from_secs(6));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("not received within 2 s"), "{answer}");
+
+    // And the server still answers everyone else.
+    let (status, _) = get(port, "/cases?max_results=1", &token);
+    assert_eq!(status, 200);
+}

@@ -31,14 +31,47 @@ pub async fn json_object(
             "Unknown or no Content-Type header supplied",
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "The data value transmitted exceeds the capacity limit.",
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        unreadable(
+            &e,
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "The data value transmitted exceeds the capacity limit.",
+            ),
         )
     })?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(o)) => Ok(o),
         _ => Err(ApiError::bad_request(MSG_400)),
     }
+}
+
+/// The answer to a body that could not be read: 408 when the client did not send it in time
+/// (`--body-timeout-secs`), else `otherwise`.
+pub fn unreadable(e: &(dyn std::error::Error + 'static), otherwise: ApiError) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(t) = c.downcast_ref::<super::serve::BodyTimeout>() {
+            return timed_out(t);
+        }
+        cause = c.source();
+    }
+    // Some wrappers (multipart parsing) keep the cause only in their message.
+    if e.to_string().contains(super::serve::BODY_TIMEOUT_TEXT) {
+        return ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "The request body was not received in time.",
+        );
+    }
+    otherwise
+}
+
+fn timed_out(t: &super::serve::BodyTimeout) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "The request body was not received within {} s.",
+            t.0.as_secs()
+        ),
+    )
 }

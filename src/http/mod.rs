@@ -10,6 +10,7 @@ pub mod eve;
 pub mod openapi;
 pub mod routes;
 pub mod scope;
+pub mod serve;
 pub mod write;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,6 +81,10 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         })
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
         .with_state(state)
         .route_layer(axum::middleware::from_fn(crate::observe::track))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
@@ -105,6 +110,44 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// A body whose `Content-Length` is over the route's limit is refused with 413 before any of
+/// it is read, and the connection is closed (so the client stops sending).
+async fn refuse_declared_oversize(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared {
+        let path = req.uri().path();
+        // Multipart framing around a file: a little over the file limit.
+        let limit = if path.starts_with("/media--upload/") {
+            state.media.max_bytes + 64 * 1024
+        } else if path.starts_with("/bank--files") {
+            routes::bank_files::MAX_FILE_BYTES + 64 * 1024
+        } else {
+            state.limits.json_body
+        };
+        if len > limit as u64 {
+            let mut resp = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body is {len} bytes; at most {limit} are accepted here."),
+            )
+            .into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return resp;
+        }
+    }
+    next.run(req).await
 }
 
 /// Request ids: a process-unique counter, cheap and readable in logs.

@@ -42,7 +42,9 @@ pub async fn post(
     _: OperatorScope,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let bad_form = |_| ApiError::bad_request("No multipart/form-data supplied");
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        crate::http::body::unreadable(&e, ApiError::bad_request("No multipart/form-data supplied"))
+    };
     let mut form = Multipart::from_request(req, &state)
         .await
         .map_err(|_| ApiError::bad_request("No multipart/form-data supplied"))?;

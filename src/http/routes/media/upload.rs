@@ -44,7 +44,9 @@ pub async fn handler(
         .await
         .map_err(|_| ApiError::bad_request("No multipart/form-data supplied"))?;
     let (mut domain, mut dotted_path, mut file) = (None, None, None);
-    let bad_form = |_| ApiError::bad_request("No multipart/form-data supplied");
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        crate::http::body::unreadable(&e, ApiError::bad_request("No multipart/form-data supplied"))
+    };
     while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
         match field.name().unwrap_or_default() {
             "domain" => domain = Some(field.text().await.map_err(bad_form)?),
