@@ -21,25 +21,6 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_indriva");
 
-/// A database for the binary and this test: a SQLite file in `dir`, or a fresh PostgreSQL
-/// schema.
-async fn database(dir: &std::path::Path) -> String {
-    match std::env::var("INDRIVA_TEST_DATABASE_URL") {
-        Ok(url) if url.starts_with("postgres") => {
-            let schema = format!("t_{}", hex::encode(rand::random::<[u8; 8]>()));
-            let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-c%20search_path%3D{schema}")
-        }
-        _ => indriva::store::default_sqlite_url(dir),
-    }
-}
-
 fn indriva(dir: &std::path::Path, url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args)
@@ -74,7 +55,7 @@ fn comparable(c: &Case) -> Value {
 #[tokio::test]
 async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let url = database(dir.path()).await;
+    let url = common::database_url(dir.path()).await;
     let status = indriva(dir.path(), &url, &["seed", "--cases", "3000"])
         .stdout(Stdio::null())
         .status()

@@ -70,6 +70,25 @@ pub async fn db() -> TestDb {
     }
 }
 
+/// A database URL for a test that runs the real binary: a SQLite file in `dir`, or a fresh
+/// schema of the PostgreSQL that `INDRIVA_TEST_DATABASE_URL` names.
+pub async fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("INDRIVA_TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let schema = format!("t_{}", hex::encode(rand::random::<[u8; 8]>()));
+            let admin = sqlx::PgPool::connect(&url).await.expect("connect");
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .expect("create schema");
+            admin.close().await;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}options=-c%20search_path%3D{schema}")
+        }
+        _ => indriva::store::default_sqlite_url(dir),
+    }
+}
+
 pub fn clock() -> FixedClock {
     FixedClock::at(HttpDate::from_ymd_hms(2026, 11, 1, 12, 0, 0).unwrap())
 }
