@@ -297,7 +297,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged_and_doubles_nothing() {
         base: base.clone(),
         token: token(&base, dir.path()).await,
     };
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     let mut found_registrations = 0;
     for (invoice, id) in &ledger.registered {
         let v = client
