@@ -38,6 +38,12 @@ pub enum Command {
     Bgmax(BgmaxArgs),
     /// Payouts to creditors.
     Finance(FinanceArgs),
+    /// Write a backup (one archive: a consistent copy of the SQLite database, the media and
+    /// the keys) while the server runs. With PostgreSQL, back the database up with `pg_dump`;
+    /// the archive then holds the media and keys.
+    Backup(BackupArgs),
+    /// Unpack a backup into an empty data dir, then open and check its database.
+    Restore(RestoreArgs),
     /// Print the OpenAPI 3.1 document (the one served at `/openapi.json`), for client
     /// generators.
     Openapi,
@@ -317,6 +323,24 @@ impl FlowArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The archive to write (it must not exist).
+    #[arg(long)]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The archive `indriva backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct SeedArgs {
     /// Number of cases to create.
     #[arg(long)]
@@ -391,6 +415,8 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(args).await,
             Command::Bgmax(args) => bgmax(args),
             Command::Finance(args) => finance(args).await,
+            Command::Backup(args) => backup(args).await,
+            Command::Restore(args) => restore(args).await,
             Command::Openapi => {
                 println!("{:#}", crate::http::openapi::build());
                 Ok(())
@@ -545,6 +571,56 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let result = crate::backup::backup(&store, &args.store.data_dir, &args.to).await;
+    store.close().await;
+    let report = result?;
+    println!(
+        "wrote {} ({} bytes): {}, {} media file(s), keys",
+        args.to.display(),
+        report.bytes,
+        if report.database {
+            "the database"
+        } else {
+            "no database (PostgreSQL: back it up with pg_dump)"
+        },
+        report.media_files
+    );
+    Ok(())
+}
+
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let dir = &args.store.data_dir;
+    let restored = crate::backup::unpack(&args.from, dir)?;
+    let has_db = restored
+        .iter()
+        .any(|p| p == std::path::Path::new("indriva.db"));
+    if args.store.database.is_some() || !has_db {
+        println!(
+            "unpacked {} file(s) into {}; the database is not in the archive: restore it with pg_restore/psql",
+            restored.len(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    let store = args.store.open().await?;
+    let integrity = store.integrity().await;
+    let cases = store.count_all(&crate::resources::CASES).await;
+    store.close().await;
+    let integrity = integrity?;
+    if integrity != "ok" {
+        anyhow::bail!("the restored database is damaged: {integrity}");
+    }
+    println!(
+        "restored {} file(s) into {}: database ok, {} case(s)",
+        restored.len(),
+        dir.display(),
+        cases?
+    );
+    Ok(())
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod bank;
 pub mod cases;
 pub mod cli;

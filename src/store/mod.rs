@@ -280,6 +280,31 @@ impl Store {
         self.fetch_rows(&b.finish()).await
     }
 
+    /// Writes a consistent copy of the database to `path` (SQLite's `VACUUM INTO`, one read
+    /// transaction); `false` on PostgreSQL, which is backed up with `pg_dump`.
+    pub async fn snapshot_into(&self, path: &Path) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                sqlx::query("VACUUM INTO ?")
+                    .bind(path.to_string_lossy().to_string())
+                    .execute(s.reader())
+                    .await?;
+                Ok(true)
+            }
+            Backend::Postgres(_) => Ok(false),
+        }
+    }
+
+    /// SQLite's `PRAGMA integrity_check` (`ok`), or `ok` on PostgreSQL.
+    pub async fn integrity(&self) -> Result<String, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => Ok(sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(s.reader())
+                .await?),
+            Backend::Postgres(_) => Ok("ok".into()),
+        }
+    }
+
     /// Whether the database answers and has every migration this binary knows: `Err` with
     /// the reason when not.
     pub async fn readiness(&self) -> Result<(), String> {
