@@ -38,6 +38,12 @@ pub enum Command {
     Bgmax(BgmaxArgs),
     /// Payouts to creditors.
     Finance(FinanceArgs),
+    /// Personal data: export what is held about one person; pseudonymise closed cases past
+    /// their retention.
+    #[command(name = "personal-data")]
+    PersonalData(PersonalDataArgs),
+    /// Print the audit trail, newest first, one JSON event per line.
+    Audit(AuditArgs),
     /// Write a backup (one archive: a consistent copy of the SQLite database, the media and
     /// the keys) while the server runs. With PostgreSQL, back the database up with `pg_dump`;
     /// the archive then holds the media and keys.
@@ -323,6 +329,56 @@ impl FlowArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct PersonalDataArgs {
+    #[command(subcommand)]
+    pub command: PersonalDataCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PersonalDataCommand {
+    /// Everything held about the holder of an identity number, as JSON (right of access).
+    Export {
+        /// Personnummer, samordningsnummer or organisationsnummer, in any accepted notation.
+        #[arg(long)]
+        id_number: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Pseudonymise the name, identity number, customer number, address and contact details
+    /// of cases closed before the retention ends (and their registrations, and customers
+    /// with no case left), and delete their uploaded invoices and letter PDFs. Amounts, dates
+    /// and the ledger are kept.
+    Purge {
+        /// Years kept after the end of the year a case closed (the Bookkeeping Act's seven).
+        #[arg(long, env = "INDRIVA_RETENTION_YEARS", default_value_t = 7)]
+        retention_years: u32,
+        /// Count what would be purged; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where uploaded files are (as `serve --media-url`).
+        #[arg(long, env = "INDRIVA_MEDIA_URL")]
+        media_url: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only this account's events.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only the events of this document (a case's id, …).
+    #[arg(long)]
+    pub item: Option<String>,
+    /// How many events.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct BackupArgs {
     /// The archive to write (it must not exist).
     #[arg(long)]
@@ -406,7 +462,13 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = rt.block_on(async {
+    // The command as the audit trail names it: its words, not its arguments.
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .collect();
+    let actor = crate::audit::Actor::command(&format!("indriva {}", words.join(" ")));
+    let result = rt.block_on(crate::audit::scope(actor, async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Seed(args) => seed(args).await,
@@ -415,6 +477,8 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(args).await,
             Command::Bgmax(args) => bgmax(args),
             Command::Finance(args) => finance(args).await,
+            Command::Audit(args) => audit(args).await,
+            Command::PersonalData(args) => personal_data(args).await,
             Command::Backup(args) => backup(args).await,
             Command::Restore(args) => restore(args).await,
             Command::Openapi => {
@@ -422,7 +486,7 @@ pub fn main() -> ExitCode {
                 Ok(())
             }
         }
-    });
+    }));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -473,14 +537,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .then(|| crate::observe::WorkerBeat::new(interval));
     let worker_beat = beat.clone();
     let worker = args.worker.then(|| {
-        tokio::spawn(crate::worker::run_forever(
-            store.clone(),
-            engine.clone(),
-            clocks.clone(),
-            renderer,
-            interval,
-            worker_beat.unwrap_or_else(|| crate::observe::WorkerBeat::new(interval)),
-            stopped,
+        tokio::spawn(crate::audit::scope(
+            crate::audit::Actor::worker(),
+            crate::worker::run_forever(
+                store.clone(),
+                engine.clone(),
+                clocks.clone(),
+                renderer,
+                interval,
+                worker_beat.unwrap_or_else(|| crate::observe::WorkerBeat::new(interval)),
+                stopped,
+            ),
         ))
     });
     let webhook_settings = crate::webhooks::SenderSettings {
@@ -493,12 +560,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .then(|| crate::webhooks::Sender::new(webhook_settings.clone()))
         .transpose()?
         .map(|sender| {
-            tokio::spawn(crate::webhooks::run_forever(
-                store.clone(),
-                clocks.clone(),
-                sender,
-                interval,
-                stop_sending.clone(),
+            tokio::spawn(crate::audit::scope(
+                crate::audit::Actor::worker(),
+                crate::webhooks::run_forever(
+                    store.clone(),
+                    clocks.clone(),
+                    sender,
+                    interval,
+                    stop_sending.clone(),
+                ),
             ))
         });
     let state = AppState {
@@ -571,6 +641,93 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+async fn personal_data(args: PersonalDataArgs) -> anyhow::Result<()> {
+    let today = crate::domain::clock::Clock::now(&SystemClock::new());
+    match args.command {
+        PersonalDataCommand::Export { id_number, store } => {
+            let store = store.open().await?;
+            let out = crate::personal::export(&store, &id_number, today).await;
+            store.close().await;
+            println!("{:#}", out?);
+        }
+        PersonalDataCommand::Purge {
+            retention_years,
+            dry_run,
+            media_url,
+            store: store_args,
+        } => {
+            let store = store_args.open().await?;
+            let result = crate::personal::purge(&store, today, retention_years, dry_run).await;
+            store.close().await;
+            let purged = result?;
+            let mut deleted = 0;
+            if !dry_run && !purged.files.is_empty() {
+                let media = crate::media::Media::open(media_url.as_deref(), &store_args.data_dir, 1)?;
+                for key in &purged.files {
+                    match media.store.delete(&media.path(key)).await {
+                        Ok(()) => deleted += 1,
+                        Err(e) => tracing::warn!(error = %e, "could not delete a purged file"),
+                    }
+                }
+            }
+            let cutoff = crate::personal::cutoff(today, retention_years)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            println!(
+                "{}cases closed before {cutoff}: {} case(s), {} registration(s), {} customer(s), {} letter(s) pseudonymised; {} file(s) {}",
+                if dry_run { "dry run, nothing changed. " } else { "" },
+                purged.cases,
+                purged.registrations,
+                purged.customers,
+                purged.letters,
+                if dry_run { purged.files.len() } else { deleted },
+                if dry_run { "to delete" } else { "deleted" },
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    use crate::eve::{Filter, Paging, Sort, Val};
+    let mut parts = Vec::new();
+    if let Some(a) = &args.account {
+        let id = crate::domain::ObjectId::parse(a)
+            .map_err(|_| anyhow::anyhow!("--account {a} is not an id"))?;
+        parts.push(Filter::eq("account", Val::Oid(id)));
+    }
+    if let Some(i) = &args.item {
+        let id = crate::domain::ObjectId::parse(i)
+            .map_err(|_| anyhow::anyhow!("--item {i} is not an id"))?;
+        parts.push(Filter::eq("item", Val::Oid(id)));
+    }
+    let filter = match parts.len() {
+        0 => Filter::True,
+        _ => Filter::And(parts),
+    };
+    let store = args.store.open().await?;
+    let page = store
+        .list(
+            &crate::resources::AUDIT_EVENTS,
+            &crate::store::ListQuery {
+                scope: &crate::tenancy::Scope::unrestricted(),
+                filter: &filter,
+                sort: &Sort::parse("-_created,-_id")?,
+                paging: Paging {
+                    page: 1,
+                    max_results: args.limit.max(1),
+                },
+                search: &[],
+            },
+        )
+        .await;
+    store.close().await;
+    for row in page?.rows {
+        println!("{}", row.doc);
+    }
+    Ok(())
 }
 
 async fn backup(args: BackupArgs) -> anyhow::Result<()> {

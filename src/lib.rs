@@ -9,6 +9,7 @@
 //! * [`seed`] and [`sandbox`] — demo data and the first-start sandbox account.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bank;
@@ -23,6 +24,7 @@ pub mod http;
 pub mod letters;
 pub mod media;
 pub mod observe;
+pub mod personal;
 pub mod registrar;
 pub mod resources;
 pub mod sandbox;

@@ -63,6 +63,8 @@ pub struct Submission {
     /// Identity number canonical; `_id`, `_created` and `_updated` set.
     pub registration: CaseRegistration,
     pub now: HttpDate,
+    /// Who submitted it (the batch is written by the registrar's task, not the request's).
+    pub actor: crate::audit::Actor,
 }
 
 /// An `Idempotency-Key` and the hash of the body it came with.
@@ -359,6 +361,9 @@ pub async fn write(
                     cases.push(crate::cases::stored(&case, s.now, engine)?);
                     ocrs.push(prepare_document(&OCR_NUMBERS, &ocr)?);
                 }
+                let mut written: Vec<String> = vec![reg.id.to_hex(), customer.to_hex()];
+                written.extend(reg.cases.iter().chain(&reg.ocr_numbers).map(|i| i.to_hex()));
+                tx.on_behalf_of(&s.actor, &written);
                 let doc = prepare_document(&CASE_REGISTRATIONS, &reg)?;
                 let body = json!({
                     "_updated": s.now.to_string(),

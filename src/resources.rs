@@ -274,6 +274,22 @@ pub static WEBHOOKS: LazyLock<Resource> = LazyLock::new(|| Resource {
     creditor_scope: CreditorScope::Column("creditor"),
 });
 
+pub static AUDIT_EVENTS: LazyLock<Resource> = LazyLock::new(|| Resource {
+    name: "audit--events",
+    table: "audit_events",
+    schema: Node::of::<crate::audit::AuditEvent>(),
+    columns: vec![
+        ID,
+        ACCOUNT,
+        Column::new("resource", "resource", ColumnKind::Text),
+        Column::new("item", "item", ColumnKind::ObjectId),
+        CREATED,
+        UPDATED,
+    ],
+    scoped_by_account: true,
+    creditor_scope: CreditorScope::None,
+});
+
 pub static WEBHOOK_DELIVERIES: LazyLock<Resource> = LazyLock::new(|| Resource {
     name: "webhook--deliveries",
     table: "webhook_deliveries",

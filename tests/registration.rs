@@ -719,6 +719,7 @@ fn submission(
         }),
         registration: serde_json::from_value(body).unwrap(),
         now,
+        actor: indriva::audit::Actor::system(),
     }
 }
 

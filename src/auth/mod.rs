@@ -27,6 +27,8 @@ pub struct Grant {
     pub account: ObjectId,
     pub creditor: Option<ObjectId>,
     pub expires: i64,
+    /// The API user the token was issued to (for the audit trail).
+    pub user: Option<ObjectId>,
 }
 
 impl Grant {

@@ -820,6 +820,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
     .into_iter()
     .chain(webhook_endpoints())
+    .chain(audit_endpoints())
     .collect()
 }
 
@@ -967,6 +968,35 @@ fn webhook_endpoints() -> Vec<Endpoint> {
                 "The delivery changed meanwhile; ask again",
                 Content::Error,
             ),
+        ),
+    ]
+}
+
+/// The audit trail.
+fn audit_endpoints() -> Vec<Endpoint> {
+    const AUDIT: &str = "Audit trail";
+    const FORBIDDEN: &str = "An API user bound to one creditor";
+    vec![
+        Endpoint::at("/audit--events").get(
+            r::audit::list,
+            Op::list(
+                "list_audit_events",
+                AUDIT,
+                "Who wrote what, when: one event per document written",
+                Shape::Model(model::<crate::audit::AuditEvent>),
+            )
+            .describe("Appended in the transaction of each write, never changed. `where={\"item\": \"<case id>\"}` gives one case's history; `actor.type` tells API users, operators, commands and the worker apart.")
+            .answer(403, FORBIDDEN, Content::Error),
+        ),
+        Endpoint::at("/audit--events/{id}").get(
+            r::audit::get,
+            Op::item(
+                "get_audit_event",
+                AUDIT,
+                "One audit event",
+                Shape::Model(model::<crate::audit::AuditEvent>),
+            )
+            .answer(403, FORBIDDEN, Content::Error),
         ),
     ]
 }

@@ -107,9 +107,22 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
                 })
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(audit_scope))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Runs the request as its own audit actor: its request id now, its API user once the token
+/// is checked.
+async fn audit_scope(req: Request, next: axum::middleware::Next) -> Response {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    crate::audit::scope(crate::audit::Actor::request(&id), next.run(req)).await
 }
 
 /// A body whose `Content-Length` is over the route's limit is refused with 413 before any of

@@ -56,11 +56,13 @@ async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
     let now = state.clocks.real().unix();
     let hash = token_hash(token.trim());
     if let Some(grant) = state.auth.cached(&hash, now) {
+        crate::audit::identify(&grant);
         return Ok(grant);
     }
     match state.store.token(&hash).await? {
         Some(grant) if grant.expires > now => {
             state.auth.remember(hash, grant.clone(), now);
+            crate::audit::identify(&grant);
             Ok(grant)
         }
         _ => Err(unauthorized()),

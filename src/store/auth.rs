@@ -36,7 +36,8 @@ const HASH_CREDENTIAL: &str =
     "UPDATE api_credentials SET api_code_hash = ?, hashed = 1 WHERE api_code_hash = ? AND hashed = 0";
 const HASH_TOKENS: &str = "UPDATE access_tokens SET api_code_hash = ? WHERE api_code_hash = ?";
 const SELECT_TOKEN: &str =
-    "SELECT account, creditor, expires FROM access_tokens WHERE token_hash = ?";
+    "SELECT t.account, t.creditor, t.expires, c.user_id FROM access_tokens t \
+     LEFT JOIN api_credentials c ON c.api_code_hash = t.api_code_hash WHERE t.token_hash = ?";
 const DELETE_EXPIRED: &str = "DELETE FROM access_tokens WHERE expires < ?";
 
 impl Tx<'_> {
@@ -252,7 +253,7 @@ impl Store {
 
     /// The grant of a token, by hash (expired or not; the caller checks).
     pub async fn token(&self, hash: &str) -> Result<Option<Grant>, StoreError> {
-        let row: Option<(String, Option<String>, i64)> = match &self.backend {
+        let row: Option<(String, Option<String>, i64, Option<String>)> = match &self.backend {
             Backend::Sqlite(s) => {
                 sqlx::query_as(SELECT_TOKEN)
                     .bind(hash)
@@ -266,11 +267,12 @@ impl Store {
                     .await?
             }
         };
-        row.map(|(account, creditor, expires)| {
+        row.map(|(account, creditor, expires, user)| {
             Ok(Grant {
                 account: oid(account)?,
                 creditor: creditor.map(oid).transpose()?,
                 expires,
+                user: user.map(oid).transpose()?,
             })
         })
         .transpose()

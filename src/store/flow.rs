@@ -451,10 +451,14 @@ impl Tx<'_> {
                 Param::Text(a.clone()),
                 Param::Int(real),
                 Param::Int(now),
-                Param::Text(a),
+                Param::Text(a.clone()),
             ],
         );
-        Ok(self.execute(&q).await? == 1)
+        let moved = self.execute(&q).await? == 1;
+        if moved {
+            self.audit(&crate::resources::ACCOUNTS, &a, &a, "sandbox_clock_moved");
+        }
+        Ok(moved)
     }
 
     /// The media keys of an account's letters and uploaded invoices.
@@ -653,6 +657,7 @@ impl Tx<'_> {
             let n = self.execute(&q).await?;
             if table == "cases" {
                 cases = n;
+                self.audit(&crate::resources::ACCOUNTS, &a, &a, "sandbox_reset");
             }
             if !["outbox", "idempotency_keys"].contains(&table) && n > 0 {
                 self.touch_table(table, &a);

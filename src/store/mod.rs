@@ -393,8 +393,81 @@ pub struct Replacement {
     pub rowid: Option<i64>,
 }
 
-/// Tables and accounts a transaction wrote to; their write versions are bumped at commit.
-type Touched = std::collections::BTreeSet<(&'static str, String)>;
+/// What a transaction wrote: the tables and accounts (their write versions are bumped at
+/// commit) and the documents, for the audit trail (appended at commit).
+#[derive(Default)]
+pub struct Touched {
+    tables: std::collections::BTreeSet<(&'static str, String)>,
+    audit: Vec<crate::audit::Pending>,
+    /// Items written on someone else's behalf (the registrar's batches): item id → actor.
+    on_behalf: std::collections::HashMap<String, crate::audit::Actor>,
+}
+
+impl Touched {
+    fn insert(&mut self, key: (&'static str, String)) -> bool {
+        self.tables.insert(key)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(&'static str, String)> {
+        self.tables.iter()
+    }
+
+    fn record(&mut self, res: &Resource, account: &str, item: &str, action: &'static str) {
+        self.audit.push(crate::audit::Pending {
+            account: account.to_string(),
+            resource: res.name,
+            item: item.to_string(),
+            action,
+            actor: None,
+        });
+    }
+
+    /// The audit events of the transaction, as documents to insert.
+    fn audit_docs(&mut self) -> Result<Vec<StoredDoc>, StoreError> {
+        if self.audit.is_empty() {
+            return Ok(vec![]);
+        }
+        let actor = crate::audit::current();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let at = crate::domain::HttpDate::from_unix(now)
+            .ok_or_else(|| StoreError::Document(format!("no date for {now}")))?;
+        let pending = std::mem::take(&mut self.audit);
+        let mut docs = Vec::with_capacity(pending.len());
+        for p in pending {
+            let event = crate::audit::AuditEvent {
+                id: ObjectId::at(now),
+                account: p.account,
+                actor: p
+                    .actor
+                    .or_else(|| self.on_behalf.get(&p.item).cloned())
+                    .unwrap_or_else(|| actor.clone()),
+                resource: p.resource.to_string(),
+                item: p.item,
+                action: p.action.to_string(),
+                created: at,
+                updated: at,
+                etag: String::new(),
+            };
+            docs.push(prepare_document(&crate::resources::AUDIT_EVENTS, &event)?);
+        }
+        for d in &docs {
+            self.tables
+                .insert((crate::resources::AUDIT_EVENTS.table, d.account.clone()));
+        }
+        Ok(docs)
+    }
+}
 
 /// A write transaction.
 pub enum Tx<'a> {
@@ -425,29 +498,59 @@ impl Tx<'_> {
         }
         match self {
             Tx::Sqlite(tx, touched) => {
-                touch(touched, res, &docs);
+                touch(touched, res, &docs, upsert);
                 sqlite::insert(tx, res, docs, upsert).await?;
             }
             Tx::Postgres(tx, touched) => {
-                touch(touched, res, &docs);
+                touch(touched, res, &docs, upsert);
                 postgres::insert(tx, res, &docs, upsert).await?;
             }
         }
         Ok(())
     }
 
+    /// Appends the audit trail of what was written, bumps the write versions and commits.
     pub async fn commit(self) -> Result<(), StoreError> {
+        let audit = &crate::resources::AUDIT_EVENTS;
         match self {
-            Tx::Sqlite(mut tx, touched) => {
+            Tx::Sqlite(mut tx, mut touched) => {
+                let events = touched.audit_docs()?;
+                sqlite::insert(&mut tx, audit, events, false).await?;
                 sqlite::bump_versions(&mut tx, &touched).await?;
                 tx.commit().await?;
             }
-            Tx::Postgres(mut tx, touched) => {
+            Tx::Postgres(mut tx, mut touched) => {
+                let events = touched.audit_docs()?;
+                if !events.is_empty() {
+                    postgres::insert(&mut tx, audit, &events, false).await?;
+                }
                 postgres::bump_versions(&mut tx, &touched).await?;
                 tx.commit().await?;
             }
         }
         Ok(())
+    }
+
+    /// Attributes the audit events of `items` (written in this transaction for another
+    /// request) to `actor`.
+    pub fn on_behalf_of(&mut self, actor: &crate::audit::Actor, items: &[String]) {
+        match self {
+            Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => {
+                for i in items {
+                    touched.on_behalf.insert(i.clone(), actor.clone());
+                }
+            }
+        }
+    }
+
+    /// Records a write the generic document methods do not see (a sandbox reset, a moved
+    /// clock) in the audit trail.
+    pub fn audit(&mut self, res: &Resource, account: &str, item: &str, action: &'static str) {
+        match self {
+            Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => {
+                touched.record(res, account, item, action);
+            }
+        }
     }
 }
 
@@ -463,8 +566,10 @@ impl Tx<'_> {
     }
 }
 
-fn touch(touched: &mut Touched, res: &Resource, docs: &[StoredDoc]) {
+fn touch(touched: &mut Touched, res: &Resource, docs: &[StoredDoc], upsert: bool) {
+    let action = if upsert { "create_or_update" } else { "create" };
     for d in docs {
         touched.insert((res.table, d.account.clone()));
+        touched.record(res, &d.account, &d.id, action);
     }
 }

@@ -285,7 +285,7 @@ pub async fn bump_versions(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     touched: &Touched,
 ) -> Result<(), StoreError> {
-    for (table, account) in touched {
+    for (table, account) in touched.iter() {
         sqlx::query(
             "INSERT INTO write_versions (tbl, account, version) VALUES ($1, $2, 1) \
              ON CONFLICT (tbl, account) DO UPDATE SET version = write_versions.version + 1",

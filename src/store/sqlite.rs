@@ -593,7 +593,7 @@ pub async fn bump_versions(
          ON CONFLICT (tbl, account) DO UPDATE SET version = version + 1"
     );
     let mut q = sqlx::query(&sql);
-    for (table, account) in touched {
+    for (table, account) in touched.iter() {
         q = q.bind(table.to_string()).bind(account.clone());
     }
     q.execute(&mut **tx).await?;

@@ -145,16 +145,21 @@ impl Tx<'_> {
         old: Option<&[ColumnValue]>,
     ) -> Result<bool, StoreError> {
         let key = (res.table, doc.account.clone());
-        match self {
+        let (account, id) = (doc.account.clone(), doc.id.clone());
+        let done = match self {
             Tx::Sqlite(tx, touched) => {
                 touched.insert(key);
-                sqlite::replace(tx, res, doc, expected_etag, old).await
+                sqlite::replace(tx, res, doc, expected_etag, old).await?
             }
             Tx::Postgres(tx, touched) => {
                 touched.insert(key);
-                postgres::replace(tx, res, &doc, expected_etag, old).await
+                postgres::replace(tx, res, &doc, expected_etag, old).await?
             }
+        };
+        if done {
+            self.audit(res, &account, &id, "update");
         }
+        Ok(done)
     }
 
     /// Replaces documents, each if it still has its expected etag, in as few statements as
@@ -169,6 +174,7 @@ impl Tx<'_> {
             Tx::Sqlite(tx, touched) => {
                 for r in &rows {
                     touched.insert((res.table, r.doc.account.clone()));
+                    touched.record(res, &r.doc.account, &r.doc.id, "update");
                 }
                 sqlite::replace_many(tx, res, rows).await
             }
@@ -208,6 +214,8 @@ impl Tx<'_> {
             match self {
                 Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => {
                     touched.insert(key);
+                    // The deleted documents by the value they shared (`creditor = …`).
+                    touched.record(res, &account.to_hex(), &value.to_hex(), "delete");
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod access_groups;
 pub mod accounts;
+pub mod audit;
 pub mod authenticates;
 pub mod bank_files;
 pub mod case_letters;

@@ -51,6 +51,7 @@ pub async fn handler(
         idempotency,
         registration,
         now,
+        actor: crate::audit::current(),
     };
     match state.registrar.register(submission).await? {
         Outcome::Created(body) => Ok(json_answer(StatusCode::CREATED, body)),
