@@ -664,7 +664,8 @@ async fn personal_data(args: PersonalDataArgs) -> anyhow::Result<()> {
             let purged = result?;
             let mut deleted = 0;
             if !dry_run && !purged.files.is_empty() {
-                let media = crate::media::Media::open(media_url.as_deref(), &store_args.data_dir, 1)?;
+                let media =
+                    crate::media::Media::open(media_url.as_deref(), &store_args.data_dir, 1)?;
                 for key in &purged.files {
                     match media.store.delete(&media.path(key)).await {
                         Ok(()) => deleted += 1,

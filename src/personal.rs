@@ -165,14 +165,24 @@ pub async fn purge(
         return Ok(out);
     }
     let case_ids = ids(&cases);
-    let letters = all(store, &CASE_LETTERS, &Filter::any_of("case", case_ids.clone())).await?;
+    let letters = all(
+        store,
+        &CASE_LETTERS,
+        &Filter::any_of("case", case_ids.clone()),
+    )
+    .await?;
     let registration_ids: Vec<Val> = cases
         .iter()
         .filter_map(|c| c["case_registration"].as_str())
         .filter_map(|s| ObjectId::parse(s).ok())
         .map(Val::Oid)
         .collect();
-    let registrations = all(store, &CASE_REGISTRATIONS, &Filter::any_of("_id", registration_ids)).await?;
+    let registrations = all(
+        store,
+        &CASE_REGISTRATIONS,
+        &Filter::any_of("_id", registration_ids),
+    )
+    .await?;
     let customer_ids: Vec<Val> = cases
         .iter()
         .filter_map(|c| c["customer"].as_str())
@@ -220,7 +230,10 @@ pub async fn purge(
         let all_purged = reg["_cases"]
             .as_array()
             .or(reg["cases"].as_array())
-            .is_some_and(|cs| cs.iter().all(|c| c.as_str().is_some_and(|c| purged.contains(c))));
+            .is_some_and(|cs| {
+                cs.iter()
+                    .all(|c| c.as_str().is_some_and(|c| purged.contains(c)))
+            });
         if !all_purged {
             continue;
         }

@@ -1,0 +1,172 @@
+//! Personal data (issue 13 §6): the export of everything held about one person, and the purge
+//! that pseudonymises cases closed before their retention ends while keeping every amount and
+//! ledger line. On SQLite, and on PostgreSQL in CI.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::seed002::{ok, register_seed_002, set_clock};
+use common::Api;
+use indriva::domain::HttpDate;
+use indriva::personal::{export, purge, PURGED};
+use serde_json::{json, Value};
+
+const ACME: &str = "5560269986";
+
+async fn case(api: &Api, id: &str) -> Value {
+    ok(&api.get(&format!("/cases/{id}")).await, StatusCode::OK)
+}
+
+/// Seed 002's case, its invoice uploaded, paid in full on 3 Sep 2025 (closed).
+async fn closed_seed_002(api: &Api) -> String {
+    let (id, _) = register_seed_002(api).await;
+    let form = "--b\r\nContent-Disposition: form-data; name=\"domain\"\r\n\r\ncases\r\n--b\r\nContent-Disposition: form-data; name=\"dotted_path\"\r\n\r\noriginal_invoice\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"invoice.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 ACME\r\n--b--\r\n";
+    let r = api
+        .send(
+            axum::http::Request::post(format!("/media--upload/{id}"))
+                .header("content-type", "multipart/form-data; boundary=b")
+                .body(axum::body::Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    set_clock(api, "Wed, 03 Sep 2025 08:00:00 GMT").await;
+    let paid = api
+        .post(
+            "/creditor--payments",
+            &json!({"account": "674dbeaf08847b9501cc9132", "creditor": "674dbeb208847b9501cc9138",
+                    "case": id, "currency": "SEK", "amount": 2014.0,
+                    "bank_transaction_date": "Wed, 03 Sep 2025 08:00:00 GMT",
+                    "creditor_payment_reference": "PAY-REF-001", "origin": "creditor_system"}),
+        )
+        .await;
+    ok(&paid, StatusCode::CREATED);
+    assert_eq!(case(api, &id).await["status"], "closed");
+    id
+}
+
+fn day(s: &str) -> HttpDate {
+    HttpDate::parse_lenient(s).unwrap()
+}
+
+#[tokio::test]
+async fn the_export_holds_everything_about_one_person() {
+    let api = Api::new().await;
+    let id = closed_seed_002(&api).await;
+    let store = &api.db.store;
+    // Any notation of the number finds the same person.
+    for notation in [ACME, "556026-9986", "165560269986"] {
+        let out = export(store, notation, day("Thu, 03 Dec 2026 00:00:00 GMT"))
+            .await
+            .unwrap();
+        assert_eq!(out["id_number"], ACME);
+        assert_eq!(out["customers"].as_array().unwrap().len(), 1);
+        assert_eq!(out["customers"][0]["name"], "ACME Inc.");
+        assert_eq!(out["cases"].as_array().unwrap().len(), 1);
+        assert_eq!(out["cases"][0]["_id"], json!(id));
+        assert_eq!(out["case_registrations"].as_array().unwrap().len(), 1);
+        assert_eq!(out["creditor_payments"].as_array().unwrap().len(), 1);
+        let audit = out["audit_events"].as_array().unwrap();
+        assert!(audit.iter().any(|e| e["item"] == json!(id)));
+    }
+    // Someone else's number finds nothing of ACME's.
+    let other = export(store, "202501012385", day("Thu, 03 Dec 2026 00:00:00 GMT"))
+        .await
+        .unwrap();
+    assert!(other["cases"].as_array().unwrap().is_empty());
+    assert!(
+        export(store, "-5560269986", day("Thu, 03 Dec 2026 00:00:00 GMT"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money() {
+    let api = Api::new().await;
+    let id = closed_seed_002(&api).await;
+    let open = {
+        let mut body = common::seed002::seed_002();
+        body["debts"][0]["invoice_number"] = json!("INV-OPEN");
+        body["customer"]["id_number"] = json!("202501012385");
+        body["customer"]["name"] = json!("Jane Doe");
+        body["customer"]["is_company"] = json!(false);
+        ok(
+            &api.post("/case--registrations", &body).await,
+            StatusCode::CREATED,
+        )["_cases"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let store = &api.db.store;
+    let before = case(&api, &id).await;
+    let open_before = case(&api, &open).await;
+
+    // Closed in 2025: kept through 2032 under the default seven years.
+    let in_2026 = day("Thu, 03 Dec 2026 00:00:00 GMT");
+    let kept = purge(store, in_2026, 7, false).await.unwrap();
+    assert_eq!(kept.cases, 0);
+    assert_eq!(case(&api, &id).await["_etag"], before["_etag"]);
+    let in_2033 = day("Mon, 03 Jan 2033 00:00:00 GMT");
+    // A dry run counts and changes nothing.
+    let dry = purge(store, in_2033, 7, true).await.unwrap();
+    assert_eq!((dry.cases, dry.registrations, dry.customers), (1, 1, 1));
+    assert_eq!(case(&api, &id).await["_etag"], before["_etag"]);
+
+    let done = purge(store, in_2033, 7, false).await.unwrap();
+    assert_eq!((done.cases, done.registrations, done.customers), (1, 1, 1));
+    assert_eq!(done.files.len(), 1, "the uploaded invoice is to be deleted");
+    let after = case(&api, &id).await;
+    assert_eq!(after["customer_name"], PURGED);
+    assert_eq!(after["debtor_name"], PURGED);
+    assert!(after["customer_id_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("purged-"));
+    assert!(after.get("original_invoice").is_none());
+    // The money and the case's life are untouched.
+    for f in [
+        "transactions",
+        "state_history",
+        "status",
+        "closed",
+        "total_added_capital_amount",
+        "total_remaining_transaction_amount",
+        "reference_number",
+        "debt",
+    ] {
+        assert_eq!(after[f], before[f], "{f}");
+    }
+    let text = after.to_string();
+    assert!(!text.contains(ACME) && !text.contains("ACME"), "{text}");
+    // The open case and its person are untouched.
+    assert_eq!(case(&api, &open).await["_etag"], open_before["_etag"]);
+    // The person can no longer be found by number.
+    let out = export(store, ACME, in_2033).await.unwrap();
+    assert!(out["customers"].as_array().unwrap().is_empty());
+    assert!(out["cases"].as_array().unwrap().is_empty());
+    assert!(out["case_registrations"].as_array().unwrap().is_empty());
+    let customers = ok(&api.get("/customers?max_results=50").await, StatusCode::OK);
+    assert!(!customers.to_string().contains("ACME"));
+    // Once done, a second purge finds nothing more.
+    let again = purge(store, in_2033, 7, false).await.unwrap();
+    assert_eq!(again.cases, 0);
+    // The purge is in the audit trail.
+    let trail = ok(
+        &api.get_q(
+            "/audit--events",
+            &[(
+                "where",
+                &json!({"item": id, "action": "update"}).to_string(),
+            )],
+        )
+        .await,
+        StatusCode::OK,
+    );
+    assert!(trail["_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["actor"]["type"] == "system"));
+}
