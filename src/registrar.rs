@@ -90,6 +90,8 @@ pub enum Outcome {
 #[derive(Clone)]
 pub struct Registrar {
     queue: mpsc::Sender<Job>,
+    /// Batches that failed as a whole and were written one by one (for tests and metrics).
+    fallbacks: Arc<std::sync::atomic::AtomicU64>,
 }
 
 struct Job {
@@ -106,8 +108,14 @@ impl Registrar {
     /// dropped, after writing what was queued.
     pub fn start(store: Arc<Store>, engine: Engine) -> Registrar {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, engine, jobs));
-        Registrar { queue }
+        let fallbacks = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        tokio::spawn(write_loop(store, engine, jobs, fallbacks.clone()));
+        Registrar { queue, fallbacks }
+    }
+
+    /// How many batches failed as a whole and were written one registration at a time.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Writes a registration; returns once it is committed (or refused).
@@ -121,7 +129,12 @@ impl Registrar {
     }
 }
 
-async fn write_loop(store: Arc<Store>, engine: Engine, mut queue: mpsc::Receiver<Job>) {
+async fn write_loop(
+    store: Arc<Store>,
+    engine: Engine,
+    mut queue: mpsc::Receiver<Job>,
+    fallbacks: Arc<std::sync::atomic::AtomicU64>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<&Submission> = jobs.iter().map(|j| &j.submission).collect();
@@ -131,6 +144,7 @@ async fn write_loop(store: Arc<Store>, engine: Engine, mut queue: mpsc::Receiver
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
                 Err(e) if batch.len() == 1 => vec![Err(e)],
                 Err(e) => {
+                    fallbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::warn!(error = %e, registrations = batch.len(),
                         "a registration batch failed; writing its registrations one by one");
                     let mut results = Vec::with_capacity(batch.len());

@@ -105,8 +105,14 @@ impl Store {
     async fn open_with(url: &str, separate_readers: bool) -> Result<Store, StoreError> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres(postgres::Postgres::open(url).await?)
-        } else {
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
             Backend::Sqlite(sqlite::Sqlite::open(url, separate_readers).await?)
+        } else {
+            // Not a file name: a scheme this server does not speak (`mysql://…`, a typo).
+            return Err(StoreError::Document(format!(
+                "unsupported database URL '{}': use postgres://… or a SQLite file (sqlite://path)",
+                url.split("://").next().unwrap_or_default()
+            )));
         };
         let store = Store {
             backend,
