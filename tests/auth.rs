@@ -269,6 +269,54 @@ async fn the_plain_api_code_method_only_works_from_allowed_networks() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Proxy headers are not trusted: a client elsewhere cannot claim to be on loopback.
+    for header in ["x-forwarded-for", "x-real-ip", "forwarded"] {
+        let mut req = post(
+            json!({"api_code": code}).to_string(),
+            [192, 0, 2, 7],
+            Some("application/json"),
+        );
+        let value = if header == "forwarded" {
+            "for=127.0.0.1"
+        } else {
+            "127.0.0.1"
+        };
+        req.headers_mut().insert(header, value.parse().unwrap());
+        assert_401(&api.send_as(None, req).await);
+    }
+
+    // `--static-ip-networks` decides: with 192.0.2.0/24 allowed, that client may, and
+    // loopback (no longer listed) may not.
+    let mut api = api;
+    api.auth = std::sync::Arc::new(indriva::http::auth::Auth::new(
+        indriva::http::auth::AuthSettings {
+            static_ip_networks: vec!["192.0.2.0/24".parse().unwrap()],
+            ..Default::default()
+        },
+    ));
+    let r = api
+        .send_as(
+            None,
+            post(
+                json!({"api_code": code}).to_string(),
+                [192, 0, 2, 7],
+                Some("application/json"),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_401(
+        &api.send_as(
+            None,
+            post(
+                json!({"api_code": code}).to_string(),
+                [127, 0, 0, 1],
+                Some("application/json"),
+            ),
+        )
+        .await,
+    );
 }
 
 /// Two accounts with cases each; returns (api, other account, its creditor, other token).

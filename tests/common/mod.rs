@@ -94,6 +94,9 @@ pub fn clock() -> FixedClock {
 }
 
 pub struct Api {
+    /// Request body limits (`--max-json-body-kb`); the server's defaults unless a test sets
+    /// them.
+    pub limits: indriva::http::Limits,
     /// What `/readyz` checks besides the database (no worker by default).
     pub health: indriva::observe::Health,
     /// Whether webhooks may name loopback and private addresses (the server's
@@ -121,6 +124,10 @@ impl Resp {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    /// Whether the body is a JSON document.
+    pub fn json_ok(&self) -> bool {
+        serde_json::from_slice::<Value>(&self.body).is_ok()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -162,6 +169,7 @@ impl Api {
 
     pub fn without_token(db: TestDb, clock: FixedClock) -> Api {
         Api {
+            limits: Default::default(),
             health: Default::default(),
             webhooks_allow_private: true,
             clocks: indriva::clocks::Clocks::new(Arc::new(clock.clone())),
@@ -183,7 +191,7 @@ impl Api {
             clocks: self.clocks(),
             engine: indriva::cases::Engine::default(),
             auth: self.auth.clone(),
-            limits: Default::default(),
+            limits: self.limits,
             media: self.media.clone(),
             registrar: self.registrar.clone(),
             public_url: None,
