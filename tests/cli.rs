@@ -270,15 +270,23 @@ fn serve_reads_its_settings_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("envdata");
     let port = free_port();
+    let media = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&media).unwrap();
+    let log = dir.path().join("server.log");
     let mut server = Server(
         Command::new(BIN)
             .arg("serve")
             .env("INDRIVA_BIND", format!("127.0.0.1:{port}"))
             .env("INDRIVA_DATA_DIR", &data)
             .env("INDRIVA_TOKEN_TTL_MINUTES", "5")
+            .env("INDRIVA_MAX_UPLOAD_MB", "1")
+            .env("INDRIVA_MAX_JSON_BODY_KB", "4")
+            .env("INDRIVA_PUBLIC_URL", "https://collect.example.com")
+            .env("INDRIVA_MEDIA_URL", format!("file://{}", media.display()))
+            .env("INDRIVA_LOG_FORMAT", "json")
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -309,8 +317,102 @@ fn serve_reads_its_settings_from_the_environment() {
         (expires - now - 300).abs() <= 5,
         "INDRIVA_TOKEN_TTL_MINUTES=5 gives 5-minute tokens"
     );
-    let (_, body) = get(port, "/cases", v["token"].as_str().unwrap());
+    let token = v["token"].as_str().unwrap().to_string();
+    let (_, body) = get(port, "/cases", &token);
     assert_eq!(total(&body), 0, "a fresh database has no cases");
+
+    // INDRIVA_MAX_JSON_BODY_KB=4: a 5 KB body is refused.
+    let mut reg = json!({
+        "account": "674dbeaf08847b9501cc9132", "creditor": "674dbeb208847b9501cc9138",
+        "first_action": "reminder", "currency": "SEK",
+        "customer": {"name": "Jane Doe", "id_number": "202501012385",
+            "address": {"address_line_1": "Storgatan 1", "zip_code": "11122", "city": "Stockholm", "country": "SE"}},
+        "debts": [{"invoice_number": "E-1", "debt_description": "x".repeat(5000), "invoice_date": "Mon, 16 Jun 2025 00:00:00 GMT",
+            "capital_to_claim": 250.0, "invoice_due_days_after_invoice_date": 10}]
+    });
+    let (status, _) = post_json(port, "/case--registrations", &token, &reg);
+    assert_eq!(status, 413);
+    reg["debts"][0]["debt_description"] = json!("Consulting");
+    let (status, reg) = post_json(port, "/case--registrations", &token, &reg);
+    assert_eq!(status, 201, "{reg}");
+    let case = reg["_cases"][0].as_str().unwrap();
+
+    // INDRIVA_MAX_UPLOAD_MB=1: 1.5 MB is refused, a small file is kept where
+    // INDRIVA_MEDIA_URL says, behind a URL on INDRIVA_PUBLIC_URL.
+    let upload = |content: &str| {
+        let form = format!("--b\r\nContent-Disposition: form-data; name=\"domain\"\r\n\r\ncases\r\n--b\r\nContent-Disposition: form-data; name=\"dotted_path\"\r\n\r\noriginal_invoice\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"invoice.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 {content}\r\n--b--\r\n");
+        request(
+            port,
+            "POST",
+            &format!("/media--upload/{case}"),
+            &[
+                ("X-API-Key", &token),
+                ("Content-Type", "multipart/form-data; boundary=b"),
+            ],
+            &form,
+        )
+        .unwrap()
+    };
+    let (status, _) = upload(&"x".repeat(1_500_000));
+    assert_eq!(status, 413);
+    let (status, body) = upload("small");
+    assert_eq!(status, 201, "{body}");
+    let url = serde_json::from_str::<Value>(&body).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        url.starts_with("https://collect.example.com/media/"),
+        "{url}"
+    );
+    let stored: Vec<_> = walk_files(&media);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(!data.join("media").exists() || walk_files(&data.join("media")).is_empty());
+
+    // INDRIVA_LOG_FORMAT=json: one JSON object per request with its fields.
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let served: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "served")
+        .collect();
+    assert!(served.len() >= 5, "{text}");
+    for line in &served {
+        assert!(line["fields"]["status"].is_u64(), "{line}");
+        assert!(line["fields"]["latency_us"].is_u64(), "{line}");
+        let span = &line["span"];
+        assert!(
+            span["method"].is_string() && span["path"].is_string(),
+            "{line}"
+        );
+        assert!(span["request_id"].is_string(), "{line}");
+        assert!(
+            line["timestamp"].is_string() && line["level"] == "INFO",
+            "{line}"
+        );
+    }
+    assert!(served
+        .iter()
+        .any(|l| l["span"]["path"] == "/case--registrations" && l["fields"]["status"] == 413));
+    assert!(
+        !text.contains("202501012385"),
+        "no identity number in the log"
+    );
+    assert!(!text.contains(&token), "no token in the log");
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[test]
