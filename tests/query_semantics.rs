@@ -147,8 +147,19 @@ fn condition(rng: &mut SmallRng, docs: &[Value], path: &str) -> Value {
         5 => json!({"$gte": v}),
         6 => json!({"$lt": v}),
         7 => json!({"$lte": v}),
-        8 => json!({"$in": [v, value_for(rng, docs, path)]}),
-        9 => json!({"$nin": [v, value_for(rng, docs, path)]}),
+        // Four values and more take the `IN (…)` list form in SQL.
+        8 => {
+            let n = rng.gen_range(1..7);
+            let mut vs = vec![v];
+            vs.extend((0..n).map(|_| value_for(rng, docs, path)));
+            json!({"$in": vs})
+        }
+        9 => {
+            let n = rng.gen_range(1..7);
+            let mut vs = vec![v];
+            vs.extend((0..n).map(|_| value_for(rng, docs, path)));
+            json!({"$nin": vs})
+        }
         10 => json!({"$exists": rng.gen_bool(0.5)}),
         11 => json!({"$not": {"$gt": v}}),
         12 => json!({"$gte": v, "$lte": value_for(rng, docs, path)}),
@@ -198,6 +209,19 @@ fn filter(rng: &mut SmallRng, docs: &[Value], depth: u32) -> Value {
             }
         }
         10 => json!({"$and": [filter(rng, docs, depth + 1), filter(rng, docs, depth + 1)]}),
+        11 if rng.gen_bool(0.3) => {
+            // An `$or` of equalities on one field (compiled as one `$in`).
+            let path = *[SCALAR_PATHS, ARRAY_PATHS]
+                .choose(rng)
+                .unwrap()
+                .choose(rng)
+                .unwrap();
+            let n = rng.gen_range(2..7);
+            let terms: Vec<Value> = (0..n)
+                .map(|_| json!({ path: value_for(rng, docs, path) }))
+                .collect();
+            json!({ "$or": terms })
+        }
         11 => json!({"$or": [filter(rng, docs, depth + 1), filter(rng, docs, depth + 1)]}),
         12 => json!({"$nor": [filter(rng, docs, depth + 1)]}),
         _ => {
