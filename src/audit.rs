@@ -1,5 +1,6 @@
 //! The audit trail: every document written is recorded with who wrote it, when, and what
-//! (resource, id, action), in the transaction of the write (see `store::Tx::commit`). Read at
+//! (resource, id, action), in the transaction of the write (see `store::Tx::commit`): one
+//! event per account and actor per transaction, listing its writes. Read at
 //! `GET /audit--events` (an account sees its own) and with `indriva audit`.
 //!
 //! Who is the *actor* of the running task: each HTTP request runs in a scope that knows its
@@ -69,7 +70,8 @@ impl Actor {
     }
 }
 
-/// One audit event as served.
+/// One audit event as served: what one actor wrote in one account in one transaction (a
+/// request, a flow-worker batch, a command).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct AuditEvent {
     #[serde(rename = "_id")]
@@ -77,18 +79,26 @@ pub struct AuditEvent {
     /// The account whose data was written.
     pub account: String,
     pub actor: Actor,
-    /// The resource (`cases`, `creditor--payments`, …).
-    pub resource: String,
-    /// The written document's `_id`.
-    pub item: String,
-    /// `create`, `update` or `delete`.
-    pub action: String,
+    /// Every document written, in order.
+    pub writes: Vec<Write>,
     #[serde(rename = "_created")]
     pub created: HttpDate,
     #[serde(rename = "_updated")]
     pub updated: HttpDate,
     #[serde(rename = "_etag", default)]
     pub etag: String,
+}
+
+/// One document written.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Write {
+    /// The resource (`cases`, `creditor--payments`, …).
+    pub resource: String,
+    /// The document's `_id` (for a sandbox reset or clock move, the account's).
+    pub item: ObjectId,
+    /// `create`, `update`, `create_or_update`, `delete`, `sandbox_clock_moved` or
+    /// `sandbox_reset`.
+    pub action: String,
 }
 
 /// A write waiting for its transaction to commit.

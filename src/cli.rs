@@ -702,7 +702,7 @@ async fn audit(args: AuditArgs) -> anyhow::Result<()> {
     if let Some(i) = &args.item {
         let id = crate::domain::ObjectId::parse(i)
             .map_err(|_| anyhow::anyhow!("--item {i} is not an id"))?;
-        parts.push(Filter::eq("item", Val::Oid(id)));
+        parts.push(Filter::eq("writes.item", Val::Oid(id)));
     }
     let filter = match parts.len() {
         0 => Filter::True,

@@ -118,7 +118,7 @@ pub async fn export(store: &Store, id_number: &str, today: HttpDate) -> anyhow::
     out["audit_events"] = Value::Array(if items.is_empty() {
         vec![]
     } else {
-        all(store, &AUDIT_EVENTS, &Filter::any_of("item", items)).await?
+        all(store, &AUDIT_EVENTS, &Filter::any_of("writes.item", items)).await?
     });
     Ok(out)
 }

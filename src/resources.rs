@@ -278,14 +278,7 @@ pub static AUDIT_EVENTS: LazyLock<Resource> = LazyLock::new(|| Resource {
     name: "audit--events",
     table: "audit_events",
     schema: Node::of::<crate::audit::AuditEvent>(),
-    columns: vec![
-        ID,
-        ACCOUNT,
-        Column::new("resource", "resource", ColumnKind::Text),
-        Column::new("item", "item", ColumnKind::ObjectId),
-        CREATED,
-        UPDATED,
-    ],
+    columns: vec![ID, ACCOUNT, CREATED, UPDATED],
     scoped_by_account: true,
     creditor_scope: CreditorScope::None,
 });

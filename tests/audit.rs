@@ -34,20 +34,27 @@ async fn every_write_is_recorded_with_its_author_and_request() {
     let (case, _) = register_seed_002(&api).await;
 
     // The registration, written by the registrar's batch, is the API user's.
-    let trail = events(&api, None, json!({"item": case})).await;
+    let trail = events(&api, None, json!({"writes.item": case})).await;
     assert_eq!(trail.len(), 1, "{trail:?}");
     let e = &trail[0];
-    assert_eq!(e["resource"], "cases");
-    assert_eq!(e["action"], "create");
+    assert!(
+        e["writes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"resource": "cases", "item": case, "action": "create"})),
+        "{e}"
+    );
     assert_eq!(e["account"], ACCOUNT);
     assert_eq!(e["actor"]["type"], "api_user");
     assert_eq!(e["actor"]["account"], ACCOUNT);
     assert!(e["actor"]["user"].is_string(), "{e}");
     let request = e["actor"]["request_id"].as_str().unwrap().to_string();
     let same_request = events(&api, None, json!({"actor.request_id": request})).await;
+    // One event per transaction of the request (and account).
     let resources: Vec<&str> = same_request
         .iter()
-        .map(|e| e["resource"].as_str().unwrap())
+        .flat_map(|e| e["writes"].as_array().unwrap())
+        .map(|w| w["resource"].as_str().unwrap())
         .collect();
     for r in ["case--registrations", "cases", "customers"] {
         assert!(resources.contains(&r), "{r} in {resources:?}");
@@ -71,11 +78,12 @@ async fn every_write_is_recorded_with_its_author_and_request() {
     let of_payment = events(&api, None, json!({"actor.request_id": request_id})).await;
     let what: Vec<(String, String, String)> = of_payment
         .iter()
-        .map(|e| {
+        .flat_map(|e| e["writes"].as_array().unwrap().clone())
+        .map(|w| {
             (
-                e["resource"].as_str().unwrap().to_string(),
-                e["item"].as_str().unwrap().to_string(),
-                e["action"].as_str().unwrap().to_string(),
+                w["resource"].as_str().unwrap().to_string(),
+                w["item"].as_str().unwrap().to_string(),
+                w["action"].as_str().unwrap().to_string(),
             )
         })
         .collect();
@@ -89,9 +97,11 @@ async fn every_write_is_recorded_with_its_author_and_request() {
     );
 
     // The sandbox clock move is recorded on the account.
-    let moves = events(&api, None, json!({"action": "sandbox_clock_moved"})).await;
+    let moves = events(&api, None, json!({"writes.action": "sandbox_clock_moved"})).await;
     assert!(!moves.is_empty());
-    assert_eq!(moves[0]["item"], ACCOUNT);
+    assert!(moves[0]["writes"].as_array().unwrap().contains(
+        &json!({"resource": "accounts", "item": ACCOUNT, "action": "sandbox_clock_moved"})
+    ));
 
     // Ids only: no identity number, name, token or api code anywhere in the trail.
     let all = events(&api, None, json!({})).await;
@@ -113,15 +123,17 @@ async fn the_trail_is_the_accounts_own_and_cannot_be_changed() {
         theirs.iter().all(|e| e["account"] == json!(other.to_hex())),
         "{theirs:?}"
     );
-    assert!(events(&api, Some(&other_token), json!({"item": case}))
-        .await
-        .is_empty());
+    assert!(
+        events(&api, Some(&other_token), json!({"writes.item": case}))
+            .await
+            .is_empty()
+    );
     assert!(
         events(&api, Some(&other_token), json!({"account": ACCOUNT}))
             .await
             .is_empty()
     );
-    let mine = events(&api, None, json!({"item": case})).await;
+    let mine = events(&api, None, json!({"writes.item": case})).await;
     let id = mine[0]["_id"].as_str().unwrap();
     let r = api
         .get_as(Some(&other_token), &format!("/audit--events/{id}"))
@@ -143,8 +155,8 @@ async fn the_trail_is_the_accounts_own_and_cannot_be_changed() {
         .delete_where(
             &indriva::resources::AUDIT_EVENTS,
             &indriva::sandbox::sandbox_account_id(),
-            "item",
-            &indriva::domain::ObjectId::parse(&case).unwrap(),
+            "account",
+            &indriva::sandbox::sandbox_account_id(),
         )
         .await;
     let err = deleted
@@ -152,7 +164,10 @@ async fn the_trail_is_the_accounts_own_and_cannot_be_changed() {
         .to_string();
     assert!(err.contains("append-only"), "{err}");
     drop(tx);
-    assert_eq!(events(&api, None, json!({"item": case})).await.len(), 1);
+    assert_eq!(
+        events(&api, None, json!({"writes.item": case})).await.len(),
+        1
+    );
     // Not a write method: the trail itself is read-only over HTTP.
     let r = api.post("/audit--events", &json!({})).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);

@@ -1433,7 +1433,7 @@ fn audit_and_personal_data_commands() {
         assert_eq!(e["actor"]["command"], "indriva seed");
     }
     // A case's trail by its id.
-    let item = events[0]["item"].as_str().unwrap();
+    let item = events[0]["writes"][0]["item"].as_str().unwrap();
     let (ok, out, _) = indriva(&[
         "audit",
         "--item",

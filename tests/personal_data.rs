@@ -67,7 +67,11 @@ async fn the_export_holds_everything_about_one_person() {
         assert_eq!(out["case_registrations"].as_array().unwrap().len(), 1);
         assert_eq!(out["creditor_payments"].as_array().unwrap().len(), 1);
         let audit = out["audit_events"].as_array().unwrap();
-        assert!(audit.iter().any(|e| e["item"] == json!(id)));
+        assert!(audit.iter().any(|e| e["writes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["item"] == json!(id))));
     }
     // Someone else's number finds nothing of ACME's.
     let other = export(store, "202501012385", day("Thu, 03 Dec 2026 00:00:00 GMT"))
@@ -156,10 +160,7 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
     let trail = ok(
         &api.get_q(
             "/audit--events",
-            &[(
-                "where",
-                &json!({"item": id, "action": "update"}).to_string(),
-            )],
+            &[("where", &json!({"writes.item": id}).to_string())],
         )
         .await,
         StatusCode::OK,

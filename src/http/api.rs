@@ -982,10 +982,10 @@ fn audit_endpoints() -> Vec<Endpoint> {
             Op::list(
                 "list_audit_events",
                 AUDIT,
-                "Who wrote what, when: one event per document written",
+                "Who wrote what, when: one event per account and author per transaction",
                 Shape::Model(model::<crate::audit::AuditEvent>),
             )
-            .describe("Appended in the transaction of each write, never changed. `where={\"item\": \"<case id>\"}` gives one case's history; `actor.type` tells API users, operators, commands and the worker apart.")
+            .describe("Appended in the transaction of each write, never changed. `where={\"writes.item\": \"<case id>\"}` gives one case's history; `actor.type` tells API users, operators, commands and the worker apart.")
             .answer(403, FORBIDDEN, Content::Error),
         ),
         Endpoint::at("/audit--events/{id}").get(

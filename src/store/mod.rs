@@ -436,7 +436,8 @@ impl Touched {
         });
     }
 
-    /// The audit events of the transaction, as documents to insert.
+    /// The audit events of the transaction, as documents to insert: one per account and
+    /// actor, listing what it wrote.
     fn audit_docs(&mut self) -> Result<Vec<StoredDoc>, StoreError> {
         if self.audit.is_empty() {
             return Ok(vec![]);
@@ -449,27 +450,41 @@ impl Touched {
         let at = crate::domain::HttpDate::from_unix(now)
             .ok_or_else(|| StoreError::Document(format!("no date for {now}")))?;
         let pending = std::mem::take(&mut self.audit);
-        let mut docs = Vec::with_capacity(pending.len());
+        let mut events: Vec<crate::audit::AuditEvent> = Vec::new();
         for p in pending {
-            let event = crate::audit::AuditEvent {
-                id: ObjectId::at(now),
-                account: p.account,
-                actor: p
-                    .actor
-                    .or_else(|| self.on_behalf.get(&p.item).cloned())
-                    .unwrap_or_else(|| actor.clone()),
-                resource: p.resource.to_string(),
-                item: p.item,
-                action: p.action.to_string(),
-                created: at,
-                updated: at,
-                etag: String::new(),
+            let who = p
+                .actor
+                .or_else(|| self.on_behalf.get(&p.item).cloned())
+                .unwrap_or_else(|| actor.clone());
+            let Ok(item) = ObjectId::parse(&p.item) else {
+                continue;
             };
-            docs.push(prepare_document(&crate::resources::AUDIT_EVENTS, &event)?);
+            let write = crate::audit::Write {
+                resource: p.resource.to_string(),
+                item,
+                action: p.action.to_string(),
+            };
+            match events
+                .iter_mut()
+                .find(|e| e.account == p.account && e.actor == who)
+            {
+                Some(e) => e.writes.push(write),
+                None => events.push(crate::audit::AuditEvent {
+                    id: ObjectId::at(now),
+                    account: p.account,
+                    actor: who,
+                    writes: vec![write],
+                    created: at,
+                    updated: at,
+                    etag: String::new(),
+                }),
+            }
         }
-        for d in &docs {
+        let mut docs = Vec::with_capacity(events.len());
+        for e in &events {
+            docs.push(prepare_document(&crate::resources::AUDIT_EVENTS, e)?);
             self.tables
-                .insert((crate::resources::AUDIT_EVENTS.table, d.account.clone()));
+                .insert((crate::resources::AUDIT_EVENTS.table, e.account.clone()));
         }
         Ok(docs)
     }
