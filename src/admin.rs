@@ -38,6 +38,41 @@ pub enum AdminCommand {
     /// Flow configurations (the steps cases go through, and their waits).
     #[command(subcommand, name = "flow-config")]
     FlowConfig(FlowConfigCommand),
+    /// Operators: the people who sign in to the console at /console.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Create an operator: of the agency (every account), or of one account or creditor.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password (at least 12 characters) from standard input's first line.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only this creditor (of `--account`).
+        #[arg(long, requires = "account")]
+        creditor: Option<String>,
+    },
+    /// Set an operator's password (read from standard input) and end their sessions.
+    Password {
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// The password on standard input's first line (without its line end).
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +182,76 @@ fn issues_error(issues: &Issues) -> anyhow::Error {
 pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
     let clock = SystemClock::new();
     match cmd {
+        AdminCommand::Operator(OperatorCommand::Create {
+            email,
+            password_stdin: _,
+            account,
+            creditor,
+        }) => {
+            let account = account
+                .as_deref()
+                .map(|a| oid(a, "--account"))
+                .transpose()?;
+            let creditor = creditor
+                .as_deref()
+                .map(|c| oid(c, "--creditor"))
+                .transpose()?;
+            if let Some(a) = &account {
+                let scope = Scope::unrestricted();
+                if store.get(&ACCOUNTS, &scope, a).await?.is_none() {
+                    anyhow::bail!("no account {}", a.to_hex());
+                }
+                if let Some(c) = &creditor {
+                    let found = store.get(&CREDITORS, &scope, c).await?;
+                    let of_account = found
+                        .and_then(|row| serde_json::from_str::<serde_json::Value>(&row.doc).ok())
+                        .is_some_and(|d| {
+                            d.get("account").and_then(|v| v.as_str()) == Some(&a.to_hex())
+                        });
+                    if !of_account {
+                        anyhow::bail!("no creditor {} in account {}", c.to_hex(), a.to_hex());
+                    }
+                }
+            }
+            let password = password_from_stdin()?;
+            let op = crate::console::create_operator(
+                store,
+                &email,
+                &password,
+                account,
+                creditor,
+                clock.now().unix(),
+            )
+            .await?;
+            Ok(serde_json::json!({
+                "operator": op.id.to_hex(),
+                "email": op.email,
+                "account": op.account.map(|a| a.to_hex()),
+                "creditor": op.creditor.map(|c| c.to_hex()),
+                "sign_in": "/console",
+            })
+            .to_string())
+        }
+        AdminCommand::Operator(OperatorCommand::Password { email, .. }) => {
+            let password = password_from_stdin()?;
+            if password.chars().count() < crate::console::MIN_PASSWORD_CHARS {
+                anyhow::bail!(
+                    "the password must have at least {} characters",
+                    crate::console::MIN_PASSWORD_CHARS
+                );
+            }
+            let hash = crate::console::hash_password(&password)?;
+            if !store
+                .set_console_password(&email.trim().to_lowercase(), &hash)
+                .await?
+            {
+                anyhow::bail!("no operator with the email {email}");
+            }
+            Ok(
+                serde_json::json!({"email": email.trim().to_lowercase(), "password": "changed"})
+                    .to_string(),
+            )
+        }
         AdminCommand::Account(AccountCommand::Create {
             name,
             organization_no,

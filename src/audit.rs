@@ -22,6 +22,7 @@ use crate::domain::{HttpDate, ObjectId};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Actor {
     /// `api_user` (a token of an account), `operator` (a token of the agency's account),
+    /// `console_operator` (a person signed in at `/console`),
     /// `anonymous` (a request before or without a token, e.g. authentication), `cli`,
     /// `worker` (the flow worker and webhook sender) or `system`.
     #[serde(rename = "type")]
@@ -38,6 +39,9 @@ pub struct Actor {
     /// The request's `X-Request-Id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// A console operator's email (`type` `console_operator`; `user` is the operator's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Actor {
@@ -48,6 +52,7 @@ impl Actor {
             account: None,
             command: None,
             request_id: None,
+            email: None,
         }
     }
     pub fn system() -> Actor {
@@ -130,6 +135,19 @@ pub fn current() -> Actor {
                 .unwrap_or_else(|_| Actor::system())
         })
         .unwrap_or_else(|_| Actor::system())
+}
+
+/// Records, for the rest of the request, that a console operator is acting (`grant.user` is
+/// the operator's id).
+pub fn identify_console(grant: &Grant, email: &str) {
+    let _ = CURRENT.try_with(|a| {
+        if let Ok(mut a) = a.lock() {
+            a.kind = "console_operator".into();
+            a.account = Some(grant.account);
+            a.user = grant.user;
+            a.email = Some(email.to_string());
+        }
+    });
 }
 
 /// Records, for the rest of the request, whose token it carries.

@@ -16,6 +16,7 @@ pub mod bank;
 pub mod cases;
 pub mod cli;
 pub mod clocks;
+pub mod console;
 pub mod datadir;
 pub mod domain;
 pub mod eve;

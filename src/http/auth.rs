@@ -73,6 +73,12 @@ impl Auth {
         let mut map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, (g, _)| g.creditor.as_ref() != Some(creditor));
     }
+
+    /// Drops cached tokens of an API user (revoked).
+    pub fn forget_user(&self, user: &ObjectId) {
+        let mut map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (g, _)| g.user.as_ref() != Some(user));
+    }
 }
 
 /// The peer address (no proxy headers are trusted).

@@ -74,19 +74,10 @@ impl Default for Limits {
 /// The whole application: routes, error fallbacks, panics → 500 envelope, request ids,
 /// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
 pub fn app(state: AppState) -> NormalizePath<Router> {
-    let router = api::endpoints()
-        .into_iter()
-        .fold(Router::new(), |router, endpoint| {
-            router.route(endpoint.path, endpoint.into_router())
-        })
-        .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            refuse_declared_oversize,
-        ))
-        .with_state(state)
-        .route_layer(axum::middleware::from_fn(crate::observe::track))
+    let api = api_router(state.clone());
+    let router = api
+        .clone()
+        .merge(crate::console::router(state, api))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
             tracing::error!("handler panicked");
             envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
@@ -111,6 +102,24 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// The API's routes with their fallbacks and body-size guard (the console calls this router
+/// in-process).
+fn api_router(state: AppState) -> Router {
+    api::endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, endpoint| {
+            router.route(endpoint.path, endpoint.into_router())
+        })
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
+        .with_state(state)
+        .route_layer(axum::middleware::from_fn(crate::observe::track))
 }
 
 /// Runs the request as its own audit actor: its request id now, its API user once the token

@@ -9,7 +9,7 @@ use crate::auth::{ApiCredential, Grant};
 use crate::domain::ObjectId;
 
 /// `?` placeholders → `$1, $2, …` for PostgreSQL.
-fn pg(sql: &str) -> String {
+pub(super) fn pg(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;
     for c in sql.chars() {
@@ -23,7 +23,7 @@ fn pg(sql: &str) -> String {
     out
 }
 
-fn oid(s: String) -> Result<ObjectId, StoreError> {
+pub(super) fn oid(s: String) -> Result<ObjectId, StoreError> {
     ObjectId::parse(&s).map_err(|_| StoreError::Document(format!("bad id {s}")))
 }
 
@@ -82,7 +82,40 @@ const DELETE_CREDITOR_CREDENTIALS: &str =
     "DELETE FROM api_credentials WHERE account = ? AND creditor = ?";
 const DELETE_CREDITOR_TOKENS: &str = "DELETE FROM access_tokens WHERE account = ? AND creditor = ?";
 
+const DELETE_USER_TOKENS: &str = "DELETE FROM access_tokens WHERE api_code_hash IN \
+     (SELECT api_code_hash FROM api_credentials WHERE account = ? AND user_id = ?)";
+const DELETE_USER_CREDENTIALS: &str =
+    "DELETE FROM api_credentials WHERE account = ? AND user_id = ?";
+
 impl Tx<'_> {
+    /// Revokes one API user's credentials and the access tokens issued to them.
+    pub async fn revoke_user_credentials(
+        &mut self,
+        account: &ObjectId,
+        user: &ObjectId,
+    ) -> Result<(), StoreError> {
+        let (a, u) = (account.to_hex(), user.to_hex());
+        for sql in [DELETE_USER_TOKENS, DELETE_USER_CREDENTIALS] {
+            match self {
+                Tx::Sqlite(tx, _) => {
+                    sqlx::query(sql)
+                        .bind(&a)
+                        .bind(&u)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Tx::Postgres(tx, _) => {
+                    sqlx::query(&pg(sql))
+                        .bind(&a)
+                        .bind(&u)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Revokes the API credentials and access tokens bound to a creditor.
     pub async fn revoke_creditor_credentials(
         &mut self,

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bank;
+mod console;
 mod counts;
 mod document;
 mod flow;
@@ -15,6 +16,7 @@ mod write;
 
 use std::path::Path;
 
+pub use self::console::{ConsoleOperator, ConsoleSession, Overview, StateTotal};
 pub use self::document::{prepare_document, ColumnValue, StoredDoc};
 pub use self::flow::{AccountClock, OutboxJob};
 pub use self::idempotency::{KeyRecord, UsedKey};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod seed002;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

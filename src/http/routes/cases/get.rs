@@ -33,7 +33,11 @@ pub async fn handler(
     let Some(due) = due else {
         return eve::item_from_row(row, query.as_deref(), &headers);
     };
-    let account = scope.account.ok_or_else(ApiError::not_found)?;
+    // The case's own account: an agency operator's scope names none.
+    let account = match scope.account {
+        Some(a) => a,
+        None => case_account(&row)?,
+    };
     let cached = state.clocks.time_cached(&state.store, &account).await?;
     if due > cached.now.unix() {
         return eve::item_from_row(row, query.as_deref(), &headers);
@@ -60,4 +64,15 @@ pub async fn handler(
         .await?
         .ok_or_else(ApiError::not_found)?;
     eve::item_from_row(row, query.as_deref(), &headers)
+}
+
+/// The `account` of a stored case.
+fn case_account(row: &crate::store::Row) -> Result<ObjectId, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        account: ObjectId,
+    }
+    serde_json::from_str::<Owner>(&row.doc)
+        .map(|o| o.account)
+        .map_err(ApiError::internal)
 }

@@ -1,0 +1,867 @@
+//! Cases: search, the case page (timeline, ledger, letters, forecast, actions) and
+//! registering a case.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde_json::{json, Map, Value};
+
+use super::call::{enc, Api, Problem};
+use super::view::{self, badge, kr, kr_json, label, ore, str_of, when, Flash};
+use super::{internal, refused, Console, Signed};
+use crate::cases::{mutate_one, MutateError};
+use crate::domain::apply::{Command, Hold};
+use crate::domain::case::CaseState;
+use crate::domain::{HttpDate, ObjectId};
+
+const PER_PAGE: i64 = 25;
+
+/// Case statuses as on the wire.
+const STATUSES: &[&str] = &[
+    "initializing",
+    "initialized",
+    "invoice",
+    "reminder",
+    "reminder_sent",
+    "debt_collection",
+    "debt_collection_active",
+    "enforcement",
+    "enforcement_active",
+    "debt_surveillance",
+    "amortization",
+    "dispute",
+    "estate",
+    "bankruptcy_estate",
+    "closed",
+];
+
+/// The search form's fields (all optional).
+pub type Fields = HashMap<String, String>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> Option<&'a str> {
+    f.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+/// The Eve `where` for the search form.
+fn search_where(f: &Fields, today: chrono::NaiveDate) -> Map<String, Value> {
+    let mut w = Map::new();
+    if let Some(c) = field(f, "creditor") {
+        w.insert("creditor".into(), json!(c));
+    }
+    if let Some(s) = field(f, "state") {
+        w.insert("state".into(), json!(s));
+    }
+    match field(f, "status") {
+        Some("open") => {
+            w.insert("closed".into(), json!({"$exists": false}));
+        }
+        Some(s) => {
+            w.insert("status".into(), json!(s));
+        }
+        None => {}
+    }
+    if let Some(n) = field(f, "invoice") {
+        w.insert("debt.invoice_number".into(), json!(n));
+    }
+    if let Some(n) = field(f, "ocr") {
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        w.insert("reference_number".into(), json!(digits));
+    }
+    if let Some(n) = field(f, "id_number") {
+        let canonical = crate::domain::identity::parse_id_number(n, today)
+            .map(|id| id.canonical)
+            .unwrap_or_else(|_| n.chars().filter(char::is_ascii_digit).collect());
+        w.insert("customer_id_number".into(), json!(canonical));
+    }
+    if let Some(n) = field(f, "name") {
+        w.insert(
+            "$or".into(),
+            json!([{"customer_name": n}, {"debtor_name": n}]),
+        );
+    }
+    if let Some(d) = field(f, "closed_since") {
+        if let Ok(day) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            w.insert(
+                "closed.close_date".into(),
+                json!({"$gte": HttpDate::midnight(day).to_string()}),
+            );
+        }
+    }
+    w
+}
+
+const SORTS: &[(&str, &str, &str)] = &[
+    ("newest", "Newest first", "-_created"),
+    ("oldest", "Oldest first", "_created"),
+    ("updated", "Recently changed", "-_updated"),
+    ("state", "State", "state,-_created"),
+    (
+        "amount",
+        "Largest remaining",
+        "-total_remaining_transaction_amount",
+    ),
+];
+
+/// Creditors the operator can see: (id, name).
+pub async fn creditor_names(api: &Api) -> Vec<(String, String)> {
+    api.list("/creditors?max_results=500&sort=name")
+        .await
+        .map(|(items, _)| {
+            items
+                .iter()
+                .map(|c| (str_of(c, "_id").to_string(), str_of(c, "name").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Fields>) -> Response {
+    let api = who.api(&c);
+    let today = c.app.clocks.real().date();
+    let w = search_where(&f, today);
+    let sort_key = field(&f, "sort").unwrap_or("newest");
+    let sort = SORTS
+        .iter()
+        .find(|(k, _, _)| *k == sort_key)
+        .map(|s| s.2)
+        .unwrap_or("-_created");
+    let page: i64 = field(&f, "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let path = format!(
+        "/cases?where={}&sort={}&max_results={PER_PAGE}&page={page}&projection={}",
+        enc(&Value::Object(w).to_string()),
+        enc(sort),
+        enc(
+            r#"{"debt":1,"customer_name":1,"customer_id_number":1,"creditor_name":1,"state":1,"status":1,"total_remaining_transaction_amount":1,"reference_number":1,"closed":1,"_created":1}"#
+        )
+    );
+    let creditors = creditor_names(&api).await;
+    let (rows, flash) = match api.list(&path).await {
+        Ok(found) => (Some(found), None),
+        Err(p) => (None, Some(p.flash())),
+    };
+    let mut base: Vec<(String, String)> = f
+        .iter()
+        .filter(|(k, v)| k.as_str() != "page" && !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    base.sort();
+    let base = format!(
+        "/console/cases?{}",
+        base.iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let sel = |name: &str, value: &str| field(&f, name) == Some(value);
+    let body = html! {
+        form.filters method="get" action="/console/cases" {
+            label { "Creditor"
+                select name="creditor" {
+                    option value="" { "All" }
+                    @for (id, name) in &creditors { option value=(id) selected[sel("creditor", id)] { (name) } }
+                }
+            }
+            label { "State"
+                select name="state" {
+                    option value="" { "Any" }
+                    @for s in CaseState::ALL { @let s = s.as_str(); option value=(s) selected[sel("state", &s)] { (label(&s)) } }
+                }
+            }
+            label { "Status"
+                select name="status" {
+                    option value="" { "Any" }
+                    option value="open" selected[sel("status", "open")] { "Open (not closed)" }
+                    @for s in STATUSES { option value=(s) selected[sel("status", s)] { (label(&s)) } }
+                }
+            }
+            label { "Invoice number" input name="invoice" value=(field(&f, "invoice").unwrap_or("")); }
+            label { "OCR reference" input name="ocr" inputmode="numeric" value=(field(&f, "ocr").unwrap_or("")); }
+            label { "Identity number" input name="id_number" value=(field(&f, "id_number").unwrap_or("")); }
+            label { "Name (exact)" input name="name" value=(field(&f, "name").unwrap_or("")); }
+            label { "Closed since" input type="date" name="closed_since" value=(field(&f, "closed_since").unwrap_or("")); }
+            label { "Sort"
+                select name="sort" {
+                    @for (k, l, _) in SORTS { option value=(k) selected[*k == sort_key] { (l) } }
+                }
+            }
+            button type="submit" { "Search" }
+        }
+        @match rows {
+            Some((items, total)) => {
+                @if items.is_empty() {
+                    (view::empty("No case matches. Loosen the filters, or register a case under Register."))
+                } @else {
+                    div.table-wrap { table {
+                        thead { tr {
+                            th { "Invoice" } th { "Debtor" } th.hide-narrow { "Creditor" }
+                            th { "State" } th.hide-narrow { "OCR" } th.num { "Remaining" } th.hide-narrow { "Registered" }
+                        } }
+                        tbody {
+                            @for case in &items {
+                                tr {
+                                    td { a href={ "/console/cases/" (str_of(case, "_id")) } {
+                                        (case.pointer("/debt/invoice_number").and_then(Value::as_str).unwrap_or("—"))
+                                    } }
+                                    td { (str_of(case, "customer_name")) br; span.muted { (str_of(case, "customer_id_number")) } }
+                                    td.hide-narrow { (str_of(case, "creditor_name")) }
+                                    td { (badge(str_of(case, "state"))) " "
+                                        @if case.get("closed").is_some() { (badge("closed")) } }
+                                    td.hide-narrow { code { (str_of(case, "reference_number")) } }
+                                    td.num { (kr_json(case.get("total_remaining_transaction_amount"))) }
+                                    td.hide-narrow { (when(case.get("_created"))) }
+                                }
+                            }
+                        }
+                    } }
+                    (view::pager(&base, page, total, PER_PAGE))
+                }
+            }
+            None => {}
+        }
+    };
+    view::page(&who, "/console/cases", "Cases", flash, body).into_response()
+}
+
+/// What an action form sends.
+pub type ActionForm = HashMap<String, String>;
+
+pub async fn case_page(
+    State(c): State<Console>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let flash = match q.get("done").map(String::as_str) {
+        Some(done) => Some(Flash::Done(done_text(done))),
+        None => None,
+    };
+    render_case(&c, &who, &id, flash).await
+}
+
+fn done_text(action: &str) -> String {
+    match action {
+        "payment" => "The payment is registered.",
+        "crediting" => "The crediting is registered.",
+        "cancellation" => "The case is cancelled.",
+        "respite" => "The respite is given.",
+        "dispute" => "The case is on hold as disputed.",
+        "resolve" => "The dispute is resolved; the case continues.",
+        "clock" => "The sandbox clock moved; due flow items ran.",
+        "registered" => "The case is registered.",
+        _ => "Done.",
+    }
+    .to_string()
+}
+
+/// The case page, with a message on top (the answer to an action).
+async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) -> Response {
+    let api = who.api(c);
+    let case = match api.get(&format!("/cases/{}", enc(id))).await {
+        Ok(case) => case,
+        Err(p) if p.status == 404 => {
+            return refused(
+                StatusCode::NOT_FOUND,
+                "There is no such case in what you may see. Search for it under Cases.",
+            )
+        }
+        Err(p) => return internal(p.message),
+    };
+    let account = ObjectId::parse(str_of(&case, "account")).ok();
+    let own = account.and_then(|a| who.api_in(c, &a));
+    let forecast = api.get(&format!("/cases/{}/forecast", enc(id))).await.ok();
+    let letters = api
+        .list(&format!(
+            "/case--letters?where={}&sort=sent_date&max_results=100",
+            enc(&json!({"case": id}).to_string())
+        ))
+        .await
+        .map(|(l, _)| l)
+        .unwrap_or_default();
+    let clock = match &own {
+        Some(api) => api.get("/sandbox/clock").await.ok(),
+        None => None,
+    };
+    let body = case_body(who, &case, forecast.as_ref(), &letters, clock.as_ref());
+    let title = format!(
+        "Case {}",
+        case.pointer("/debt/invoice_number")
+            .and_then(Value::as_str)
+            .unwrap_or(id)
+    );
+    view::page(who, "/console/cases", &title, flash, body).into_response()
+}
+
+/// A timeline entry: (time, kind, text).
+fn timeline(case: &Value, letters: &[Value]) -> Vec<(i64, &'static str, String)> {
+    let t = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(|s| HttpDate::parse_lenient(s).ok())
+            .map(|d| d.unix())
+            .unwrap_or(0)
+    };
+    let mut out = vec![(t(case.get("_created")), "state", "Registered".to_string())];
+    for s in case
+        .get("state_history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push((
+            t(s.get("state_date")),
+            "state",
+            format!("State: {}", label(str_of(s, "state"))),
+        ));
+    }
+    for l in letters {
+        out.push((
+            t(l.get("sent_date")),
+            "letter",
+            format!(
+                "Letter sent: {} ({}, pay by {})",
+                label(str_of(l, "type")),
+                kr_json(l.get("total")),
+                when(l.get("pay_by"))
+            ),
+        ));
+    }
+    for tr in case
+        .get("transactions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let amount = ore(tr.get("amount"));
+        if amount < 0 && str_of(tr, "origin") != "solicitor_system" {
+            out.push((
+                t(tr.get("registration_date")),
+                "payment",
+                format!(
+                    "Payment {} on {} ({})",
+                    kr(-amount),
+                    label(str_of(tr, "type")),
+                    label(str_of(tr, "origin"))
+                ),
+            ));
+        }
+    }
+    if let Some(closed) = case.get("closed") {
+        out.push((
+            t(closed.get("close_date")),
+            "state",
+            format!("Closed: {}", label(str_of(closed, "reason"))),
+        ));
+    }
+    out.sort_by_key(|e| e.0);
+    out
+}
+
+fn case_body(
+    who: &Signed,
+    case: &Value,
+    forecast: Option<&Value>,
+    letters: &[Value],
+    clock: Option<&Value>,
+) -> Markup {
+    let id = str_of(case, "_id");
+    let open = case.get("closed").is_none();
+    let status = str_of(case, "status");
+    let next = case.get("next_flow_item");
+    let transactions: Vec<&Value> = case
+        .get("transactions")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let today = clock
+        .and_then(|c| c.get("now"))
+        .and_then(Value::as_str)
+        .and_then(|s| HttpDate::parse_lenient(s).ok())
+        .map(|d| d.date().format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let mut running = 0i64;
+    html! {
+        div.grid {
+            div.stat { div.l { "State" } div.n { (badge(str_of(case, "state"))) " " @if !open { (badge("closed")) } } }
+            div.stat { div.l { "Remaining" } div.n { (kr_json(case.get("total_remaining_transaction_amount"))) } }
+            div.stat { div.l { "Capital remaining" } div.n { (kr_json(case.get("total_remaining_capital_amount"))) } }
+            div.stat { div.l { "OCR reference" } div.n { code { (str_of(case, "reference_number")) } } }
+        }
+        @if let Some(c) = clock {
+            div.card {
+                form.clock method="post" action="/console/clock" {
+                    (view::csrf(who))
+                    input type="hidden" name="account" value=(str_of(case, "account"));
+                    input type="hidden" name="back" value={ "/console/cases/" (id) };
+                    span.now { "Sandbox clock: " (when(c.get("now"))) }
+                    button.secondary type="submit" name="days" value="1" { "+1 day" }
+                    button.secondary type="submit" name="days" value="7" { "+7 days" }
+                    button.secondary type="submit" name="days" value="30" { "+30 days" }
+                    @if let Some(at) = next.and_then(|n| n.get("schedule_to_execute")).and_then(Value::as_str) {
+                        input type="hidden" name="next_at" value=(at);
+                        button type="submit" name="days" value="next" { "To the next flow item" }
+                    }
+                }
+            }
+        }
+        div.grid2 {
+            div.card {
+                h2 { "Case" }
+                dl.facts {
+                    dt { "Debtor" } dd { (str_of(case, "customer_name")) " · " (str_of(case, "customer_id_number")) }
+                    dt { "Creditor" } dd { a href={ "/console/creditors/" (str_of(case, "creditor")) } { (str_of(case, "creditor_name")) } }
+                    dt { "Invoice" } dd { (case.pointer("/debt/invoice_number").and_then(Value::as_str).unwrap_or("")) " of " (when(case.pointer("/debt/invoice_date"))) }
+                    dt { "Description" } dd { (case.pointer("/debt/debt_description").and_then(Value::as_str).unwrap_or("")) }
+                    dt { "Status" } dd { (badge(status)) " since " (when(case.get("status_date"))) }
+                    dt { "Registered" } dd { (when(case.get("_created"))) }
+                    @if let Some(closed) = case.get("closed") {
+                        dt { "Closed" } dd { (when(closed.get("close_date"))) " · " (label(str_of(closed, "reason"))) }
+                    }
+                    @if let Some(n) = next {
+                        dt { "Next flow item" } dd { (label(str_of(n, "item"))) " on " (when(n.get("schedule_to_execute"))) }
+                    }
+                    @if let Some(inv) = case.get("original_invoice") {
+                        dt { "Original invoice" } dd { (str_of(inv, "filename")) }
+                    }
+                }
+            }
+            div.card {
+                h2 { "Timeline" }
+                ol.timeline {
+                    @for (at, kind, text) in timeline(case, letters) {
+                        li class=(kind) { time { (view::date_time(at)) } (text) }
+                    }
+                }
+            }
+        }
+        h2 { "Ledger" }
+        @if transactions.is_empty() {
+            (view::empty("No ledger lines yet."))
+        } @else {
+            div.table-wrap { table #ledger {
+                thead { tr { th { "Date" } th { "Line" } th.hide-narrow { "Origin" } th.num { "Amount" } th.num { "Balance" } } }
+                tbody {
+                    @for t in &transactions {
+                        @let amount = ore(t.get("amount"));
+                        @let _ = { running += amount; };
+                        tr {
+                            td { (when(t.get("registration_date"))) }
+                            td { (label(str_of(t, "type"))) br; span.muted { (str_of(t, "description_locale_tag")) } }
+                            td.hide-narrow { (label(str_of(t, "origin"))) }
+                            td.num { (kr(amount)) }
+                            td.num { (kr(running)) }
+                        }
+                    }
+                }
+            } }
+        }
+        h2 { "Letters" }
+        @if letters.is_empty() {
+            (view::empty("No letter has been sent yet. The flow sends them as the case moves on."))
+        } @else {
+            div.table-wrap { table #letters {
+                thead { tr { th { "Sent" } th { "Letter" } th.num { "Total" } th { "Pay by" } th { "PDF" } } }
+                tbody { @for l in letters {
+                    tr {
+                        td { (when(l.get("sent_date"))) }
+                        td { (label(str_of(l, "type"))) }
+                        td.num { (kr_json(l.get("total"))) }
+                        td { (when(l.get("pay_by"))) }
+                        td { @if let Some(url) = l.get("url").and_then(Value::as_str) {
+                            a href=(url) target="_blank" rel="noopener" hx-boost="false" { "Open PDF" }
+                        } @else { span.muted { (label(str_of(l, "status"))) } } }
+                    }
+                } }
+            } }
+        }
+        @if let Some(f) = forecast.filter(|_| open) {
+            h2 { "Forecast" }
+            @let steps: Vec<&Value> = f.get("steps").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+            @if steps.is_empty() {
+                (view::empty("Nothing more is planned for this case."))
+            } @else {
+                div.table-wrap { table #forecast {
+                    thead { tr { th { "Date" } th { "Step" } th { "State" } th.num { "Fees" } th.num { "Interest" } th.num { "Total owed" } } }
+                    tbody { @for s in steps {
+                        tr {
+                            td { (when(s.get("date"))) }
+                            td { (label(str_of(s, "item"))) @if let Some(l) = s.get("letter").and_then(Value::as_str) { br; span.muted { "letter: " (label(l)) } } }
+                            td { (badge(str_of(s, "state"))) }
+                            td.num { (kr_json(s.get("fees_added"))) }
+                            td.num { (kr_json(s.get("interest"))) }
+                            td.num { (kr_json(s.get("total"))) }
+                        }
+                    } }
+                } }
+            }
+        }
+        @if open {
+            h2 { "Actions" }
+            div.actions {
+                details open {
+                    summary { "Register a payment" }
+                    p.muted { "The debtor paid the creditor directly (a creditor payment): it settles capital." }
+                    form.stack method="post" action={ "/console/cases/" (id) "/payment" } {
+                        (view::csrf(who))
+                        label { "Amount (kr)" input name="amount" inputmode="decimal" required placeholder="2000,00"; }
+                        label { "Paid on" input type="date" name="date" required value=(today); }
+                        label { "Payment reference" input name="reference"; }
+                        button type="submit" { "Register payment" }
+                    }
+                }
+                details {
+                    summary { "Credit" }
+                    form.stack method="post" action={ "/console/cases/" (id) "/crediting" } {
+                        (view::csrf(who))
+                        label { "Amount (kr)" input name="amount" inputmode="decimal" required; }
+                        label { "Reference" input name="reference"; }
+                        button type="submit" { "Register crediting" }
+                    }
+                }
+                details {
+                    summary { "Give a respite" }
+                    form.stack method="post" action={ "/console/cases/" (id) "/respite" } {
+                        (view::csrf(who))
+                        label { "Days (1–30)" input type="number" name="days" min="1" max="30" value="14" required; }
+                        button type="submit" { "Give respite" }
+                    }
+                }
+                details {
+                    @if status == "dispute" {
+                        summary { "Resolve the dispute" }
+                        form.stack method="post" action={ "/console/cases/" (id) "/resolve" } {
+                            (view::csrf(who))
+                            p.muted { "The claim stands: the case goes back to where it was and the flow continues." }
+                            button type="submit" { "Resolve dispute" }
+                        }
+                    } @else {
+                        summary { "Register a dispute" }
+                        form.stack method="post" action={ "/console/cases/" (id) "/dispute" } {
+                            (view::csrf(who))
+                            p.muted { "The debtor objects to the claim: the flow stops until the dispute is resolved." }
+                            button type="submit" { "Put on hold as disputed" }
+                        }
+                    }
+                }
+                details {
+                    summary { "Cancel the case" }
+                    form.stack method="post" action={ "/console/cases/" (id) "/cancellation" } {
+                        (view::csrf(who))
+                        label { "Type CANCEL to confirm" input name="confirm" required pattern="CANCEL" autocomplete="off"; }
+                        button.danger type="submit" { "Cancel case" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `2 000,50`, `2000.50`, `2000` → kronor as a number (the API's wire form).
+fn parse_amount(s: &str) -> Option<f64> {
+    let cleaned: String = s
+        .trim()
+        .trim_end_matches("kr")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    cleaned.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+pub async fn act(
+    State(c): State<Console>,
+    who: Signed,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+        return r;
+    }
+    let api = who.api(&c);
+    let case = match api.get(&format!("/cases/{}", enc(&id))).await {
+        Ok(case) => case,
+        Err(p) if p.status == 404 => {
+            return refused(
+                StatusCode::NOT_FOUND,
+                "There is no such case in what you may see.",
+            )
+        }
+        Err(p) => return internal(p.message),
+    };
+    let account = ObjectId::parse(str_of(&case, "account")).ok();
+    let Some((account, own)) = account.and_then(|a| who.api_in(&c, &a).map(|api| (a, api))) else {
+        return refused(StatusCode::FORBIDDEN, "You may not act on this case.");
+    };
+    let result = run_action(&c, &who, &own, &account, &case, &action, &f).await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/console/cases/{id}?done={action}")).into_response(),
+        Err(p) => {
+            let mut resp = render_case(&c, &who, &id, Some(p.flash())).await;
+            if resp.status().is_success() {
+                *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            resp
+        }
+    }
+}
+
+fn problem(message: &str) -> Problem {
+    Problem {
+        status: 422,
+        message: message.to_string(),
+        issues: vec![],
+    }
+}
+
+async fn run_action(
+    c: &Console,
+    who: &Signed,
+    api: &Api,
+    account: &ObjectId,
+    case: &Value,
+    action: &str,
+    f: &ActionForm,
+) -> Result<(), Problem> {
+    let id = str_of(case, "_id");
+    let creditor = str_of(case, "creditor");
+    let now = c
+        .app
+        .clocks
+        .now(&c.app.store, account)
+        .await
+        .map_err(|e| problem(&e.to_string()))?;
+    let amount = || {
+        f.get("amount")
+            .and_then(|a| parse_amount(a))
+            .ok_or_else(|| problem("Enter the amount in kronor, for example 2000,00."))
+    };
+    let reference = f
+        .get("reference")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    match action {
+        "payment" => {
+            let date = f
+                .get("date")
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+                .map(|d| HttpDate::midnight(d).min(now))
+                .ok_or_else(|| problem("Enter the date the payment was made."))?;
+            let mut body = json!({
+                "account": account.to_hex(), "creditor": creditor, "case": id,
+                "currency": "SEK", "amount": amount()?,
+                "bank_transaction_date": date.to_string(), "origin": "creditor_system",
+            });
+            if let Some(r) = reference {
+                body["creditor_payment_reference"] = json!(r);
+            }
+            api.post("/creditor--payments", body).await.map(|_| ())
+        }
+        "crediting" => {
+            let mut body = json!({
+                "account": account.to_hex(), "creditor": creditor, "case": id,
+                "currency": "SEK", "amount": amount()?, "origin": "creditor_system",
+            });
+            if let Some(r) = reference {
+                body["creditor_crediting_reference"] = json!(r);
+            }
+            api.post("/creditor--creditings", body).await.map(|_| ())
+        }
+        "cancellation" => {
+            if f.get("confirm").map(|s| s.trim()) != Some("CANCEL") {
+                return Err(problem("Type CANCEL to confirm the cancellation."));
+            }
+            let body = json!({
+                "account": account.to_hex(), "creditor": creditor, "case": id,
+                "origin": "creditor_system",
+            });
+            api.post("/creditor--cancellations", body).await.map(|_| ())
+        }
+        "respite" => {
+            let days: i64 = f
+                .get("days")
+                .and_then(|d| d.trim().parse().ok())
+                .ok_or_else(|| problem("Enter the number of days (1–30)."))?;
+            api.post(
+                &format!("/case--respites/{}", enc(id)),
+                json!({"days": days, "origin": "creditor_system"}),
+            )
+            .await
+            .map(|_| ())
+        }
+        "dispute" | "resolve" => {
+            // No API call exists for these (Amili's integrators do not dispute); the
+            // console applies the command through the same case path the API uses.
+            let Some(grant) = who.grant_in(account) else {
+                return Err(problem("You may not act on this case."));
+            };
+            let case_id = ObjectId::parse(id).map_err(|_| problem("No such case."))?;
+            crate::audit::identify_console(&grant, &who.op.email);
+            let cmd = if action == "dispute" {
+                Command::Hold(Hold::Dispute)
+            } else {
+                Command::Resume
+            };
+            match mutate_one(
+                &c.app.store,
+                &c.app.engine,
+                &grant.scope(),
+                &case_id,
+                now,
+                cmd,
+            )
+            .await
+            {
+                Ok(_) => Ok(()),
+                Err(MutateError::Refused(r)) => {
+                    Err(problem(&format!("The case cannot take this now: {r}.")))
+                }
+                Err(MutateError::NotFound) => Err(problem("No such case.")),
+                Err(e) => Err(problem(&e.to_string())),
+            }
+        }
+        _ => Err(problem("No such action.")),
+    }
+}
+
+pub async fn register_page(State(c): State<Console>, who: Signed) -> Response {
+    let creditors = creditor_names(&who.api(&c)).await;
+    register_form(&who, &creditors, &HashMap::new(), None).into_response()
+}
+
+fn register_form(
+    who: &Signed,
+    creditors: &[(String, String)],
+    f: &HashMap<String, String>,
+    flash: Option<Flash>,
+) -> Markup {
+    let v = |name: &str, default: &str| -> String {
+        f.get(name).cloned().unwrap_or_else(|| default.to_string())
+    };
+    let body = html! {
+        @if creditors.is_empty() {
+            (view::empty("There is no creditor to register cases for. Creditors are created with `indriva admin creditor create`."))
+        } @else {
+            div.card {
+                p.muted { "A case as a creditor's system registers it (POST /case--registrations). The example is seed 002's invoice." }
+                form.stack method="post" action="/console/register" {
+                    (view::csrf(who))
+                    label { "Creditor" select name="creditor" required {
+                        @for (id, name) in creditors { option value=(id) selected[f.get("creditor") == Some(id)] { (name) } }
+                    } }
+                    label { "First step" select name="first_action" {
+                        @for a in ["debt_collection", "reminder"] { option value=(a) selected[v("first_action", "debt_collection") == a] { (label(a)) } }
+                    } }
+                    div.grid {
+                        label { "Debtor's name" input name="name" required value=(v("name", "ACME Inc.")); }
+                        label { "Identity number" input name="id_number" required value=(v("id_number", "5560269986")); }
+                        label { "Company" select name="is_company" {
+                            option value="true" selected[v("is_company", "true") == "true"] { "Yes" }
+                            option value="false" selected[v("is_company", "true") == "false"] { "No, a person" }
+                        } }
+                    }
+                    div.grid {
+                        label { "Street address" input name="address" required value=(v("address", "Storgatan 42")); }
+                        label { "Postcode" input name="zip" required value=(v("zip", "12345")); }
+                        label { "City" input name="city" required value=(v("city", "Stockholm")); }
+                    }
+                    div.grid {
+                        label { "Invoice number" input name="invoice" required value=(v("invoice", "INV-2025-003")); }
+                        label { "Description" input name="description" required value=(v("description", "Services")); }
+                        label { "Invoice date" input type="date" name="invoice_date" required value=(v("invoice_date", "2025-07-07")); }
+                        label { "Days to pay" input type="number" name="due_days" min="0" required value=(v("due_days", "31")); }
+                        label { "Capital (kr)" input name="amount" inputmode="decimal" required value=(v("amount", "2000,00")); }
+                    }
+                    button type="submit" { "Register case" }
+                }
+            }
+        }
+    };
+    view::page(who, "/console/register", "Register a case", flash, body)
+}
+
+pub async fn register(
+    State(c): State<Console>,
+    who: Signed,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+        return r;
+    }
+    let api = who.api(&c);
+    let creditors = creditor_names(&api).await;
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let creditor_id = get("creditor");
+    // The creditor's account: read through the API, so it is one the operator may see.
+    let account = match api.get(&format!("/creditors/{}", enc(&creditor_id))).await {
+        Ok(cr) => str_of(&cr, "account").to_string(),
+        Err(p) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                register_form(&who, &creditors, &f, Some(p.flash())),
+            )
+                .into_response()
+        }
+    };
+    let own = ObjectId::parse(&account)
+        .ok()
+        .and_then(|a| who.api_in(&c, &a));
+    let Some(own) = own else {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "You may not register cases for this creditor.",
+        );
+    };
+    let invoice_date = chrono::NaiveDate::parse_from_str(&get("invoice_date"), "%Y-%m-%d")
+        .ok()
+        .map(|d| HttpDate::midnight(d).to_string());
+    let body = json!({
+        "account": account,
+        "creditor": creditor_id,
+        "first_action": get("first_action"),
+        "currency": "SEK",
+        "customer": {
+            "name": get("name"),
+            "id_number": get("id_number"),
+            "is_company": get("is_company") != "false",
+            "address": {
+                "address_line_1": get("address"),
+                "zip_code": get("zip"),
+                "city": get("city"),
+                "country": "SE"
+            }
+        },
+        "debts": [{
+            "invoice_number": get("invoice"),
+            "debt_description": get("description"),
+            "invoice_date": invoice_date,
+            "capital_to_claim": parse_amount(&get("amount")),
+            "invoice_due_days_after_invoice_date": get("due_days").parse::<i64>().ok(),
+        }]
+    });
+    match own.post("/case--registrations", body).await {
+        Ok(answer) => {
+            let case = answer
+                .get("_cases")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            match case {
+                Some(case) => {
+                    Redirect::to(&format!("/console/cases/{case}?done=registered")).into_response()
+                }
+                None => Redirect::to("/console/cases").into_response(),
+            }
+        }
+        Err(p) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            register_form(&who, &creditors, &f, Some(p.flash())),
+        )
+            .into_response(),
+    }
+}

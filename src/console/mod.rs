@@ -1,0 +1,582 @@
+//! The operator console at `/console`: server-rendered pages (maud) for the people who run the
+//! collection business, with a vendored htmx for partial page loads; everything works
+//! without JavaScript.
+//!
+//! The console is a client of the API, in-process: every page reads through the same handlers
+//! (scope, Eve queries) and every action goes through the same command path as an API call
+//! ([`call::Api`]), with the signed-in operator's grant. Operators are people with a password
+//! (argon2id); a session is a random token in an HttpOnly, SameSite=Strict cookie, stored as
+//! its SHA-256; every form carries the session's CSRF token; sign-in failures are limited per
+//! address and per email.
+
+mod call;
+mod cases;
+mod money;
+mod settings;
+mod view;
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{html, Markup};
+use rand::RngCore;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+pub use self::call::Api;
+use self::view::Flash;
+use crate::auth::keys::token_hash;
+use crate::auth::ratelimit::FailureLimiter;
+use crate::auth::Grant;
+use crate::domain::bank::AGENCY_ACCOUNT;
+use crate::domain::ObjectId;
+use crate::http::AppState;
+use crate::store::{ConsoleOperator, Store};
+
+/// The session cookie.
+pub const COOKIE: &str = "indriva_console";
+/// A session ends this long after sign-in…
+const SESSION_SECS: i64 = 12 * 3600;
+/// …or after this long without a request.
+const IDLE_SECS: i64 = 2 * 3600;
+/// Sign-in failures allowed per email and per address within [`FAILURE_WINDOW_SECS`].
+const MAX_FAILURES_PER_EMAIL: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub struct Console {
+    pub app: AppState,
+    /// The API's router: the console's reads and actions go through it.
+    api: Router,
+    by_email: Arc<FailureLimiter>,
+    by_address: Arc<FailureLimiter>,
+    /// Mark the cookie `Secure` (the public URL is https).
+    secure: bool,
+}
+
+/// The console's routes, mounted beside the API.
+pub fn router(app: AppState, api: Router) -> Router {
+    let secure = app
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let console = Console {
+        app,
+        api,
+        by_email: Arc::new(FailureLimiter::new(
+            MAX_FAILURES_PER_EMAIL,
+            FAILURE_WINDOW_SECS,
+        )),
+        by_address: Arc::new(FailureLimiter::new(
+            MAX_FAILURES_PER_ADDRESS,
+            FAILURE_WINDOW_SECS,
+        )),
+        secure,
+    };
+    Router::new()
+        .route("/console", get(money::overview))
+        .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console/assets/{name}", get(asset))
+        .route("/console/cases", get(cases::search))
+        .route("/console/cases/{id}", get(cases::case_page))
+        .route("/console/cases/{id}/{action}", post(cases::act))
+        .route(
+            "/console/register",
+            get(cases::register_page).post(cases::register),
+        )
+        .route("/console/payments", get(money::payments))
+        .route("/console/payments/{id}/match", post(money::match_payment))
+        .route("/console/bank-files", post(money::upload_bank_file))
+        .route("/console/payouts", get(money::payouts))
+        .route("/console/payouts/run", post(money::payout_run))
+        .route("/console/payouts/{id}", get(money::payout))
+        .route("/console/creditors", get(settings::creditors))
+        .route("/console/creditors/{id}", get(settings::creditor))
+        .route(
+            "/console/creditors/{id}/api-users",
+            post(settings::create_api_user),
+        )
+        .route(
+            "/console/api-users/{id}/revoke",
+            post(settings::revoke_api_user),
+        )
+        .route(
+            "/console/clock",
+            get(settings::clock).post(settings::move_clock),
+        )
+        .route("/console/audit", get(settings::audit))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(no_store))
+        .with_state(console)
+}
+
+/// A signed-in operator, from the session cookie. Pages without one redirect to sign-in.
+pub struct Signed {
+    pub op: ConsoleOperator,
+    pub csrf: String,
+    token_hash: String,
+    expires: i64,
+    /// The request's `Host`, passed on to the API (for the signed URLs it hands out).
+    host: Option<HeaderValue>,
+}
+
+impl Signed {
+    /// The operator's own grant: the agency (every account), an account, or one creditor.
+    pub fn grant(&self) -> Grant {
+        Grant {
+            account: self.op.account.unwrap_or(AGENCY_ACCOUNT),
+            creditor: self.op.creditor,
+            expires: self.expires,
+            user: Some(self.op.id),
+        }
+    }
+
+    /// A grant to act in `account` (the API's actions are per account): the agency's
+    /// operators act in any, others only in their own.
+    pub fn grant_in(&self, account: &ObjectId) -> Option<Grant> {
+        match self.op.account {
+            None => Some(Grant {
+                account: *account,
+                creditor: None,
+                ..self.grant()
+            }),
+            Some(own) if own == *account => Some(self.grant()),
+            Some(_) => None,
+        }
+    }
+
+    pub fn api(&self, console: &Console) -> Api {
+        Api::new(console, self.grant(), &self.op.email, self.host.clone())
+    }
+
+    pub fn api_in(&self, console: &Console, account: &ObjectId) -> Option<Api> {
+        self.grant_in(account)
+            .map(|g| Api::new(console, g, &self.op.email, self.host.clone()))
+    }
+
+    pub fn is_agency(&self) -> bool {
+        self.op.account.is_none()
+    }
+
+    pub fn scope_label(&self) -> String {
+        match (self.op.account, self.op.creditor) {
+            (None, _) => "agency".into(),
+            (Some(_), None) => "one account".into(),
+            (Some(_), Some(_)) => "one creditor".into(),
+        }
+    }
+
+    /// The form's CSRF token is the session's.
+    pub fn check(&self, form_token: Option<&str>) -> Result<(), Response> {
+        let given = form_token.unwrap_or("").as_bytes();
+        if !given.is_empty() && bool::from(given.ct_eq(self.csrf.as_bytes())) {
+            Ok(())
+        } else {
+            Err(refused(
+                StatusCode::FORBIDDEN,
+                "The form was not sent from this console session (its CSRF token is missing \
+                 or wrong). Reload the page and try again.",
+            ))
+        }
+    }
+}
+
+/// Where an unauthenticated page request is sent.
+pub struct SignInFirst(String);
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        let next: String = form_urlencoded::byte_serialize(self.0.as_bytes()).collect();
+        Redirect::to(&format!("/console/sign-in?next={next}")).into_response()
+    }
+}
+
+impl FromRequestParts<Console> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, c: &Console) -> Result<Self, Response> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/console".into());
+        let next = if parts.method == axum::http::Method::GET {
+            next
+        } else {
+            "/console".into()
+        };
+        let Some(token) = cookie(&parts.headers, COOKIE) else {
+            return Err(SignInFirst(next).into_response());
+        };
+        let hash = token_hash(&token);
+        let now = c.app.clocks.real().unix();
+        let store = &c.app.store;
+        let session = store.console_session(&hash).await.map_err(internal)?;
+        let Some(session) = session.filter(|s| s.expires > now && now - s.last_seen < IDLE_SECS)
+        else {
+            return Err(SignInFirst(next).into_response());
+        };
+        let op = store
+            .console_operator(&session.operator)
+            .await
+            .map_err(internal)?;
+        let Some(op) = op.filter(|o| !o.disabled) else {
+            return Err(SignInFirst(next).into_response());
+        };
+        if now - session.last_seen >= 60 {
+            store
+                .touch_console_session(&hash, now)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Signed {
+            op,
+            csrf: session.csrf,
+            token_hash: hash,
+            expires: session.expires,
+            host: parts.headers.get(header::HOST).cloned(),
+        })
+    }
+}
+
+/// A cookie's value from the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A page for a failure that is not the operator's to fix (the database is down, …).
+pub fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console request failed");
+    refused(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on the server; the problem is in its log. Try again in a moment.",
+    )
+}
+
+/// A plain error page.
+pub fn refused(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        view::bare(
+            "Refused",
+            html! {
+                (view::flash_box(Flash::Problem(text.to_string(), vec![])))
+                p { a href="/console" { "Back to the console" } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+/// A form posted from another site is refused before anything reads it (the cookie is
+/// SameSite=Strict too; this covers sign-in, which has no session yet).
+async fn same_origin(req: Request, next: axum::middleware::Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|h| h.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+            if origin != "null" && origin_host != host {
+                return refused(
+                    StatusCode::FORBIDDEN,
+                    "This form was sent from another site and is refused.",
+                );
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Console pages hold personal data: never cached, never framed.
+async fn no_store(req: Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "console.css" => (view::CSS, "text/css; charset=utf-8"),
+        "htmx.min.js" => (view::HTMX, "text/javascript; charset=utf-8"),
+        _ => return refused(StatusCode::NOT_FOUND, "No such file."),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only a path inside the console (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/console") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_string()
+        }
+        _ => "/console".into(),
+    }
+}
+
+fn sign_in_form(next: &str, email: &str, problem: Option<Flash>) -> Markup {
+    view::bare(
+        "Sign in",
+        html! {
+            div.card {
+                h1 { "Sign in" }
+                @if let Some(p) = problem { (view::flash_box(p)) }
+                form.stack method="post" action="/console/sign-in" {
+                    input type="hidden" name="next" value=(next);
+                    label { "Email" input type="email" name="email" value=(email) required autofocus autocomplete="username"; }
+                    label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                    button type="submit" { "Sign in" }
+                }
+                p.muted {
+                    "No account yet? An operator is created on the server with "
+                    code { "indriva admin operator create --email you@example.com --password-stdin" }
+                    "."
+                }
+            }
+        },
+    )
+}
+
+async fn sign_in_page(Query(q): Query<Next>) -> Markup {
+    sign_in_form(&safe_next(q.next.as_deref()), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in(State(c): State<Console>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let address = crate::http::auth::client_ip(&parts)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let Ok(Form(form)) = Form::<SignIn>::from_request(Request::from_parts(parts, body), &()).await
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            sign_in_form(
+                "/console",
+                "",
+                Some(Flash::Problem(
+                    "Enter your email and password.".into(),
+                    vec![],
+                )),
+            ),
+        )
+            .into_response();
+    };
+    let email = form.email.trim().to_lowercase();
+    let next = safe_next(form.next.as_deref());
+    let now = c.app.clocks.real().unix();
+    let (email_key, address_key) = (format!("email:{email}"), format!("ip:{address}"));
+    if c.by_email.blocked(&email_key, now) || c.by_address.blocked(&address_key, now) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            sign_in_form(
+                &next,
+                &email,
+                Some(Flash::Problem(
+                    "Too many failed sign-ins. Wait 15 minutes and try again, or ask another \
+                     operator to reset your password."
+                        .into(),
+                    vec![],
+                )),
+            ),
+        )
+            .into_response();
+    }
+    let found = match c.app.store.console_operator_by_email(&email).await {
+        Ok(found) => found,
+        Err(e) => return internal(e),
+    };
+    let verified = verify_password(form.password, found.as_ref().map(|(_, h)| h.clone())).await;
+    let op = match (found, verified) {
+        (Some((op, _)), true) if !op.disabled => op,
+        _ => {
+            c.by_email.fail(&email_key, now);
+            c.by_address.fail(&address_key, now);
+            return (
+                StatusCode::UNAUTHORIZED,
+                sign_in_form(
+                    &next,
+                    &email,
+                    Some(Flash::Problem(
+                        "That email and password do not match an operator.".into(),
+                        vec![],
+                    )),
+                ),
+            )
+                .into_response();
+        }
+    };
+    let token = random_token();
+    let csrf = random_token();
+    if let Err(e) = c
+        .app
+        .store
+        .insert_console_session(&token_hash(&token), &op.id, &csrf, now, now + SESSION_SECS)
+        .await
+    {
+        return internal(e);
+    }
+    tracing::info!(operator = %op.id, "console sign-in");
+    let secure = if c.secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECS}{secure}"
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+/// Checks a password against a stored hash; with no operator, against a fixed hash, so an
+/// unknown email takes as long as a wrong password.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let hash = match hash {
+            Some(h) => h,
+            None => DUMMY_HASH
+                .get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+                .clone(),
+        };
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// An argon2id hash of a random password nobody knows.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// An argon2id hash (PHC string) of a new password.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// `indriva admin operator create`: a new operator (email unique, password ≥ 12 characters).
+pub async fn create_operator(
+    store: &Store,
+    email: &str,
+    password: &str,
+    account: Option<ObjectId>,
+    creditor: Option<ObjectId>,
+    now: i64,
+) -> anyhow::Result<ConsoleOperator> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
+        anyhow::bail!("--email must be an email address");
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        anyhow::bail!("the password must have at least {MIN_PASSWORD_CHARS} characters");
+    }
+    let op = ConsoleOperator {
+        id: ObjectId::at(now),
+        email,
+        account,
+        creditor,
+        created: now,
+        disabled: false,
+    };
+    if !store
+        .insert_console_operator(&op, &hash_password(password)?)
+        .await?
+    {
+        anyhow::bail!("an operator with the email {} exists already", op.email);
+    }
+    Ok(op)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+async fn sign_out(State(c): State<Console>, who: Signed, Form(f): Form<CsrfOnly>) -> Response {
+    if let Err(r) = who.check(f.csrf.as_deref()) {
+        return r;
+    }
+    if let Err(e) = c.app.store.delete_console_session(&who.token_hash).await {
+        return internal(e);
+    }
+    let cookie = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to("/console/sign-in"),
+    )
+        .into_response()
+}
