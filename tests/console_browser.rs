@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::server::{free_port, indriva, Server};
 use fantoccini::{Client, ClientBuilder, Locator};
+use indriva::domain::bgmax::{GeneratedPayment, Generator};
+use indriva::domain::Money;
 use serde_json::json;
 
 const PASSWORD: &str = "a long enough password";
@@ -300,6 +302,97 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
     );
     shot(&c, "case-closed").await;
 
+    // A second case, paid by bank file: one payment finds it by its OCR reference, one
+    // nobody can match waits on the Payments page and is matched by hand.
+    click(&c, "nav a[href='/console/register']").await;
+    wait_text(&c, "Register a case").await;
+    fill(&c, "input[name=invoice]", "INV-2025-004").await;
+    click(&c, "form.stack button[type=submit]").await;
+    wait_text(&c, "The case is registered").await;
+    let second = case_id(&c).await;
+    let reference: String = c
+        .execute("return document.querySelector('#ocr').textContent;", vec![])
+        .await
+        .expect("OCR")
+        .as_str()
+        .expect("text")
+        .to_string();
+    let payment = |reference: &str, ocr: bool, kronor: i64| GeneratedPayment {
+        reference: reference.into(),
+        ocr,
+        amount: Money::from_ore(kronor * 100),
+        payer_name: Some("ACME Inc.".into()),
+    };
+    let file = Generator {
+        payee_bankgiro: indriva::letters::SANDBOX_BANKGIRO.replace('-', ""),
+        payment_date: chrono::NaiveDate::from_ymd_opt(2025, 9, 4).expect("date"),
+        written: "20250904120000000000".into(),
+        payments: vec![
+            payment(&reference, true, 500),
+            payment("see invoice INV-2025-004", false, 300),
+        ],
+        deductions: vec![],
+    }
+    .render();
+    let path = dir.path().join("bgmax-20250904.txt");
+    std::fs::write(&path, file).expect("bank file");
+    click(&c, "nav a[href='/console/payments']").await;
+    wait_text(&c, "Import a bank file").await;
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .expect("file input")
+        .send_keys(path.to_str().expect("path"))
+        .await
+        .expect("choose file");
+    click(&c, "form[action='/console/bank-files'] button").await;
+    let page = wait_text(&c, "Import report").await;
+    assert!(page.contains("The bank file is imported"), "imported");
+    assert!(
+        page.contains("see invoice INV-2025-004"),
+        "the unmatched payment is listed"
+    );
+    shot(&c, "payments").await;
+    fill(
+        &c,
+        "form[action$='/match'] input[name=reference]",
+        "INV-2025-004",
+    )
+    .await;
+    click(&c, "form[action$='/match'] button").await;
+    let page = wait_text(&c, "The payment is registered").await;
+    assert!(
+        page.contains(&format!("/console/cases/{second}"))
+            || c.current_url()
+                .await
+                .expect("url")
+                .path()
+                .ends_with(&second),
+        "the match leads to the case"
+    );
+    // 2 000 kr and the day's interest, less 500 kr by OCR and 300 kr matched by hand.
+    let remaining: String = c
+        .execute(
+            "return document.querySelectorAll('.stat .n')[1].textContent;",
+            vec![],
+        )
+        .await
+        .expect("remaining")
+        .as_str()
+        .expect("text")
+        .to_string();
+    let interest: String = c
+        .execute("return [...document.querySelectorAll('#ledger tbody tr')].filter(r => r.textContent.includes('Case flow')).map(r => r.children[3].textContent).join('|');", vec![])
+        .await
+        .expect("interest")
+        .as_str()
+        .expect("text")
+        .to_string();
+    assert_eq!(interest, "15,00\u{a0}kr", "one interest posting");
+    assert_eq!(
+        remaining, "1\u{a0}215,00\u{a0}kr",
+        "2 015 kr less 800 kr paid"
+    );
+
     // Search finds it by OCR reference and by identity number.
     c.goto(&server.url("/console/cases?id_number=556026-9986"))
         .await
@@ -310,7 +403,6 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
     // Every page opens.
     for (path, heading) in [
         ("/console", "Overview"),
-        ("/console/payments", "Payments"),
         ("/console/payouts", "Payouts"),
         ("/console/creditors", "Creditors"),
         ("/console/audit", "Audit trail"),
@@ -335,8 +427,35 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
         page.contains("creditor--payments"),
         "the payment is in the audit trail"
     );
-    c.goto(&server.url("/console")).await.expect("overview");
-    wait_text(&c, "Open cases by state").await;
+    // The overview of the sandbox account, on its own clock, once it has some history: the
+    // demo seed lives 150 cases up to the clock's day.
+    run(&["seed", "--cases", "150"], "");
+    c.goto(&server.url("/console?account=674dbeaf08847b9501cc9132"))
+        .await
+        .expect("overview");
+    let page = wait_text(&c, "Open cases by state").await;
+    assert!(
+        page.contains("As of 2025-09-04"),
+        "the sandbox account's own time"
+    );
+    let open: i64 = c
+        .execute(
+            "return document.querySelector('.stat .n').textContent;",
+            vec![],
+        )
+        .await
+        .expect("open cases")
+        .as_str()
+        .and_then(|s| s.trim().parse().ok())
+        .expect("a number of open cases");
+    assert!(open > 0, "seeded cases are open");
+    let bars: i64 = c
+        .execute("return [...document.querySelectorAll('figure.chart rect')].filter(r => +r.getAttribute('height') > 0).length;", vec![])
+        .await
+        .expect("bars")
+        .as_i64()
+        .expect("a count");
+    assert!(bars > 0, "the charts draw the history");
     shot(&c, "overview").await;
     // The creditor page with its policy and flow.
     click(&c, "nav a[href='/console/creditors']").await;

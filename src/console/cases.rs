@@ -67,10 +67,6 @@ fn search_where(f: &Fields, today: chrono::NaiveDate) -> Map<String, Value> {
     if let Some(n) = field(f, "invoice") {
         w.insert("debt.invoice_number".into(), json!(n));
     }
-    if let Some(n) = field(f, "ocr") {
-        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
-        w.insert("reference_number".into(), json!(digits));
-    }
     if let Some(n) = field(f, "id_number") {
         let canonical = crate::domain::identity::parse_id_number(n, today)
             .map(|id| id.canonical)
@@ -106,6 +102,58 @@ const SORTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The cases an OCR number (any notation) was issued for, from their registrations.
+pub async fn cases_by_ocr(api: &Api, ocr: &str) -> Vec<String> {
+    let digits: String = ocr.chars().filter(char::is_ascii_digit).collect();
+    let Ok((regs, _)) = api
+        .list(&format!(
+            "/case--registrations?where={}&max_results=10",
+            enc(&json!({"_ocr_numbers_ocr": digits}).to_string())
+        ))
+        .await
+    else {
+        return vec![];
+    };
+    let mut cases = vec![];
+    for r in &regs {
+        let ocrs = r.get("_ocr_numbers_ocr").and_then(Value::as_array);
+        let ids = r.get("_cases").and_then(Value::as_array);
+        if let (Some(ocrs), Some(ids)) = (ocrs, ids) {
+            for (o, id) in ocrs.iter().zip(ids) {
+                if o.as_str() == Some(digits.as_str()) {
+                    cases.extend(id.as_str().map(str::to_string));
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// The OCR number of a case, from its registration.
+async fn ocr_of(api: &Api, case: &Value) -> String {
+    let id = str_of(case, "_id");
+    let Ok(r) = api
+        .get(&format!(
+            "/case--registrations/{}",
+            enc(str_of(case, "case_registration"))
+        ))
+        .await
+    else {
+        return String::new();
+    };
+    let ocrs = r.get("_ocr_numbers_ocr").and_then(Value::as_array);
+    let ids = r.get("_cases").and_then(Value::as_array);
+    ocrs.zip(ids)
+        .and_then(|(ocrs, ids)| {
+            ids.iter()
+                .position(|c| c.as_str() == Some(id))
+                .and_then(|i| ocrs.get(i))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
 /// Creditors the operator can see: (id, name).
 pub async fn creditor_names(api: &Api) -> Vec<(String, String)> {
     api.list("/creditors?max_results=500&sort=name")
@@ -122,7 +170,10 @@ pub async fn creditor_names(api: &Api) -> Vec<(String, String)> {
 pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Fields>) -> Response {
     let api = who.api(&c);
     let today = c.app.clocks.real().date();
-    let w = search_where(&f, today);
+    let mut w = search_where(&f, today);
+    if let Some(n) = field(&f, "ocr") {
+        w.insert("_id".into(), json!({"$in": cases_by_ocr(&api, n).await}));
+    }
     let sort_key = field(&f, "sort").unwrap_or("newest");
     let sort = SORTS
         .iter()
@@ -182,7 +233,7 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
                 }
             }
             label { "Invoice number" input name="invoice" value=(field(&f, "invoice").unwrap_or("")); }
-            label { "OCR reference" input name="ocr" inputmode="numeric" value=(field(&f, "ocr").unwrap_or("")); }
+            label { "OCR number" input name="ocr" inputmode="numeric" value=(field(&f, "ocr").unwrap_or("")); }
             label { "Identity number" input name="id_number" value=(field(&f, "id_number").unwrap_or("")); }
             label { "Name (exact)" input name="name" value=(field(&f, "name").unwrap_or("")); }
             label { "Closed since" input type="date" name="closed_since" value=(field(&f, "closed_since").unwrap_or("")); }
@@ -201,7 +252,7 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
                     div.table-wrap { table {
                         thead { tr {
                             th { "Invoice" } th { "Debtor" } th.hide-narrow { "Creditor" }
-                            th { "State" } th.hide-narrow { "OCR" } th.num { "Remaining" } th.hide-narrow { "Registered" }
+                            th { "State" } th.hide-narrow { "Reference" } th.num { "Remaining" } th.hide-narrow { "Registered" }
                         } }
                         tbody {
                             @for case in &items {
@@ -284,11 +335,19 @@ async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) 
         .await
         .map(|(l, _)| l)
         .unwrap_or_default();
+    let ocr = ocr_of(&api, &case).await;
     let clock = match &own {
         Some(api) => api.get("/sandbox/clock").await.ok(),
         None => None,
     };
-    let body = case_body(who, &case, forecast.as_ref(), &letters, clock.as_ref());
+    let body = case_body(
+        who,
+        &case,
+        &ocr,
+        forecast.as_ref(),
+        &letters,
+        clock.as_ref(),
+    );
     let title = format!(
         "Case {}",
         case.pointer("/debt/invoice_number")
@@ -365,6 +424,7 @@ fn timeline(case: &Value, letters: &[Value]) -> Vec<(i64, &'static str, String)>
 fn case_body(
     who: &Signed,
     case: &Value,
+    ocr: &str,
     forecast: Option<&Value>,
     letters: &[Value],
     clock: Option<&Value>,
@@ -390,7 +450,7 @@ fn case_body(
             div.stat { div.l { "State" } div.n { (badge(str_of(case, "state"))) " " @if !open { (badge("closed")) } } }
             div.stat { div.l { "Remaining" } div.n { (kr_json(case.get("total_remaining_transaction_amount"))) } }
             div.stat { div.l { "Capital remaining" } div.n { (kr_json(case.get("total_remaining_capital_amount"))) } }
-            div.stat { div.l { "OCR reference" } div.n { code { (str_of(case, "reference_number")) } } }
+            div.stat { div.l { "OCR number" } div.n { code #ocr { (ocr) } } }
         }
         @if let Some(c) = clock {
             div.card {
@@ -417,8 +477,9 @@ fn case_body(
                     dt { "Creditor" } dd { a href={ "/console/creditors/" (str_of(case, "creditor")) } { (str_of(case, "creditor_name")) } }
                     dt { "Invoice" } dd { (case.pointer("/debt/invoice_number").and_then(Value::as_str).unwrap_or("")) " of " (when(case.pointer("/debt/invoice_date"))) }
                     dt { "Description" } dd { (case.pointer("/debt/debt_description").and_then(Value::as_str).unwrap_or("")) }
-                    dt { "Status" } dd { (badge(status)) " since " (when(case.get("status_date"))) }
+                    dt { "Status" } dd { (badge(status)) " since " (when(case.get("status_history").and_then(Value::as_array).and_then(|h| h.last()).and_then(|s| s.get("status_date")))) }
                     dt { "Registered" } dd { (when(case.get("_created"))) }
+                    dt { "Case reference" } dd { (str_of(case, "reference_number")) }
                     @if let Some(closed) = case.get("closed") {
                         dt { "Closed" } dd { (when(closed.get("close_date"))) " · " (label(str_of(closed, "reason"))) }
                     }
@@ -451,7 +512,7 @@ fn case_body(
                         @let _ = { running += amount; };
                         tr {
                             td { (when(t.get("registration_date"))) }
-                            td { (label(str_of(t, "type"))) br; span.muted { (str_of(t, "description_locale_tag")) } }
+                            td { (label(str_of(t, "type"))) br; span.muted { (view::tag(str_of(t, "description_locale_tag"))) } }
                             td.hide-narrow { (label(str_of(t, "origin"))) }
                             td.num { (kr(amount)) }
                             td.num { (kr(running)) }

@@ -15,8 +15,6 @@ mod money;
 mod settings;
 mod view;
 
-use std::sync::Arc;
-
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
@@ -33,7 +31,6 @@ use subtle::ConstantTimeEq;
 pub use self::call::Api;
 use self::view::Flash;
 use crate::auth::keys::token_hash;
-use crate::auth::ratelimit::FailureLimiter;
 use crate::auth::Grant;
 use crate::domain::bank::AGENCY_ACCOUNT;
 use crate::domain::ObjectId;
@@ -46,10 +43,6 @@ pub const COOKIE: &str = "indriva_console";
 const SESSION_SECS: i64 = 12 * 3600;
 /// …or after this long without a request.
 const IDLE_SECS: i64 = 2 * 3600;
-/// Sign-in failures allowed per email and per address within [`FAILURE_WINDOW_SECS`].
-const MAX_FAILURES_PER_EMAIL: u32 = 5;
-const MAX_FAILURES_PER_ADDRESS: u32 = 20;
-const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 
 /// What the console's handlers share.
 #[derive(Clone)]
@@ -57,8 +50,6 @@ pub struct Console {
     pub app: AppState,
     /// The API's router: the console's reads and actions go through it.
     api: Router,
-    by_email: Arc<FailureLimiter>,
-    by_address: Arc<FailureLimiter>,
     /// Mark the cookie `Secure` (the public URL is https).
     secure: bool,
 }
@@ -69,19 +60,7 @@ pub fn router(app: AppState, api: Router) -> Router {
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let console = Console {
-        app,
-        api,
-        by_email: Arc::new(FailureLimiter::new(
-            MAX_FAILURES_PER_EMAIL,
-            FAILURE_WINDOW_SECS,
-        )),
-        by_address: Arc::new(FailureLimiter::new(
-            MAX_FAILURES_PER_ADDRESS,
-            FAILURE_WINDOW_SECS,
-        )),
-        secure,
-    };
+    let console = Console { app, api, secure };
     Router::new()
         .route("/console", get(money::overview))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
@@ -430,7 +409,9 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     let next = safe_next(form.next.as_deref());
     let now = c.app.clocks.real().unix();
     let (email_key, address_key) = (format!("email:{email}"), format!("ip:{address}"));
-    if c.by_email.blocked(&email_key, now) || c.by_address.blocked(&address_key, now) {
+    if c.app.auth.console_by_email.blocked(&email_key, now)
+        || c.app.auth.console_by_address.blocked(&address_key, now)
+    {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             sign_in_form(
@@ -454,8 +435,8 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     let op = match (found, verified) {
         (Some((op, _)), true) if !op.disabled => op,
         _ => {
-            c.by_email.fail(&email_key, now);
-            c.by_address.fail(&address_key, now);
+            c.app.auth.console_by_email.fail(&email_key, now);
+            c.app.auth.console_by_address.fail(&address_key, now);
             return (
                 StatusCode::UNAUTHORIZED,
                 sign_in_form(

@@ -22,14 +22,31 @@ pub async fn overview(
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let scope = who.grant().scope();
-    // "Now" is the operator's account's time (a sandbox account's clock), else real time.
-    let now = match &who.op.account {
-        Some(a) => match c.app.clocks.now(&c.app.store, a).await {
+    // The agency's operators may look at one account (on its own clock: a sandbox account's
+    // time is not the real time).
+    let chosen = q
+        .get("account")
+        .and_then(|a| ObjectId::parse(a).ok())
+        .filter(|_| who.is_agency());
+    let mut scope = who.grant().scope();
+    if let Some(a) = chosen {
+        scope.account = Some(a);
+    }
+    let now = match scope.account {
+        Some(a) => match c.app.clocks.now(&c.app.store, &a).await {
             Ok(t) => t,
             Err(e) => return internal(e),
         },
         None => c.app.clocks.real(),
+    };
+    let accounts = if who.is_agency() {
+        who.api(&c)
+            .list("/accounts?max_results=200&sort=name")
+            .await
+            .map(|(a, _)| a)
+            .unwrap_or_default()
+    } else {
+        vec![]
     };
     let week_start = now.start_of_day().unix() - (WEEKS - 1) * 7 * 86_400;
     let totals = match c.app.store.console_overview(&scope, week_start).await {
@@ -90,6 +107,21 @@ pub async fn overview(
         .max(1);
     let flash = q.get("done").map(|d| Flash::Done(d.clone()));
     let body = html! {
+        @if !accounts.is_empty() {
+            form.filters method="get" action="/console" {
+                label { "Account"
+                    select name="account" {
+                        option value="" { "All accounts (real time)" }
+                        @for a in &accounts {
+                            @let id = str_of(a, "_id");
+                            option value=(id) selected[chosen.map(|c| c.to_hex()).as_deref() == Some(id)] { (str_of(a, "name")) }
+                        }
+                    }
+                }
+                button type="submit" { "Show" }
+            }
+        }
+        p.muted { "As of " (view::date_time(now.unix())) "." }
         div.grid {
             div.stat { div.l { "Open cases" } div.n { (open_cases) } }
             div.stat { div.l { "Outstanding" } div.n { (kr(outstanding)) } }
@@ -126,7 +158,7 @@ pub async fn overview(
                         td { a href={ "/console/cases?status=open&state=" (s.state) } { (badge(&s.state)) } }
                         td { (label(&s.status)) }
                         td.num { (s.cases) }
-                        td.hide-narrow { div.meter { span style={ "width:" ((s.cases * 100 / max_state)) "%" } {} } }
+                        td.hide-narrow { progress max=(max_state) value=(s.cases) { (s.cases) } }
                         td.num { (kr(s.remaining)) }
                     }
                 } }
@@ -210,7 +242,7 @@ async fn render_payments(
                         td {
                             form.inline method="post" action={ "/console/payments/" (str_of(p, "_id")) "/match" } {
                                 (view::csrf(who))
-                                input name="reference" placeholder="OCR, invoice no. or case id" required;
+                                input name="reference" placeholder="OCR number, invoice number or case id" required;
                                 " "
                                 button type="submit" { "Match" }
                             }
@@ -354,32 +386,31 @@ pub async fn match_payment(
     let case = if ObjectId::parse(reference).is_ok() {
         Some(reference.to_string())
     } else {
-        let digits: String = reference.chars().filter(char::is_ascii_digit).collect();
-        let w = json!({"$or": [{"reference_number": digits}, {"debt.invoice_number": reference}]});
-        match api
-            .list(&format!(
-                "/cases?where={}&max_results=2",
-                enc(&w.to_string())
-            ))
-            .await
-        {
-            Ok((items, _)) if items.len() == 1 => Some(str_of(&items[0], "_id").to_string()),
-            Ok((items, _)) if items.len() > 1 => {
-                return render_payments(
-                    &c,
-                    &who,
-                    Some(Flash::Problem(
-                        format!(
-                            "More than one case has the reference {reference}; give the case id."
-                        ),
-                        vec![],
-                    )),
-                    None,
-                )
+        let mut found = super::cases::cases_by_ocr(&api, reference).await;
+        if found.is_empty() {
+            let w = json!({"debt.invoice_number": reference});
+            found = api
+                .list(&format!(
+                    "/cases?where={}&max_results=2",
+                    enc(&w.to_string())
+                ))
                 .await
-            }
-            _ => None,
+                .map(|(items, _)| items.iter().map(|c| str_of(c, "_id").to_string()).collect())
+                .unwrap_or_default();
         }
+        if found.len() > 1 {
+            return render_payments(
+                &c,
+                &who,
+                Some(Flash::Problem(
+                    format!("More than one case has the reference {reference}; give the case id."),
+                    vec![],
+                )),
+                None,
+            )
+            .await;
+        }
+        found.pop()
     };
     let Some(case) = case else {
         let mut r = render_payments(

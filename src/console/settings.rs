@@ -136,20 +136,24 @@ async fn render_creditor(
                         } }
                     }
                     dt { "Payouts" } dd { (label(str_of(&policy_json, "payout_frequency"))) " · " (str_of(&policy_json, "payout_day")) }
-                    dt { "Respite" } dd { code { (policy_json.get("respite").map(Value::to_string).unwrap_or_default()) } }
+                    dt { "Respite" } dd {
+                        @for (k, v) in policy_json.get("respite").and_then(Value::as_object).into_iter().flatten() {
+                            (label(k)) ": " (v.to_string().trim_matches('"')) br;
+                        }
+                    }
                 }
                 p.muted { "Changed with " code { "indriva admin creditor policy --creditor " (id) " --json FILE" } "." }
             }
         }
         div.card {
-            h2 { "Flow: " (label(&flow.name_locale)) }
+            h2 { "Flow: " (view::tag(&flow.name_locale)) }
             p.muted { (flow.description) }
             div.table-wrap { table {
                 thead { tr { th { "Step" } th { "Waiting for" } th.num { "Payment days" } th { "Moves state" } } }
                 tbody { @for s in &flow.steps {
                     tr {
                         td { (label(&s.item)) }
-                        td { (label(&s.waiting_for)) }
+                        td { (view::tag(&s.waiting_for)) }
                         td.num { (s.payment_days.map(|d| d.to_string()).unwrap_or_default()) }
                         td { @if s.moved_to_next_state { "yes" } }
                     }

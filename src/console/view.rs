@@ -140,12 +140,20 @@ pub fn date_time(unix: i64) -> String {
 
 /// `debt_collection` → `Debt collection`.
 pub fn label(wire: &str) -> String {
-    let mut s = wire.replace(['_', '-'], " ");
+    let mut s = wire
+        .replace("__", " · ")
+        .replace("--", " ")
+        .replace(['_', '-'], " ");
     if let Some(first) = s.get(0..1) {
         let up = first.to_uppercase();
         s.replace_range(0..1, &up);
     }
     s
+}
+
+/// A locale tag (`api.wait.waiting_for_letter`) as text: its last part, labelled.
+pub fn tag(wire: &str) -> String {
+    label(wire.rsplit('.').next().unwrap_or(wire))
 }
 
 /// A state or status as a coloured, labelled badge.
@@ -206,7 +214,11 @@ pub fn column_chart(
             @if series.len() > 1 {
                 p.legend { @for (name, class, _) in series { span class={ "key " (class) } {} (name) " " } }
             }
-            p.chart-max { "Highest: " (fmt(max)) }
+            @if series.iter().all(|(_, _, v)| v.iter().all(|x| *x == 0)) {
+                p.chart-max { "Nothing in these weeks yet." }
+            } @else {
+                p.chart-max { "Highest: " (fmt(max)) }
+            }
         }
     }
 }
@@ -247,6 +259,10 @@ mod tests {
     #[test]
     fn labels_and_dates_read_well() {
         assert_eq!(label("debt_collection"), "Debt collection");
+        assert_eq!(
+            label("case--debt-collections__debt_statement"),
+            "Case debt collections · debt statement"
+        );
         assert_eq!(date_time(1_756_898_339), "2025-09-03 11:18");
         assert_eq!(date_time(1_756_857_600), "2025-09-03");
     }

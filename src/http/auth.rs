@@ -36,6 +36,10 @@ pub struct Auth {
     pub settings: AuthSettings,
     /// Failed attempts per API code and per client address: 10 a minute.
     pub limiter: FailureLimiter,
+    /// Failed console sign-ins per email: 5 in 15 minutes.
+    pub console_by_email: FailureLimiter,
+    /// Failed console sign-ins per client address: 20 in 15 minutes.
+    pub console_by_address: FailureLimiter,
     /// Validated tokens: hash → (grant, cached until). Entries live at most
     /// [`TOKEN_CACHE_SECS`], so a revocation on another node takes effect within that time.
     tokens: Mutex<HashMap<String, (Grant, i64)>>,
@@ -49,6 +53,8 @@ impl Auth {
         Auth {
             settings,
             limiter: FailureLimiter::new(10, 60),
+            console_by_email: FailureLimiter::new(5, 15 * 60),
+            console_by_address: FailureLimiter::new(20, 15 * 60),
             tokens: Mutex::new(HashMap::new()),
         }
     }
