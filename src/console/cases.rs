@@ -229,7 +229,7 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
                 select name="status" {
                     option value="" { "Any" }
                     option value="open" selected[sel("status", "open")] { "Open (not closed)" }
-                    @for s in STATUSES { option value=(s) selected[sel("status", s)] { (label(&s)) } }
+                    @for s in STATUSES { option value=(s) selected[sel("status", s)] { (label(s)) } }
                 }
             }
             label { "Invoice number" input name="invoice" value=(field(&f, "invoice").unwrap_or("")); }
@@ -289,10 +289,7 @@ pub async fn case_page(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let flash = match q.get("done").map(String::as_str) {
-        Some(done) => Some(Flash::Done(done_text(done))),
-        None => None,
-    };
+    let flash = q.get("done").map(|done| Flash::Done(done_text(done)));
     render_case(&c, &who, &id, flash).await
 }
 
@@ -444,7 +441,13 @@ fn case_body(
         .and_then(|s| HttpDate::parse_lenient(s).ok())
         .map(|d| d.date().format("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    let mut running = 0i64;
+    let balances: Vec<i64> = transactions
+        .iter()
+        .scan(0i64, |running, t| {
+            *running += ore(t.get("amount"));
+            Some(*running)
+        })
+        .collect();
     html! {
         div.grid {
             div.stat { div.l { "State" } div.n { (badge(str_of(case, "state"))) " " @if !open { (badge("closed")) } } }
@@ -507,15 +510,14 @@ fn case_body(
             div.table-wrap { table #ledger {
                 thead { tr { th { "Date" } th { "Line" } th.hide-narrow { "Origin" } th.num { "Amount" } th.num { "Balance" } } }
                 tbody {
-                    @for t in &transactions {
+                    @for (t, balance) in transactions.iter().zip(&balances) {
                         @let amount = ore(t.get("amount"));
-                        @let _ = { running += amount; };
                         tr {
                             td { (when(t.get("registration_date"))) }
                             td { (label(str_of(t, "type"))) br; span.muted { (view::tag(str_of(t, "description_locale_tag"))) } }
                             td.hide-narrow { (label(str_of(t, "origin"))) }
                             td.num { (kr(amount)) }
-                            td.num { (kr(running)) }
+                            td.num { (kr(*balance)) }
                         }
                     }
                 }
@@ -640,7 +642,7 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let api = who.api(&c);
@@ -850,7 +852,7 @@ pub async fn register(
     who: Signed,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let api = who.api(&c);

@@ -155,13 +155,13 @@ impl Signed {
         }
     }
 
-    /// The form's CSRF token is the session's.
-    pub fn check(&self, form_token: Option<&str>) -> Result<(), Response> {
+    /// The refusal of a form whose CSRF token is not the session's (`None`: it is).
+    pub fn csrf_refusal(&self, form_token: Option<&str>) -> Option<Response> {
         let given = form_token.unwrap_or("").as_bytes();
         if !given.is_empty() && bool::from(given.ct_eq(self.csrf.as_bytes())) {
-            Ok(())
+            None
         } else {
-            Err(refused(
+            Some(refused(
                 StatusCode::FORBIDDEN,
                 "The form was not sent from this console session (its CSRF token is missing \
                  or wrong). Reload the page and try again.",
@@ -548,7 +548,7 @@ pub struct CsrfOnly {
 }
 
 async fn sign_out(State(c): State<Console>, who: Signed, Form(f): Form<CsrfOnly>) -> Response {
-    if let Err(r) = who.check(f.csrf.as_deref()) {
+    if let Some(r) = who.csrf_refusal(f.csrf.as_deref()) {
         return r;
     }
     if let Err(e) = c.app.store.delete_console_session(&who.token_hash).await {

@@ -334,7 +334,7 @@ pub async fn upload_bank_file(
             Err(e) => return refused(StatusCode::BAD_REQUEST, &e.body_text()),
         }
     }
-    if let Err(r) = who.check(csrf.as_deref()) {
+    if let Some(r) = who.csrf_refusal(csrf.as_deref()) {
         return r;
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -377,7 +377,7 @@ pub async fn match_payment(
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let api = who.api(&c);
@@ -575,7 +575,7 @@ pub async fn payout_run(
     who: Signed,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     if !who.is_agency() {

@@ -204,7 +204,7 @@ pub async fn create_api_user(
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let cr = match who.api(&c).get(&format!("/creditors/{}", enc(&id))).await {
@@ -274,7 +274,7 @@ pub async fn revoke_api_user(
     Path(id): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let back = f.get("creditor").cloned().unwrap_or_default();
@@ -413,7 +413,7 @@ pub async fn move_clock(
     who: Signed,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = who.check(f.get("_csrf").map(String::as_str)) {
+    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
     let back = safe_next(f.get("back").map(String::as_str));

@@ -1,0 +1,691 @@
+//! The operator console over HTTP (the browser test drives the same pages in Chromium):
+//! sessions and their cookie, CSRF, sign-in limits, tenancy, actions through the API's
+//! command path and the audit trail, API users created and revoked, the payout run.
+//! Runs on SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::seed002::{ok, register_seed_002, set_clock, LOOKED_AT};
+use common::{insert_account, sign_jwt, Api, Resp};
+use indriva::domain::{HttpDate, ObjectId};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+const SANDBOX: &str = "674dbeaf08847b9501cc9132";
+const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";
+
+async fn operator(api: &Api, email: &str, account: Option<ObjectId>, creditor: Option<ObjectId>) {
+    indriva::console::create_operator(&api.db.store, email, PASSWORD, account, creditor, api.now())
+        .await
+        .expect("operator");
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+async fn post(api: &Api, cookie: Option<&str>, path: &str, body: &str) -> Resp {
+    let mut req = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    api.send_as(None, req.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
+async fn get(api: &Api, cookie: Option<&str>, path: &str) -> Resp {
+    let mut req = Request::get(path);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    api.send_as(None, req.body(Body::empty()).unwrap()).await
+}
+
+fn text(r: &Resp) -> String {
+    String::from_utf8_lossy(&r.body).to_string()
+}
+
+/// Signs in; the `name=value` of the session cookie.
+async fn sign_in(api: &Api, email: &str) -> String {
+    let r = post(
+        api,
+        None,
+        "/console/sign-in",
+        &form(&[("email", email), ("password", PASSWORD)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    let set = r.header("set-cookie").expect("a session cookie");
+    set.split(';').next().unwrap().to_string()
+}
+
+/// The CSRF token on a page.
+async fn csrf(api: &Api, cookie: &str) -> String {
+    let page = text(&get(api, Some(cookie), "/console").await);
+    let at = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
+    page[at..at + 64].to_string()
+}
+
+#[tokio::test]
+async fn sessions_live_in_a_strict_http_only_cookie_and_end_at_sign_out() {
+    let api = Api::new().await;
+    operator(&api, "Ops@Example.com", None, None).await;
+
+    // Not signed in: to the sign-in page, remembering where the operator was going.
+    let r = get(&api, None, "/console/cases?state=reminder").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.header("location"),
+        Some("/console/sign-in?next=%2Fconsole%2Fcases%3Fstate%3Dreminder")
+    );
+    // The email is not case-sensitive; the cookie is the session's only carrier.
+    let r = post(
+        &api,
+        None,
+        "/console/sign-in",
+        &form(&[
+            ("email", " ops@example.COM "),
+            ("password", PASSWORD),
+            ("next", "/console/cases"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), Some("/console/cases"));
+    let set = r.header("set-cookie").unwrap().to_string();
+    for attr in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=43200",
+    ] {
+        assert!(set.contains(attr), "{attr} in {set}");
+    }
+    assert!(!set.contains("Secure"), "plain http on loopback: no Secure");
+    // `next` never leaves the console.
+    let r = post(
+        &api,
+        None,
+        "/console/sign-in",
+        &form(&[
+            ("email", "ops@example.com"),
+            ("password", PASSWORD),
+            ("next", "https://evil.example/"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.header("location"), Some("/console"));
+
+    let cookie = set.split(';').next().unwrap().to_string();
+    let r = get(&api, Some(&cookie), "/console").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert!(text(&r).contains("ops@example.com"));
+
+    // Sign-out needs the CSRF token, clears the cookie and ends the session on the server.
+    let r = post(&api, Some(&cookie), "/console/sign-out", "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let token = csrf(&api, &cookie).await;
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/sign-out",
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let r = get(&api, Some(&cookie), "/console").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer signs in"
+    );
+    // A made-up cookie neither.
+    let r = get(&api, Some("indriva_console=00ff"), "/console").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_https() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let mut state = api.state();
+    state.public_url = Some("https://collect.example.com".into());
+    let req = Request::post("/console/sign-in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            1,
+        ))))
+        .body(Body::from(form(&[
+            ("email", "ops@example.com"),
+            ("password", PASSWORD),
+        ])))
+        .unwrap();
+    let r = tower::ServiceExt::oneshot(indriva::http::app(state), req)
+        .await
+        .unwrap();
+    let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(set.contains("; Secure"), "{set}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_limited_per_email() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    operator(&api, "other@example.com", None, None).await;
+    let attempt = |email: &'static str, password: &'static str| {
+        let api = &api;
+        async move {
+            post(
+                api,
+                None,
+                "/console/sign-in",
+                &form(&[("email", email), ("password", password)]),
+            )
+            .await
+        }
+    };
+    let r = attempt("nobody@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        text(&r).contains("do not match an operator"),
+        "the same answer as a wrong password"
+    );
+    for _ in 0..5 {
+        let r = attempt("ops@example.com", "wrong password!").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(text(&r).contains("do not match an operator"));
+    }
+    // Locked for 15 minutes, even with the right password…
+    let r = attempt("ops@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(text(&r).contains("Wait 15 minutes"));
+    // …while another operator signs in.
+    let r = attempt("other@example.com", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_or_from_another_site_are_refused() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let events = || async {
+        ok(
+            &api.get("/audit--events?max_results=1").await,
+            StatusCode::OK,
+        )["_meta"]["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = events().await;
+    let path = format!("/console/cases/{case}/payment");
+    let pay = |csrf: &str| form(&[("_csrf", csrf), ("amount", "2000"), ("date", "2025-09-03")]);
+    for body in [
+        pay(""),
+        pay("0000"),
+        form(&[("amount", "2000"), ("date", "2025-09-03")]),
+    ] {
+        let r = post(&api, Some(&cookie), &path, &body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(text(&r).contains("CSRF"));
+    }
+    // With the token, but posted from another site's page.
+    let req = Request::post(&path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .header("host", "collect.example.com")
+        .header("origin", "https://evil.example")
+        .body(Body::from(pay(&token)))
+        .unwrap();
+    assert_eq!(api.send_as(None, req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(events().await, before, "nothing was written");
+    let case_doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert!(case_doc.get("closed").is_none());
+}
+
+#[tokio::test]
+async fn actions_take_the_api_path_and_are_audited_under_the_operator() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+
+    // The case page: ledger with a running balance, Swedish amounts, the forecast.
+    let page = text(&get(&api, Some(&cookie), &format!("/console/cases/{case}")).await);
+    assert!(
+        page.contains("2\u{a0}014,00\u{a0}kr"),
+        "2 000 kr and 14 kr interest"
+    );
+    assert!(page.contains("id=\"forecast\""));
+    assert!(page.contains("Debt collection"));
+
+    // What the API refuses is shown with the API's reasons, nothing written.
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/payment"),
+        &form(&[("_csrf", &token), ("amount", "0"), ("date", "2025-09-03")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(&r).contains("<code>amount</code>"),
+        "the field the API named"
+    );
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/cancellation"),
+        &form(&[("_csrf", &token), ("confirm", "yes")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&r).contains("Type CANCEL"));
+
+    // Dispute and its resolution.
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/dispute"),
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(doc["status"], "dispute");
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/dispute"),
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a disputed case cannot be disputed again"
+    );
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/resolve"),
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(doc["state"], "debt_collection");
+
+    // Seed 002's payment: the case closes fully paid, as through the API.
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/payment"),
+        &form(&[
+            ("_csrf", &token),
+            ("amount", "2 000,00"),
+            ("date", "2025-09-03"),
+            ("reference", "PAY-REF-001"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/console/cases/{case}?done=payment").as_str())
+    );
+    let doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(doc["closed"]["reason"], "fully_paid_depreciation");
+    let payments = ok(&api.get("/creditor--payments").await, StatusCode::OK);
+    assert_eq!(
+        payments["_items"][0]["creditor_payment_reference"],
+        "PAY-REF-001"
+    );
+    assert_eq!(payments["_items"][0]["amount"], 2000.0);
+
+    // The audit trail names the operator for each of these writes.
+    let events = ok(
+        &api.get_q(
+            "/audit--events",
+            &[
+                ("where", &json!({"writes.item": case}).to_string()),
+                ("sort", "_created"),
+            ],
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let by_console: Vec<&Value> = events["_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["type"] == "console_operator")
+        .collect();
+    assert_eq!(
+        by_console.len(),
+        3,
+        "dispute, resolution, payment: {events}"
+    );
+    for e in by_console {
+        assert_eq!(e["actor"]["email"], "ops@example.com");
+        assert_eq!(e["account"], SANDBOX);
+    }
+    let page = text(&get(&api, Some(&cookie), "/console/audit").await);
+    assert!(page.contains("Console operator") && page.contains("ops@example.com"));
+}
+
+#[tokio::test]
+async fn an_operator_of_one_account_sees_and_touches_nothing_else() {
+    let api = Api::new().await;
+    let (case, ocr) = register_seed_002(&api).await;
+    let now = HttpDate::from_unix(api.now()).unwrap();
+    let other = insert_account(&api.db.store, "Other Client AB", now).await;
+    operator(&api, "other@example.com", Some(other), None).await;
+    let cookie = sign_in(&api, "other@example.com").await;
+    let token = csrf(&api, &cookie).await;
+
+    let r = get(&api, Some(&cookie), &format!("/console/cases/{case}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for path in [
+        "/console/cases",
+        &format!("/console/cases?ocr={ocr}"),
+        "/console/cases?invoice=INV-2025-003",
+    ] {
+        let page = text(&get(&api, Some(&cookie), path).await);
+        assert!(page.contains("No case matches"), "{path}");
+        assert!(!page.contains(&case), "{path}");
+    }
+    let page = text(&get(&api, Some(&cookie), "/console").await);
+    assert!(
+        page.contains("No open cases"),
+        "the overview counts only the own account"
+    );
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/payment"),
+        &form(&[
+            ("_csrf", &token),
+            ("amount", "2000"),
+            ("date", "2025-09-03"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/cases/{case}/dispute"),
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(
+            &api,
+            Some(&cookie),
+            &format!("/console/creditors/{SANDBOX_CREDITOR}")
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock",
+        &form(&[("_csrf", &token), ("account", SANDBOX), ("days", "1")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/creditors/{SANDBOX_CREDITOR}/api-users"),
+        &form(&[("_csrf", &token), ("name", "sneaky")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The agency's own pages.
+    assert_eq!(
+        get(&api, Some(&cookie), "/console/payments").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/payouts/run",
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert!(
+        doc.get("closed").is_none() && doc["status"] != "dispute",
+        "untouched"
+    );
+
+    // An operator of the sandbox's creditor sees its case.
+    operator(
+        &api,
+        "creditor@example.com",
+        Some(ObjectId::parse(SANDBOX).unwrap()),
+        Some(ObjectId::parse(SANDBOX_CREDITOR).unwrap()),
+    )
+    .await;
+    let cookie = sign_in(&api, "creditor@example.com").await;
+    let page = text(&get(&api, Some(&cookie), &format!("/console/cases?ocr={ocr}")).await);
+    assert!(page.contains("INV-2025-003"));
+    assert_eq!(
+        get(&api, Some(&cookie), &format!("/console/cases/{case}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn api_users_are_created_with_their_credentials_shown_once_and_revoked() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/creditors/{SANDBOX_CREDITOR}/api-users"),
+        &form(&[("_csrf", &token), ("name", "Billing system")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = text(&r);
+    let start = page.find("<pre class=\"secret\">").expect("credentials") + 20;
+    let end = start + page[start..].find("</pre>").unwrap();
+    let secret: Value =
+        serde_json::from_str(&page[start..end].replace("&quot;", "\"")).expect("JSON");
+    let pem = secret["private_key_pem"].as_str().unwrap();
+    use p256::pkcs8::DecodePrivateKey;
+    let sk = p256::ecdsa::SigningKey::from_pkcs8_pem(pem).expect("an ES256 key");
+    let code = secret["api_code"].as_str().unwrap();
+    let jwt = sign_jwt(&sk, &json!({"api_code": code, "exp": api.now() + 600}));
+    let r = api.authenticate(&jwt).await;
+    assert_eq!(r.status, StatusCode::OK, "the new API user signs in");
+    let issued = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        api.get_as(Some(&issued), "/cases").await.status,
+        StatusCode::OK
+    );
+    // The page lists it; revoking stops its code and its tokens at once.
+    let user = secret["api_user"].as_str().unwrap();
+    let page = text(
+        &get(
+            &api,
+            Some(&cookie),
+            &format!("/console/creditors/{SANDBOX_CREDITOR}"),
+        )
+        .await,
+    );
+    assert!(page.contains("Billing system") && page.contains(user));
+    assert!(!page.contains("private_key_pem"), "shown once");
+    let r = post(
+        &api,
+        Some(&cookie),
+        &format!("/console/api-users/{user}/revoke"),
+        &form(&[("_csrf", &token), ("creditor", SANDBOX_CREDITOR)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(text(&r).contains("revoked"));
+    assert_eq!(
+        api.get_as(Some(&issued), "/cases").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let jwt = sign_jwt(&sk, &json!({"api_code": code, "exp": api.now() + 600}));
+    assert_eq!(
+        api.authenticate(&jwt).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let u = ok(&api.get(&format!("/users/{user}")).await, StatusCode::OK);
+    assert_eq!(u["is_enabled"], false);
+}
+
+#[tokio::test]
+async fn the_sandbox_clock_moves_from_the_console_and_the_payout_run_pays() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock",
+        &form(&[
+            ("_csrf", &token),
+            ("account", SANDBOX),
+            ("days", "1"),
+            ("back", &format!("/console/cases/{case}")),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/console/cases/{case}?done=clock").as_str())
+    );
+    let clock = ok(&api.get("/sandbox/clock").await, StatusCode::OK);
+    assert_eq!(clock["now"], "Thu, 04 Sep 2025 07:56:11 GMT");
+    let doc = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(doc["state"], "debt_collection", "the flow ran on the way");
+    // The clock does not go back.
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock",
+        &form(&[
+            ("_csrf", &token),
+            ("account", SANDBOX),
+            ("to", "2025-01-01"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        text(&r).contains("only moves forward"),
+        "the API's refusal, shown"
+    );
+
+    // A payout run from the console, as `indriva finance payout-run`.
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/payouts/run",
+        &form(&[("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), Some("/console/payouts?done=0"));
+    let page = text(&get(&api, Some(&cookie), "/console/payouts?done=0").await);
+    assert!(page.contains("found nothing to pay out"));
+}
+
+#[tokio::test]
+async fn an_agency_operator_reads_a_due_case_through_the_api() {
+    // Found with the console: a case with a flow item due was a 404 for the agency's
+    // operators (their scope names no account to take the time from).
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    let operator_token = api
+        .token_for(indriva::domain::bank::AGENCY_ACCOUNT, None)
+        .await;
+    set_clock(&api, LOOKED_AT).await;
+    let r = api
+        .get_as(Some(&operator_token), &format!("/cases/{case}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", text(&r));
+    assert_eq!(r.json()["state"], "debt_collection");
+}
+
+#[tokio::test]
+async fn operators_need_an_email_a_long_password_and_a_unique_email() {
+    let api = Api::new().await;
+    let store = &api.db.store;
+    let now = api.now();
+    let err = |r: anyhow::Result<_>| r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err(indriva::console::create_operator(
+        store,
+        "not-an-email",
+        PASSWORD,
+        None,
+        None,
+        now
+    )
+    .await)
+    .contains("email"));
+    assert!(err(indriva::console::create_operator(
+        store,
+        "a@example.com",
+        "short",
+        None,
+        None,
+        now
+    )
+    .await)
+    .contains("12 characters"));
+    indriva::console::create_operator(store, "A@Example.com", PASSWORD, None, None, now)
+        .await
+        .unwrap();
+    assert!(err(indriva::console::create_operator(
+        store,
+        "a@example.com",
+        PASSWORD,
+        None,
+        None,
+        now
+    )
+    .await)
+    .contains("exists already"));
+    // Only a hash is stored.
+    let (op, hash) = store
+        .console_operator_by_email("a@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.email, "a@example.com");
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
+}
