@@ -449,6 +449,20 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
         .and_then(|s| s.trim().parse().ok())
         .expect("a number of open cases");
     assert!(open > 0, "seeded cases are open");
+    let collected: String = c
+        .execute(
+            "return document.querySelectorAll('.stat .n')[2].textContent;",
+            vec![],
+        )
+        .await
+        .expect("collected")
+        .as_str()
+        .expect("text")
+        .to_string();
+    assert_eq!(
+        collected, "800,00\u{a0}kr",
+        "the bank file's two payments this month"
+    );
     let bars: i64 = c
         .execute("return [...document.querySelectorAll('figure.chart rect')].filter(r => +r.getAttribute('height') > 0).length;", vec![])
         .await

@@ -49,10 +49,6 @@ pub async fn overview(
         vec![]
     };
     let week_start = now.start_of_day().unix() - (WEEKS - 1) * 7 * 86_400;
-    let totals = match c.app.store.console_overview(&scope, week_start).await {
-        Ok(t) => t,
-        Err(e) => return internal(e),
-    };
     let month_start = {
         let d = now.date();
         chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), chrono::Datelike::month(&d), 1)
@@ -60,13 +56,14 @@ pub async fn overview(
             .map(|m| m.unix())
             .unwrap_or(0)
     };
-    // Weekly sums that fall in this month (a week is counted when it starts in the month).
-    let this_month = |series: &[(i64, i64)]| -> i64 {
-        series
-            .iter()
-            .filter(|(w, _)| week_start + w * 7 * 86_400 >= month_start)
-            .map(|(_, v)| v)
-            .sum()
+    let totals = match c
+        .app
+        .store
+        .console_overview(&scope, week_start, month_start)
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => return internal(e),
     };
     let open_cases: i64 = totals.states.iter().map(|s| s.cases).sum();
     let outstanding: i64 = totals.states.iter().map(|s| s.remaining).sum();
@@ -125,8 +122,8 @@ pub async fn overview(
         div.grid {
             div.stat { div.l { "Open cases" } div.n { (open_cases) } }
             div.stat { div.l { "Outstanding" } div.n { (kr(outstanding)) } }
-            div.stat { div.l { "Collected this month" } div.n { (kr(this_month(&totals.collected))) } }
-            div.stat { div.l { "Paid out this month" } div.n { (kr(this_month(&totals.paid_out))) } }
+            div.stat { div.l { "Collected this month" } div.n { (kr(totals.collected_month)) } }
+            div.stat { div.l { "Paid out this month" } div.n { (kr(totals.paid_out_month)) } }
             div.stat { div.l { "Flow worker" } div.n { (worker) } }
         }
         div.grid2 {

@@ -50,6 +50,9 @@ pub struct Overview {
     pub collected: Vec<(i64, i64)>,
     /// (week, öre) paid out to creditors.
     pub paid_out: Vec<(i64, i64)>,
+    /// Öre collected, and paid out, since the month's start.
+    pub collected_month: i64,
+    pub paid_out_month: i64,
     /// Per account: the earliest time an open case is due for the flow worker.
     pub due: Vec<(ObjectId, i64)>,
 }
@@ -290,6 +293,7 @@ impl Store {
         &self,
         scope: &Scope,
         since: i64,
+        month_start: i64,
     ) -> Result<Overview, StoreError> {
         let cases = scope_sql(scope, true);
         let remaining = match &self.backend {
@@ -340,6 +344,24 @@ impl Store {
             &amount("total_amount"),
         );
         let paid_out: Vec<(i64, i64)> = read!(self, &sql, fetch_all, |q| q.bind(since).bind(since));
+        let collected_where = format!(
+            "payout_specifications WHERE {cases} \
+             AND finance_category IN ('capital', 'interest', 'creditor_outlay')"
+        );
+        let total = |table_where: &str| {
+            format!(
+                "SELECT CAST(COALESCE({}, 0) AS BIGINT) FROM {table_where} AND created >= ?",
+                amount("total_amount")
+            )
+        };
+        let (collected_month,): (i64,) = read!(self, &total(&collected_where), fetch_one, |q| q
+            .bind(month_start));
+        let (paid_out_month,): (i64,) = read!(
+            self,
+            &total(&format!("payouts WHERE {cases}")),
+            fetch_one,
+            |q| q.bind(month_start)
+        );
         let sql = format!(
             "SELECT account, MIN(due_at) FROM cases WHERE {cases} AND due_at IS NOT NULL GROUP BY account"
         );
@@ -358,6 +380,8 @@ impl Store {
             closed,
             collected,
             paid_out,
+            collected_month,
+            paid_out_month,
             due: due
                 .into_iter()
                 .map(|(a, t)| Ok((oid(a)?, t)))
