@@ -689,3 +689,42 @@ async fn operators_need_an_email_a_long_password_and_a_unique_email() {
     assert_eq!(op.email, "a@example.com");
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
 }
+
+fn advance(api: &Api, seconds: i64) {
+    api.clock
+        .set(HttpDate::from_unix(api.now() + seconds).unwrap());
+}
+
+#[tokio::test]
+async fn sessions_expire_after_two_idle_hours_and_at_most_twelve_hours() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    advance(&api, 2 * 3600 - 60);
+    assert_eq!(
+        get(&api, Some(&cookie), "/console").await.status,
+        StatusCode::OK
+    );
+    advance(&api, 2 * 3600 + 1);
+    let r = get(&api, Some(&cookie), "/console").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "two idle hours end the session"
+    );
+
+    // Used every hour, a session still ends twelve hours after sign-in.
+    let cookie = sign_in(&api, "ops@example.com").await;
+    for _ in 0..11 {
+        advance(&api, 3600);
+        assert_eq!(
+            get(&api, Some(&cookie), "/console").await.status,
+            StatusCode::OK
+        );
+    }
+    advance(&api, 3600);
+    assert_eq!(
+        get(&api, Some(&cookie), "/console").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
