@@ -175,6 +175,31 @@ async fn the_cookie_is_secure_behind_https() {
         .unwrap();
     let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(set.contains("; Secure"), "{set}");
+
+    // Behind a proxy that passes on another Host, a form from the public URL is accepted;
+    // one from another site is not.
+    for (origin, status) in [
+        ("https://collect.example.com", StatusCode::SEE_OTHER),
+        ("https://evil.example", StatusCode::FORBIDDEN),
+    ] {
+        let req = Request::post("/console/sign-in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "127.0.0.1:8080")
+            .header("origin", origin)
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                1,
+            ))))
+            .body(Body::from(form(&[
+                ("email", "ops@example.com"),
+                ("password", PASSWORD),
+            ])))
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(indriva::http::app(state.clone()), req)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{origin}");
+    }
 }
 
 #[tokio::test]

@@ -94,7 +94,10 @@ pub fn router(app: AppState, api: Router) -> Router {
             get(settings::clock).post(settings::move_clock),
         )
         .route("/console/audit", get(settings::audit))
-        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            same_origin,
+        ))
         .layer(axum::middleware::from_fn(no_store))
         .with_state(console)
 }
@@ -272,8 +275,13 @@ pub fn refused(status: StatusCode, text: &str) -> Response {
 }
 
 /// A form posted from another site is refused before anything reads it (the cookie is
-/// SameSite=Strict too; this covers sign-in, which has no session yet).
-async fn same_origin(req: Request, next: axum::middleware::Next) -> Response {
+/// SameSite=Strict too; this covers sign-in, which has no session yet). The site is the
+/// request's `Host`, or `--public-url` (a proxy may pass on another `Host`).
+async fn same_origin(
+    State(c): State<Console>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     if req.method() == axum::http::Method::POST {
         let host = req
             .headers()
@@ -285,7 +293,12 @@ async fn same_origin(req: Request, next: axum::middleware::Next) -> Response {
             .and_then(|h| h.to_str().ok());
         if let (Some(origin), Some(host)) = (origin, host) {
             let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-            if origin != "null" && origin_host != host {
+            let public = c
+                .app
+                .public_url
+                .as_deref()
+                .is_some_and(|p| p.trim_end_matches('/').eq_ignore_ascii_case(origin));
+            if origin != "null" && origin_host != host && !public {
                 return refused(
                     StatusCode::FORBIDDEN,
                     "This form was sent from another site and is refused.",
