@@ -170,7 +170,7 @@ async fn the_cookie_is_secure_behind_https() {
             ("password", PASSWORD),
         ])))
         .unwrap();
-    let r = tower::ServiceExt::oneshot(indriva::http::app(state), req)
+    let r = tower::ServiceExt::oneshot(indriva::http::app(state.clone()), req)
         .await
         .unwrap();
     let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
