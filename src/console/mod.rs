@@ -15,6 +15,9 @@ mod money;
 mod settings;
 mod view;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
@@ -35,7 +38,7 @@ use crate::auth::Grant;
 use crate::domain::bank::AGENCY_ACCOUNT;
 use crate::domain::ObjectId;
 use crate::http::AppState;
-use crate::store::{ConsoleOperator, Store};
+use crate::store::{ConsoleOperator, Overview, Store};
 
 /// The session cookie.
 pub const COOKIE: &str = "indriva_console";
@@ -52,6 +55,45 @@ pub struct Console {
     api: Router,
     /// Mark the cookie `Secure` (the public URL is https).
     secure: bool,
+    /// The overview's totals, per scope and period, for [`OVERVIEW_TTL_SECS`]: they read
+    /// every open case, which takes seconds at a million.
+    overviews: Arc<Mutex<HashMap<String, (i64, Arc<Overview>)>>>,
+}
+
+/// How long the overview's totals are reused.
+const OVERVIEW_TTL_SECS: i64 = 60;
+
+impl Console {
+    /// The overview's totals within `scope`, at most [`OVERVIEW_TTL_SECS`] old.
+    pub async fn overview(
+        &self,
+        scope: &crate::tenancy::Scope,
+        since: i64,
+        month_start: i64,
+    ) -> Result<Arc<Overview>, crate::store::StoreError> {
+        let key = format!("{scope:?}|{since}|{month_start}");
+        let now = self.app.clocks.real().unix();
+        if let Some((at, o)) = self
+            .overviews
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if now - at < OVERVIEW_TTL_SECS {
+                return Ok(o.clone());
+            }
+        }
+        let fresh = Arc::new(
+            self.app
+                .store
+                .console_overview(scope, since, month_start)
+                .await?,
+        );
+        let mut map = self.overviews.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (at, _)| now - *at < OVERVIEW_TTL_SECS);
+        map.insert(key, (now, fresh.clone()));
+        Ok(fresh)
+    }
 }
 
 /// The console's routes, mounted beside the API.
@@ -60,7 +102,12 @@ pub fn router(app: AppState, api: Router) -> Router {
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let console = Console { app, api, secure };
+    let console = Console {
+        app,
+        api,
+        secure,
+        overviews: Default::default(),
+    };
     Router::new()
         .route("/console", get(money::overview))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))

@@ -56,12 +56,7 @@ pub async fn overview(
             .map(|m| m.unix())
             .unwrap_or(0)
     };
-    let totals = match c
-        .app
-        .store
-        .console_overview(&scope, week_start, month_start)
-        .await
-    {
+    let totals = match c.overview(&scope, week_start, month_start).await {
         Ok(t) => t,
         Err(e) => return internal(e),
     };
