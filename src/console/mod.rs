@@ -57,8 +57,11 @@ pub struct Console {
     secure: bool,
     /// The overview's totals, per scope and period, for [`OVERVIEW_TTL_SECS`]: they read
     /// every open case, which takes seconds at a million.
-    overviews: Arc<Mutex<HashMap<String, (i64, Arc<Overview>)>>>,
+    overviews: Arc<Mutex<HashMap<String, CachedOverview>>>,
 }
+
+/// When the totals were read, and the totals.
+type CachedOverview = (i64, Arc<Overview>);
 
 /// How long the overview's totals are reused.
 const OVERVIEW_TTL_SECS: i64 = 60;
