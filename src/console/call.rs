@@ -75,6 +75,19 @@ impl Api {
         self.send(Method::GET, path, None).await
     }
 
+    /// `GET path` of one document: a "no such {what}" page when it is not in the operator's
+    /// scope (the API's 404), the error page for anything else.
+    pub async fn item(&self, path: &str, what: &str) -> Result<Value, axum::response::Response> {
+        match self.get(path).await {
+            Ok(v) => Ok(v),
+            Err(p) if p.status == 404 => Err(super::refused(
+                axum::http::StatusCode::NOT_FOUND,
+                &format!("There is no such {what} in what you may see."),
+            )),
+            Err(p) => Err(super::internal(p.message)),
+        }
+    }
+
     /// A list's `_items` and `_meta.total`.
     pub async fn list(&self, path: &str) -> Result<(Vec<Value>, i64), Problem> {
         let v = self.get(path).await?;

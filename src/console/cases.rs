@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::call::{enc, Api, Problem};
 use super::view::{self, badge, kr, kr_json, label, ore, str_of, when, Flash};
-use super::{internal, refused, Console, Signed};
+use super::{refused, Console, Signed};
 use crate::cases::{mutate_one, MutateError};
 use crate::domain::apply::{Command, Hold};
 use crate::domain::case::CaseState;
@@ -313,15 +313,9 @@ fn done_text(action: &str) -> String {
 /// The case page, with a message on top (the answer to an action).
 async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) -> Response {
     let api = who.api(c);
-    let case = match api.get(&format!("/cases/{}", enc(id))).await {
-        Ok(case) => case,
-        Err(p) if p.status == 404 => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such case in what you may see. Search for it under Cases.",
-            )
-        }
-        Err(p) => return internal(p.message),
+    let case = match api.item(&format!("/cases/{}", enc(id)), "case").await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let account = ObjectId::parse(str_of(&case, "account")).ok();
     let own = account.and_then(|a| who.api_in(c, &a));
@@ -648,15 +642,9 @@ pub async fn act(
         return r;
     }
     let api = who.api(&c);
-    let case = match api.get(&format!("/cases/{}", enc(&id))).await {
-        Ok(case) => case,
-        Err(p) if p.status == 404 => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such case in what you may see.",
-            )
-        }
-        Err(p) => return internal(p.message),
+    let case = match api.item(&format!("/cases/{}", enc(&id)), "case").await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let account = ObjectId::parse(str_of(&case, "account")).ok();
     let Some((account, own)) = account.and_then(|a| who.api_in(&c, &a).map(|api| (a, api))) else {

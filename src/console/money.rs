@@ -504,15 +504,12 @@ pub async fn payouts(
 
 pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String>) -> Response {
     let api = who.api(&c);
-    let p = match api.get(&format!("/finance--payouts/{}", enc(&id))).await {
-        Ok(p) => p,
-        Err(e) if e.status == 404 => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such payout in what you may see.",
-            )
-        }
-        Err(e) => return internal(e.message),
+    let p = match api
+        .item(&format!("/finance--payouts/{}", enc(&id)), "payout")
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let lines = api
         .list(&format!(

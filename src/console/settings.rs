@@ -60,15 +60,12 @@ async fn render_creditor(
     secret: Option<Value>,
 ) -> Response {
     let api = who.api(c);
-    let cr = match api.get(&format!("/creditors/{}", enc(id))).await {
-        Ok(cr) => cr,
-        Err(p) if p.status == 404 => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such creditor in what you may see.",
-            )
-        }
-        Err(p) => return internal(p.message),
+    let cr = match api
+        .item(&format!("/creditors/{}", enc(id)), "creditor")
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let Ok(creditor_id) = ObjectId::parse(id) else {
         return refused(StatusCode::NOT_FOUND, "There is no such creditor.");
@@ -207,14 +204,13 @@ pub async fn create_api_user(
     if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
         return r;
     }
-    let cr = match who.api(&c).get(&format!("/creditors/{}", enc(&id))).await {
-        Ok(cr) => cr,
-        Err(_) => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such creditor in what you may see.",
-            )
-        }
+    let cr = match who
+        .api(&c)
+        .item(&format!("/creditors/{}", enc(&id)), "creditor")
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let creditor: Creditor = match serde_json::from_value(cr) {
         Ok(cr) => cr,
@@ -278,14 +274,13 @@ pub async fn revoke_api_user(
         return r;
     }
     let back = f.get("creditor").cloned().unwrap_or_default();
-    let user = match who.api(&c).get(&format!("/users/{}", enc(&id))).await {
-        Ok(u) => u,
-        Err(_) => {
-            return refused(
-                StatusCode::NOT_FOUND,
-                "There is no such API user in what you may see.",
-            )
-        }
+    let user = match who
+        .api(&c)
+        .item(&format!("/users/{}", enc(&id)), "API user")
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let (Ok(user_id), Ok(account)) = (
         ObjectId::parse(&id),
