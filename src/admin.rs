@@ -66,6 +66,33 @@ pub enum OperatorCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Stop an operator from signing in; their sessions end at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled operator sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Every operator, as JSON lines.
+    List,
+}
+
+async fn set_operator_disabled(
+    store: &Store,
+    email: &str,
+    disabled: bool,
+) -> anyhow::Result<String> {
+    let email = email.trim().to_lowercase();
+    if !store
+        .set_console_operator_disabled(&email, disabled)
+        .await?
+    {
+        anyhow::bail!("no operator with the email {email}");
+    }
+    Ok(serde_json::json!({"email": email, "disabled": disabled}).to_string())
 }
 
 /// The password on standard input's first line (without its line end).
@@ -231,6 +258,30 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
                 "sign_in": "/console",
             })
             .to_string())
+        }
+        AdminCommand::Operator(OperatorCommand::Disable { email }) => {
+            set_operator_disabled(store, &email, true).await
+        }
+        AdminCommand::Operator(OperatorCommand::Enable { email }) => {
+            set_operator_disabled(store, &email, false).await
+        }
+        AdminCommand::Operator(OperatorCommand::List) => {
+            let lines: Vec<String> = store
+                .console_operators()
+                .await?
+                .into_iter()
+                .map(|op| {
+                    serde_json::json!({
+                        "operator": op.id.to_hex(),
+                        "email": op.email,
+                        "account": op.account.map(|a| a.to_hex()),
+                        "creditor": op.creditor.map(|c| c.to_hex()),
+                        "disabled": op.disabled,
+                    })
+                    .to_string()
+                })
+                .collect();
+            Ok(lines.join("\n"))
         }
         AdminCommand::Operator(OperatorCommand::Password { email, .. }) => {
             let password = password_from_stdin()?;

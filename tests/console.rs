@@ -753,3 +753,39 @@ async fn sessions_expire_after_two_idle_hours_and_at_most_twelve_hours() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn a_disabled_or_reset_operator_is_signed_out() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let store = &api.db.store;
+    assert!(store
+        .set_console_operator_disabled("ops@example.com", true)
+        .await
+        .unwrap());
+    assert_eq!(
+        get(&api, Some(&cookie), "/console").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = post(
+        &api,
+        None,
+        "/console/sign-in",
+        &form(&[("email", "ops@example.com"), ("password", PASSWORD)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(store
+        .set_console_operator_disabled("ops@example.com", false)
+        .await
+        .unwrap());
+    sign_in(&api, "ops@example.com").await;
+    assert!(!store
+        .set_console_operator_disabled("nobody@example.com", true)
+        .await
+        .unwrap());
+    let all = store.console_operators().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(!all[0].disabled);
+}

@@ -174,6 +174,12 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
         PASSWORD,
     );
 
+    let listed = run(&["admin", "operator", "list"], "");
+    assert!(
+        listed.contains("\"email\":\"ops@example.com\"") && listed.contains(&other),
+        "{listed}"
+    );
+
     let (_driver, c) = browser().await;
 
     // Signing in: a wrong password is refused with a message.

@@ -559,6 +559,10 @@ fn case_body(
                 } }
             }
         }
+        @if !open {
+            h2 { "Actions" }
+            (view::empty("The case is closed: nothing more can be done to it."))
+        }
         @if open {
             h2 { "Actions" }
             div.actions {

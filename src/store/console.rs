@@ -217,6 +217,31 @@ impl Store {
         Ok(true)
     }
 
+    /// Disables (or enables again) an operator; a disabled one's sessions end at once.
+    /// `false` if no such email.
+    pub async fn set_console_operator_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let Some((op, _)) = self.console_operator_by_email(email).await? else {
+            return Ok(false);
+        };
+        write!(
+            self,
+            "UPDATE console_operators SET disabled = ? WHERE id = ?",
+            |q| q.bind(i64::from(disabled)).bind(op.id.to_hex())
+        );
+        if disabled {
+            write!(
+                self,
+                "DELETE FROM console_sessions WHERE operator = ?",
+                |q| q.bind(op.id.to_hex())
+            );
+        }
+        Ok(true)
+    }
+
     /// Starts a session (and drops expired ones).
     pub async fn insert_console_session(
         &self,
