@@ -4,10 +4,10 @@
 //! the case close `fully_paid_depreciation` with its ledger, opens every page, and signs out;
 //! a form posted without its CSRF token and another tenant's case are refused.
 //!
-//! Needs a browser, so it is ignored by a plain `cargo test`; `.ci/run` installs both packages
-//! and runs it on SQLite and PostgreSQL:
-//! `cargo test --test console_browser -- --ignored`. With `CONSOLE_SCREENSHOTS=docs/console`
-//! it writes a screenshot of each page there.
+//! Needs a browser, so it is built only with the `browser-tests` feature; `.ci/console-browser`
+//! installs both packages and runs it (`.ci/run` does, on SQLite and PostgreSQL):
+//! `cargo test --features browser-tests --test console_browser`. With
+//! `CONSOLE_SCREENSHOTS=docs/console` it writes a screenshot of each page there.
 
 mod common;
 
@@ -113,7 +113,6 @@ async fn case_id(c: &Client) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs chromium and chromium-driver; .ci/run runs it"]
 async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().to_str().expect("path").to_string();

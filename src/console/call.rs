@@ -102,6 +102,14 @@ impl Api {
         Ok((items, total))
     }
 
+    /// A list's `_items`; none when the API refuses (the page then shows an empty state).
+    pub async fn items(&self, path: &str) -> Vec<Value> {
+        self.list(path)
+            .await
+            .map(|(items, _)| items)
+            .unwrap_or_default()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, Problem> {
         self.send(Method::POST, path, Some(body)).await
     }

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
 use super::call::{enc, Api, Problem};
 use super::view::{self, badge, kr, kr_json, label, ore, str_of, when, Flash};
-use super::{refused, Console, Signed};
+use super::{refused, Console, Posted, Signed};
 use crate::cases::{mutate_one, MutateError};
 use crate::domain::apply::{Command, Hold};
 use crate::domain::case::CaseState;
@@ -321,13 +320,11 @@ async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) 
     let own = account.and_then(|a| who.api_in(c, &a));
     let forecast = api.get(&format!("/cases/{}/forecast", enc(id))).await.ok();
     let letters = api
-        .list(&format!(
+        .items(&format!(
             "/case--letters?where={}&sort=sent_date&max_results=100",
             enc(&json!({"case": id}).to_string())
         ))
-        .await
-        .map(|(l, _)| l)
-        .unwrap_or_default();
+        .await;
     let ocr = ocr_of(&api, &case).await;
     let clock = match &own {
         Some(api) => api.get("/sandbox/clock").await.ok(),
@@ -638,13 +635,9 @@ fn parse_amount(s: &str) -> Option<f64> {
 
 pub async fn act(
     State(c): State<Console>,
-    who: Signed,
     Path((id, action)): Path<(String, String)>,
-    Form(f): Form<ActionForm>,
+    Posted { who, form: f }: Posted,
 ) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
     let api = who.api(&c);
     let case = match api.item(&format!("/cases/{}", enc(&id)), "case").await {
         Ok(v) => v,
@@ -841,14 +834,7 @@ fn register_form(
     view::page(who, "/console/register", "Register a case", flash, body)
 }
 
-pub async fn register(
-    State(c): State<Console>,
-    who: Signed,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
+pub async fn register(State(c): State<Console>, Posted { who, form: f }: Posted) -> Response {
     let api = who.api(&c);
     let creditors = creditor_names(&api).await;
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();

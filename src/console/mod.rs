@@ -223,6 +223,30 @@ impl Signed {
     }
 }
 
+/// A form posted by a signed-in operator, its CSRF token checked: every console action
+/// takes one, so none can forget the check.
+pub struct Posted {
+    pub who: Signed,
+    pub form: HashMap<String, String>,
+}
+
+impl FromRequest<Console> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, c: &Console) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let who = Signed::from_request_parts(&mut parts, c).await?;
+        let Form(form) =
+            Form::<HashMap<String, String>>::from_request(Request::from_parts(parts, body), &())
+                .await
+                .map_err(|e| refused(StatusCode::BAD_REQUEST, &e.body_text()))?;
+        if let Some(r) = who.csrf_refusal(form.get("_csrf").map(String::as_str)) {
+            return Err(r);
+        }
+        Ok(Posted { who, form })
+    }
+}
+
 /// Where an unauthenticated page request is sent.
 pub struct SignInFirst(String);
 
@@ -604,16 +628,7 @@ pub async fn create_operator(
     Ok(op)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(rename = "_csrf")]
-    csrf: Option<String>,
-}
-
-async fn sign_out(State(c): State<Console>, who: Signed, Form(f): Form<CsrfOnly>) -> Response {
-    if let Some(r) = who.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
+async fn sign_out(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
     if let Err(e) = c.app.store.delete_console_session(&who.token_hash).await {
         return internal(e);
     }

@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use serde_json::{json, Value};
 
 use super::call::enc;
 use super::view::{self, badge, kr, kr_json, label, str_of, when, Flash};
-use super::{internal, refused, Console, Signed};
+use super::{internal, refused, Console, Posted, Signed};
 use crate::domain::ObjectId;
 
 /// Weeks the overview's charts cover.
@@ -41,10 +40,8 @@ pub async fn overview(
     };
     let accounts = if who.is_agency() {
         who.api(&c)
-            .list("/accounts?max_results=200&sort=name")
+            .items("/accounts?max_results=200&sort=name")
             .await
-            .map(|(a, _)| a)
-            .unwrap_or_default()
     } else {
         vec![]
     };
@@ -365,13 +362,9 @@ pub async fn upload_bank_file(
 
 pub async fn match_payment(
     State(c): State<Console>,
-    who: Signed,
     Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Posted { who, form: f }: Posted,
 ) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
     let api = who.api(&c);
     let reference = f.get("reference").map(|s| s.trim()).unwrap_or("");
     // A case id, an OCR reference or an invoice number, whichever finds one case.
@@ -512,13 +505,11 @@ pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String
         Err(r) => return r,
     };
     let lines = api
-        .list(&format!(
+        .items(&format!(
             "/finance--payout-specifications?where={}&max_results=500&sort=booking_date",
             enc(&json!({"payout": id}).to_string())
         ))
-        .await
-        .map(|(l, _)| l)
-        .unwrap_or_default();
+        .await;
     let body = html! {
         div.grid {
             div.stat { div.l { "Creditor" } div.n { (str_of(&p, "creditor_name")) } }
@@ -559,14 +550,7 @@ pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String
     view::page(&who, "/console/payouts", &title, None, body).into_response()
 }
 
-pub async fn payout_run(
-    State(c): State<Console>,
-    who: Signed,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
+pub async fn payout_run(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
     if !who.is_agency() {
         return refused(
             StatusCode::FORBIDDEN,

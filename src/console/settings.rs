@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use serde_json::{json, Value};
 
 use super::call::enc;
 use super::view::{self, badge, kr, label, str_of, when, Flash};
-use super::{internal, refused, safe_next, Console, Signed};
+use super::{internal, refused, safe_next, Console, Posted, Signed};
 use crate::cases::RuleBook;
 use crate::domain::party::Creditor;
 use crate::domain::{HttpDate, ObjectId};
@@ -83,13 +82,11 @@ async fn render_creditor(
     };
     let policy_json = serde_json::to_value(&*policy).unwrap_or_default();
     let users = api
-        .list(&format!(
+        .items(&format!(
             "/users?where={}&max_results=200",
             enc(&json!({"account": str_of(&cr, "account")}).to_string())
         ))
-        .await
-        .map(|(u, _)| u)
-        .unwrap_or_default();
+        .await;
     let users: Vec<&Value> = users
         .iter()
         .filter(|u| {
@@ -197,13 +194,9 @@ async fn render_creditor(
 
 pub async fn create_api_user(
     State(c): State<Console>,
-    who: Signed,
     Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Posted { who, form: f }: Posted,
 ) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
     let cr = match who
         .api(&c)
         .item(&format!("/creditors/{}", enc(&id)), "creditor")
@@ -266,13 +259,9 @@ pub async fn create_api_user(
 
 pub async fn revoke_api_user(
     State(c): State<Console>,
-    who: Signed,
     Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Posted { who, form: f }: Posted,
 ) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
     let back = f.get("creditor").cloned().unwrap_or_default();
     let user = match who
         .api(&c)
@@ -403,14 +392,7 @@ async fn render_clock(c: &Console, who: &Signed, flash: Option<Flash>) -> Respon
     view::page(who, "/console/clock", "Sandbox clock", flash, body).into_response()
 }
 
-pub async fn move_clock(
-    State(c): State<Console>,
-    who: Signed,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(r) = who.csrf_refusal(f.get("_csrf").map(String::as_str)) {
-        return r;
-    }
+pub async fn move_clock(State(c): State<Console>, Posted { who, form: f }: Posted) -> Response {
     let back = safe_next(f.get("back").map(String::as_str));
     let Some(account) = f.get("account").and_then(|a| ObjectId::parse(a).ok()) else {
         return refused(
