@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::cases::{Engine, RuleBook};
+use crate::cases::{EffectWrites, Engine, Prepared, RuleBook};
 use crate::clocks::Clocks;
 use crate::domain::apply::{Command, Ctx, Hold};
 use crate::domain::case::*;
@@ -30,7 +30,7 @@ use crate::domain::registration::{
     RegisteredDebt,
 };
 use crate::domain::{Clock, HttpDate, Money, ObjectId};
-use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+use crate::resources::{ACCOUNTS, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
 use crate::store::{prepare_document, Store, StoreError, StoredDoc};
 use crate::tenancy::Scope;
 
@@ -64,12 +64,15 @@ pub struct Target {
     pub first_ocr_sequence: i64,
 }
 
-/// What one seeded case writes.
+/// What one seeded case writes: the registration, customer, case and OCR reference, and
+/// what its life wrote (letters, payout-specification lines, events), exactly as the worker
+/// and the actions write them.
 pub struct Seeded {
     pub registration: CaseRegistration,
     pub customer: Customer,
     pub case: Case,
     pub ocr: OcrNumber,
+    pub writes: EffectWrites,
 }
 
 /// Seeds `n` cases into `account` (default: the sandbox account, created if absent, with a
@@ -96,7 +99,7 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     const BATCH: u64 = 2_000;
-    type Batch = [Vec<StoredDoc>; 4];
+    type Batch = ([Vec<StoredDoc>; 3], Vec<Prepared>);
     let (tx, rx) = mpsc::sync_channel::<Result<Batch, StoreError>>(4);
     // Generation (the engine, JSON, hashing) runs on its own thread while this task writes.
     let gen_target = target.clone();
@@ -109,19 +112,24 @@ pub async fn run(
             let batch = (0..size)
                 .map(|i| {
                     let s = generate(&mut rng, &gen_target, &gen_engine, done + i);
-                    Ok([
+                    let docs = [
                         prepare_document(&CASE_REGISTRATIONS, &s.registration)?,
                         prepare_document(&CUSTOMERS, &s.customer)?,
-                        crate::cases::stored(&s.case, gen_target.now, &gen_engine)?,
                         prepare_document(&OCR_NUMBERS, &s.ocr)?,
-                    ])
+                    ];
+                    let mut case =
+                        crate::cases::opened(s.case, s.writes, gen_target.now, &gen_engine)?;
+                    case.case = None;
+                    Ok((docs, case))
                 })
                 .try_fold(
-                    [vec![], vec![], vec![], vec![]],
-                    |mut acc: Batch, docs: Result<[StoredDoc; 4], StoreError>| {
-                        for (slot, doc) in acc.iter_mut().zip(docs?) {
+                    ([vec![], vec![], vec![]], vec![]),
+                    |mut acc: Batch, one: Result<([StoredDoc; 3], Prepared), StoreError>| {
+                        let (docs, case) = one?;
+                        for (slot, doc) in acc.0.iter_mut().zip(docs) {
                             slot.push(doc);
                         }
+                        acc.1.push(case);
                         Ok(acc)
                     },
                 );
@@ -133,13 +141,15 @@ pub async fn run(
     });
     let mut written = 0u64;
     while let Ok(batch) = rx.recv() {
-        let [registrations, customers, cases, ocrs] = batch?;
+        let ([registrations, customers, ocrs], cases) = batch?;
         let count = cases.len() as u64;
         let mut t = store.begin().await?;
         t.insert(&CASE_REGISTRATIONS, registrations).await?;
         t.insert(&CUSTOMERS, customers).await?;
-        t.insert(&CASES, cases).await?;
         t.insert(&OCR_NUMBERS, ocrs).await?;
+        crate::cases::write_all(&mut t, cases, target.now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         t.commit().await?;
         written += count;
         bar.set_position(written);
@@ -517,7 +527,7 @@ pub fn generate(rng: &mut SmallRng, t: &Target, engine: &Engine, n: u64) -> Seed
             now: created,
         },
     );
-    live(rng, &mut case, sc, engine, fate, now);
+    let writes = live(rng, &mut case, sc, engine, fate, now);
     let ocr = OcrNumber {
         id: ObjectId::at(created.unix()),
         account: t.account,
@@ -537,11 +547,13 @@ pub fn generate(rng: &mut SmallRng, t: &Target, engine: &Engine, n: u64) -> Seed
         customer,
         case,
         ocr,
+        writes,
     }
 }
 
 /// Lives the case forward to `now`: the flow up to each event of its fate, the event, and
-/// the flow again.
+/// the flow again. Returns what its life wrote besides the case: every effect of every
+/// command, as the worker and the actions would have written it at the time.
 fn live(
     rng: &mut SmallRng,
     case: &mut Case,
@@ -549,22 +561,34 @@ fn live(
     engine: &Engine,
     fate: Fate,
     now: HttpDate,
-) {
+) -> EffectWrites {
     let ctx = |at: HttpDate| Ctx {
         now: at,
         rates: &engine.rates,
         policy: &sc.policy,
         flow: &sc.flow,
     };
-    let until = |case: &mut Case, at: HttpDate| {
-        let _ = case.apply(
-            Command::RunDue {
-                until: at,
-                simulate: true,
-            },
-            &ctx(at),
-        );
+    let mut writes = EffectWrites::default();
+    // A command the case refuses (a payment on a case the flow closed meanwhile) changes
+    // nothing and writes nothing, as it would through the API.
+    let mut run = |case: &mut Case, cmd: Command, at: HttpDate| {
+        if let Ok(applied) = case.apply(cmd, &ctx(at)) {
+            if let Err(e) = writes.add(case, &applied.effects, at) {
+                tracing::error!(error = %e, "a seeded case's effects could not be written");
+            }
+        }
     };
+    let until =
+        |run: &mut dyn FnMut(&mut Case, Command, HttpDate), case: &mut Case, at: HttpDate| {
+            run(
+                case,
+                Command::RunDue {
+                    until: at,
+                    simulate: true,
+                },
+                at,
+            );
+        };
     let created = case.created;
     let span = (now.unix() - created.unix()).max(2);
     let between = |rng: &mut SmallRng, from: i64, to: i64| -> HttpDate {
@@ -684,7 +708,7 @@ fn live(
         if case.closed.is_some() {
             break;
         }
-        until(case, at);
+        until(&mut run, case, at);
         let cmd = match cmd {
             // Pay what is owed that day.
             Command::DebtorPayment { amount, paid } if amount == Money::ZERO => {
@@ -703,9 +727,10 @@ fn live(
             }
             other => other,
         };
-        let _ = case.apply(cmd, &ctx(at));
+        run(case, cmd, at);
     }
-    until(case, now);
+    until(&mut run, case, now);
+    writes
 }
 
 /// Every state and close reason, for tests: how many cases it takes to see them all.

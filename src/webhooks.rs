@@ -15,16 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::json;
 
 use crate::clocks::Clocks;
-use crate::domain::case::Case;
-use crate::domain::letter::CaseLetter;
-use crate::domain::webhook::{
-    DeliveryAttempt, DeliveryStatus, Event, Webhook, WebhookDelivery, CASE_CLOSED,
-    CASE_LETTER_SENT, CASE_STATE_CHANGED, PAYMENT_SETTLED,
-};
-use crate::domain::{HttpDate, Money, ObjectId};
+use crate::domain::webhook::{DeliveryAttempt, DeliveryStatus, Event, Webhook, WebhookDelivery};
+use crate::domain::{HttpDate, ObjectId};
 use crate::eve::Filter;
 use crate::resources::{WEBHOOKS, WEBHOOK_DELIVERIES};
 use crate::store::{prepare_document, Store, StoreError, Tx};
@@ -32,89 +26,6 @@ use crate::tenancy::Scope;
 
 /// The outbox job kind of an event waiting to be fanned out.
 pub const EVENT_JOB: &str = "event";
-
-fn enum_str<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
-/// The events a change to a case made: a `case.state_changed` per state entered (a moved
-/// sandbox clock can pass through several), `case.closed`, and `payment.settled`.
-pub fn case_events(
-    case: &Case,
-    states_before: usize,
-    was_closed: bool,
-    payment: Option<(Option<ObjectId>, Money, &str)>,
-    now: HttpDate,
-) -> Vec<Event> {
-    let mut events = Vec::new();
-    let new_states = case.state_history.get(states_before..).unwrap_or_default();
-    let mut previous = states_before
-        .checked_sub(1)
-        .and_then(|i| case.state_history.get(i))
-        .map(|s| enum_str(&s.state));
-    for change in new_states {
-        events.push(Event::new(
-            CASE_STATE_CHANGED,
-            case.account,
-            Some(case.creditor),
-            change.state_date,
-            json!({
-                "case": case.id.to_hex(),
-                "state": enum_str(&change.state),
-                "previous_state": previous,
-            }),
-        ));
-        previous = Some(enum_str(&change.state));
-    }
-    if let Some((id, amount, source)) = payment {
-        let mut data = json!({
-            "case": case.id.to_hex(),
-            "amount": amount,
-            "paid_to": source,
-        });
-        if let Some(id) = id {
-            data["creditor_payment"] = json!(id.to_hex());
-        }
-        events.push(Event::new(
-            PAYMENT_SETTLED,
-            case.account,
-            Some(case.creditor),
-            now,
-            data,
-        ));
-    }
-    if let (false, Some(closed)) = (was_closed, &case.closed) {
-        events.push(Event::new(
-            CASE_CLOSED,
-            case.account,
-            Some(case.creditor),
-            closed.close_date,
-            json!({
-                "case": case.id.to_hex(),
-                "state": enum_str(&case.state),
-                "status": enum_str(&case.status),
-                "close_reason": enum_str(&closed.reason),
-            }),
-        ));
-    }
-    events
-}
-
-/// `case.letter_sent`: the letter's id (its PDF is at `/case--letters/{id}` once rendered,
-/// which the outbox does before it fans the event out).
-pub fn letter_event(case: &Case, letter: &CaseLetter) -> Event {
-    Event::new(
-        CASE_LETTER_SENT,
-        case.account,
-        Some(case.creditor),
-        letter.sent_date,
-        json!({
-            "case": case.id.to_hex(),
-            "letter": letter.id.to_hex(),
-            "letter_type": enum_str(&letter.kind),
-        }),
-    )
-}
 
 /// Writes the events some webhook wants to the outbox, inside the caller's transaction (so
 /// an account without webhooks — most of them, and every bulk run over them — costs one

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use crate::domain::interest::RateTable;
 
 pub use self::mutate::{
-    apply, mutate, mutate_one, prepare, stored, write, write_all, LetterJob, MutateError, Outcome,
-    Prepared, LETTER_JOB,
+    apply, mutate, mutate_one, opened, prepare, stored, write, write_all, EffectWrites, LetterJob,
+    MutateError, Outcome, Prepared, LETTER_JOB,
 };
 pub use self::rules::RuleBook;
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, RuleBook};
 use crate::domain::apply::{Applied, Command, Ctx, Effect, LetterOrder, Refusal};
 use crate::domain::case::{Case, MediaRef};
-use crate::domain::finance::{settlement_lines, PayoutSpecification};
+use crate::domain::finance::PayoutSpecification;
 use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::{HttpDate, ObjectId};
 use crate::resources::{CASES, CASE_LETTERS, DUE_AT, PAYOUT_SPECIFICATIONS};
@@ -56,21 +56,94 @@ pub struct Prepared {
     pub applied: Applied,
     /// The document to store, `None` when nothing needs writing.
     pub doc: Option<StoredDoc>,
-    /// The `_etag` the stored case must still have.
-    pub expected_etag: String,
+    /// The `_etag` the stored case must still have; `None` for a case opened by this change
+    /// (inserted, not replaced).
+    pub expected_etag: Option<String>,
     /// The stored typed column values, when known: only the changed ones are rewritten.
     pub old_columns: Option<Vec<ColumnValue>>,
     /// SQLite: the row's rowid, when known (found without the id index).
     pub rowid: Option<i64>,
-    /// The letters the command queued, their documents and outbox jobs.
-    letters: Vec<ObjectId>,
+    /// What the change's effects become in the database.
+    pub writes: EffectWrites,
+}
+
+/// What effects become in the database: a letter document (queued) and the job that renders
+/// it, a payout-specification line, an event for the webhooks that want it, a file to
+/// delete. Filled by [`EffectWrites::add`] from the effects [`Case::apply`] returned; the
+/// mapping is one to one, nothing is derived.
+#[derive(Default)]
+pub struct EffectWrites {
+    /// The letters queued (their ids).
+    pub letters: Vec<ObjectId>,
     letter_docs: Vec<StoredDoc>,
     jobs: Vec<(String, &'static str, String)>,
-    replaced_files: Vec<MediaRef>,
-    /// Payout-specification lines the settlement made.
+    /// Files the case no longer refers to.
+    pub replaced_files: Vec<MediaRef>,
     finance_docs: Vec<StoredDoc>,
-    /// What happened, for webhooks (written only for accounts that have one).
+    /// Written only for accounts that have a webhook.
     events: Vec<crate::domain::webhook::Event>,
+}
+
+impl EffectWrites {
+    /// Adds what `effects` (of a change to `case` at `now`) write.
+    pub fn add(
+        &mut self,
+        case: &Case,
+        effects: &[Effect],
+        now: HttpDate,
+    ) -> Result<(), StoreError> {
+        for effect in effects {
+            match effect {
+                Effect::Letter { id, order } => {
+                    let letter = CaseLetter {
+                        id: *id,
+                        account: case.account,
+                        creditor: case.creditor,
+                        case: case.id,
+                        kind: order.kind,
+                        sent_date: order.sent,
+                        pay_by: order.pay_by,
+                        total: order.total,
+                        status: LetterStatus::Queued,
+                        file: None,
+                        created: order.sent,
+                        updated: order.sent,
+                        etag: String::new(),
+                    };
+                    let job = LetterJob {
+                        letter: letter.id,
+                        case: case.id,
+                        order: order.clone(),
+                    };
+                    let payload = serde_json::to_string(&job)
+                        .map_err(|e| StoreError::Document(e.to_string()))?;
+                    self.jobs.push((case.account.to_hex(), LETTER_JOB, payload));
+                    self.letter_docs
+                        .push(prepare_document(&CASE_LETTERS, &letter)?);
+                    self.letters.push(letter.id);
+                }
+                Effect::Payout(line) => {
+                    let spec = PayoutSpecification::new(ObjectId::at(now.unix()), case, line, now);
+                    self.finance_docs
+                        .push(prepare_document(&PAYOUT_SPECIFICATIONS, &spec)?);
+                }
+                Effect::Event(event) => self.events.push(event.clone()),
+                Effect::ReplacedFile(f) => self.replaced_files.push(f.clone()),
+                // Recorded on the case itself (`limitation`); nothing else to write.
+                Effect::LimitationInterrupted(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, other: EffectWrites) {
+        self.letters.extend(other.letters);
+        self.letter_docs.extend(other.letter_docs);
+        self.jobs.extend(other.jobs);
+        self.replaced_files.extend(other.replaced_files);
+        self.finance_docs.extend(other.finance_docs);
+        self.events.extend(other.events);
+    }
 }
 
 /// The case as stored: its document, `_etag` and typed columns, `due_at` computed from
@@ -84,8 +157,28 @@ pub fn stored(case: &Case, now: HttpDate, engine: &Engine) -> Result<StoredDoc, 
     Ok(doc)
 }
 
+/// A case opened (registered, or seeded) with what its life so far wrote: inserted, not
+/// replaced.
+pub fn opened(
+    case: Case,
+    writes: EffectWrites,
+    now: HttpDate,
+    engine: &Engine,
+) -> Result<Prepared, StoreError> {
+    Ok(Prepared {
+        doc: Some(stored(&case, now, engine)?),
+        case: Some(case),
+        applied: Applied::default(),
+        expected_etag: None,
+        old_columns: None,
+        rowid: None,
+        writes,
+    })
+}
+
 /// Applies `cmd` to a case read at `etag` under the given rules, and prepares everything it
-/// writes. No I/O: the flow worker runs this on another thread while it writes.
+/// writes: the case and what its effects become ([`EffectWrites`]). No I/O: the flow worker
+/// runs this on another thread while it writes.
 pub fn apply(
     mut case: Case,
     etag: String,
@@ -95,89 +188,23 @@ pub fn apply(
 ) -> Result<Prepared, MutateError> {
     // A run of due items always rewrites `due_at`, even when the document is unchanged.
     let rerun = matches!(cmd, Command::RunDue { .. });
-    let ledger_before = case.transactions.len();
-    let states_before = case.state_history.len();
-    let was_closed = case.closed.is_some();
-    let payment = match &cmd {
-        Command::CreditorPayment { id, amount, .. } => Some((Some(*id), *amount, "creditor")),
-        Command::DebtorPayment { amount, .. } => Some((None, *amount, "debtor")),
-        _ => None,
-    };
     let applied = case.apply(cmd, ctx).map_err(MutateError::Refused)?;
     let doc = if applied.changed || rerun {
         Some(stored(&case, ctx.now, engine)?)
     } else {
         None
     };
-    let mut p = Prepared {
-        case: None,
+    let mut writes = EffectWrites::default();
+    writes.add(&case, &applied.effects, ctx.now)?;
+    Ok(Prepared {
+        case: Some(case),
         applied,
         doc,
-        expected_etag: etag,
+        expected_etag: Some(etag),
         old_columns: None,
         rowid: None,
-        letters: vec![],
-        letter_docs: vec![],
-        jobs: vec![],
-        replaced_files: vec![],
-        finance_docs: vec![],
-        events: vec![],
-    };
-    if !rerun {
-        for line in settlement_lines(&case, ledger_before) {
-            let id = ObjectId::at(ctx.now.unix());
-            let spec = PayoutSpecification::new(id, &case, &line, ctx.now);
-            p.finance_docs
-                .push(prepare_document(&PAYOUT_SPECIFICATIONS, &spec)?);
-        }
-    }
-    let mut events = Vec::new();
-    if p.applied.changed {
-        events.extend(crate::webhooks::case_events(
-            &case,
-            states_before,
-            was_closed,
-            payment,
-            ctx.now,
-        ));
-    }
-    for effect in &p.applied.effects {
-        match effect {
-            Effect::Letter(order) => {
-                let letter = CaseLetter {
-                    id: ObjectId::at(order.sent.unix()),
-                    account: case.account,
-                    creditor: case.creditor,
-                    case: case.id,
-                    kind: order.kind,
-                    sent_date: order.sent,
-                    pay_by: order.pay_by,
-                    total: order.total,
-                    status: LetterStatus::Queued,
-                    file: None,
-                    created: order.sent,
-                    updated: order.sent,
-                    etag: String::new(),
-                };
-                let job = LetterJob {
-                    letter: letter.id,
-                    case: case.id,
-                    order: order.clone(),
-                };
-                let payload =
-                    serde_json::to_string(&job).map_err(|e| StoreError::Document(e.to_string()))?;
-                p.jobs.push((case.account.to_hex(), LETTER_JOB, payload));
-                p.letter_docs
-                    .push(prepare_document(&CASE_LETTERS, &letter)?);
-                p.letters.push(letter.id);
-                events.push(crate::webhooks::letter_event(&case, &letter));
-            }
-            Effect::ReplacedFile(f) => p.replaced_files.push(f.clone()),
-        }
-    }
-    p.events = events;
-    p.case = Some(case);
-    Ok(p)
+        writes,
+    })
 }
 
 /// Applies `cmd` to a case read at `etag`, under the creditor's rules.
@@ -202,46 +229,46 @@ pub async fn prepare(
 
 /// Writes prepared changes and their effects: each case replaced if it still has the
 /// `_etag` it was read with (else [`MutateError::Conflict`], and the caller's transaction
-/// must not be committed), then every letter and outbox job in one statement each, and the
-/// events of accounts that have webhooks.
+/// must not be committed) or inserted if it is new, then every letter, payout line and job in
+/// one statement each, and the events of accounts that have webhooks.
 pub async fn write_all(
     tx: &mut Tx<'_>,
     prepared: Vec<Prepared>,
     now: HttpDate,
 ) -> Result<Vec<Outcome>, MutateError> {
-    let mut docs = Vec::new();
-    let mut jobs = Vec::new();
-    let mut finance = Vec::new();
-    let mut events = Vec::new();
+    let mut all = EffectWrites::default();
+    let mut new_cases = Vec::new();
     let mut replacements = Vec::with_capacity(prepared.len());
     let mut outcomes = Vec::with_capacity(prepared.len());
     for p in prepared {
-        if let Some(doc) = p.doc {
-            replacements.push(Replacement {
+        let letters = p.writes.letters.clone();
+        let replaced_files = p.writes.replaced_files.clone();
+        all.append(p.writes);
+        match (p.doc, p.expected_etag) {
+            (Some(doc), Some(expected_etag)) => replacements.push(Replacement {
                 doc,
-                expected_etag: p.expected_etag,
+                expected_etag,
                 old_columns: p.old_columns,
                 rowid: p.rowid,
-            });
+            }),
+            (Some(doc), None) => new_cases.push(doc),
+            (None, _) => {}
         }
-        docs.extend(p.letter_docs);
-        jobs.extend(p.jobs);
-        finance.extend(p.finance_docs);
-        events.extend(p.events);
         outcomes.push(Outcome {
             case: p.case,
             applied: p.applied,
-            letters: p.letters,
-            replaced_files: p.replaced_files,
+            letters,
+            replaced_files,
         });
     }
     if !tx.replace_many(&CASES, replacements).await? {
         return Err(MutateError::Conflict);
     }
-    tx.insert(&CASE_LETTERS, docs).await?;
-    tx.insert(&PAYOUT_SPECIFICATIONS, finance).await?;
-    tx.enqueue(&jobs, now.unix()).await?;
-    crate::webhooks::enqueue(tx, &events, now).await?;
+    tx.insert(&CASES, new_cases).await?;
+    tx.insert(&CASE_LETTERS, all.letter_docs).await?;
+    tx.insert(&PAYOUT_SPECIFICATIONS, all.finance_docs).await?;
+    tx.enqueue(&all.jobs, now.unix()).await?;
+    crate::webhooks::enqueue(tx, &all.events, now).await?;
     Ok(outcomes)
 }
 

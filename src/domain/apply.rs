@@ -22,6 +22,12 @@ use super::policy::CreditorPolicy;
 use super::registration::FirstAction;
 use super::{HttpDate, Money, ObjectId};
 
+use super::effects::consequences;
+pub use super::effects::{Effect, PaidTo, PaymentReport};
+
+/// What a pseudonymised name (and address line) reads.
+pub const PURGED: &str = "(purged)";
+
 /// How far ahead the next interest posting is looked for (beyond it the case is simply
 /// looked at again).
 const INTEREST_HORIZON_DAYS: i64 = 400;
@@ -106,6 +112,11 @@ pub enum Command {
         first_due: HttpDate,
     },
     AttachOriginalInvoice(MediaRef),
+    /// Replaces the debtor's name, identity number and customer number with a pseudonym
+    /// and lets go of the uploaded invoice, once the law no longer requires them to be kept
+    /// (docs/security.md, "Personal data"). Only a closed case; amounts, dates, states and
+    /// the ledger stay as they were.
+    Pseudonymise,
 }
 
 /// A letter to send, with the claim as it stood when it was sent.
@@ -142,17 +153,10 @@ pub struct InterestPeriod {
     pub amount: Money,
 }
 
-/// Something to do outside the case once its change is committed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    Letter(LetterOrder),
-    /// A file the case no longer refers to.
-    ReplacedFile(MediaRef),
-}
-
 /// What applying a command did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Applied {
+    /// Everything the change causes outside the case, in order (see [`Effect`]).
     pub effects: Vec<Effect>,
     /// Flow items run.
     pub items_run: u32,
@@ -189,6 +193,17 @@ impl Case {
     pub fn apply(&mut self, cmd: Command, ctx: &Ctx<'_>) -> Result<Applied, Refusal> {
         let before = self.clone();
         let mut out = Applied::default();
+        let payment = match &cmd {
+            Command::CreditorPayment { id, amount, .. } => Some(PaymentReport {
+                to: PaidTo::Creditor(*id),
+                amount: *amount,
+            }),
+            Command::DebtorPayment { amount, .. } => Some(PaymentReport {
+                to: PaidTo::Agency,
+                amount: *amount,
+            }),
+            _ => None,
+        };
         let result = self.dispatch(cmd, ctx, &mut out);
         if let Err(refusal) = result {
             *self = before;
@@ -196,6 +211,9 @@ impl Case {
         }
         self.recompute_balances();
         out.changed = *self != before;
+        if out.changed {
+            consequences(&before, self, payment, ctx.now, &mut out.effects);
+        }
         Ok(out)
     }
 
@@ -204,7 +222,7 @@ impl Case {
         if self.closed.is_some()
             && !matches!(
                 cmd,
-                Command::RunDue { .. } | Command::AttachOriginalInvoice(_)
+                Command::RunDue { .. } | Command::AttachOriginalInvoice(_) | Command::Pseudonymise
             )
         {
             return Err(Refusal::Closed);
@@ -233,7 +251,7 @@ impl Case {
                     };
                     self.close(reason, now);
                 } else {
-                    self.interrupt_limitation(paid, limitation::annotations::PAYMENT);
+                    self.interrupt_limitation(paid, limitation::annotations::PAYMENT, out);
                 }
             }
             Command::Crediting { amount, date } => {
@@ -309,6 +327,7 @@ impl Case {
                 monthly_amount,
                 first_due,
             } => self.start_payment_plan(monthly_amount, first_due, ctx, out)?,
+            Command::Pseudonymise => self.pseudonymise(now, out)?,
         }
         Ok(())
     }
@@ -542,12 +561,16 @@ impl Case {
         self.transactions.extend(lines);
     }
 
-    pub(crate) fn interrupt_limitation(&mut self, at: HttpDate, annotation: &str) {
-        self.limitation = Some(limitation::interrupted(
-            at,
-            self.debtor_is_company(),
-            annotation,
-        ));
+    pub(crate) fn interrupt_limitation(
+        &mut self,
+        at: HttpDate,
+        annotation: &str,
+        out: &mut Applied,
+    ) {
+        let interrupted = limitation::interrupted(at, self.debtor_is_company(), annotation);
+        out.effects
+            .push(Effect::LimitationInterrupted(interrupted.clone()));
+        self.limitation = Some(interrupted);
     }
 
     /// Returns to the state before the hold (or plan) and runs the parked item again, now
@@ -648,7 +671,7 @@ impl Case {
             self.transactions.push(line);
         }
         self.updated = now;
-        self.interrupt_limitation(paid, limitation::annotations::PAYMENT);
+        self.interrupt_limitation(paid, limitation::annotations::PAYMENT, out);
         self.catch_up_interest(now, ctx, out);
         let after_on_paid_day = owed.remaining_total() - split.settled();
         if after_on_paid_day <= Money::ZERO {
@@ -745,6 +768,36 @@ impl Case {
         );
         self.updated = now;
         Ok(())
+    }
+
+    /// See [`Command::Pseudonymise`]. A case already pseudonymised is left as it is.
+    fn pseudonymise(&mut self, now: HttpDate, out: &mut Applied) -> Result<(), Refusal> {
+        if self.closed.is_none() {
+            return Err(Refusal::Invalid(
+                "only a closed case is pseudonymised".into(),
+            ));
+        }
+        if self.is_pseudonymised() {
+            return Ok(());
+        }
+        // Whether the debtor is a company is derived from the identity number: keep it.
+        self.flow_state_mut();
+        let pseudonym = format!("purged-{}", self.customer);
+        self.customer_name = PURGED.into();
+        self.debtor_name = PURGED.into();
+        self.customer_id_number = pseudonym.clone();
+        self.debtor_id_number = pseudonym;
+        self.customer_number = None;
+        if let Some(file) = self.original_invoice.take() {
+            out.effects.push(Effect::ReplacedFile(file));
+        }
+        self.updated = now;
+        Ok(())
+    }
+
+    /// Whether [`Command::Pseudonymise`] has been applied.
+    pub fn is_pseudonymised(&self) -> bool {
+        self.customer_name == PURGED
     }
 
     /// Payments booked so far (by debtor or creditor), as a positive amount.

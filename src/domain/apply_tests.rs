@@ -3,7 +3,7 @@
 //! payment plans.
 
 use super::*;
-use crate::domain::case::{CaseSettings, CustomerStatus, InterestRateSettings};
+use crate::domain::case::{CaseSettings, CustomerStatus, InterestRateSettings, Limitation};
 use crate::domain::fees::FeePolicy;
 use crate::domain::registration::{open_case, CaseContext, CaseRegistration};
 
@@ -98,7 +98,7 @@ fn letters(a: &Applied) -> Vec<&LetterOrder> {
     a.effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Letter(l) => Some(l),
+            Effect::Letter { order, .. } => Some(order),
             _ => None,
         })
         .collect()
@@ -855,4 +855,152 @@ fn a_backdated_payment_never_settles_what_a_later_one_already_paid() {
         late.excess > Money::ZERO,
         "the rest is an overpayment: {late:?}"
     );
+}
+
+fn events(a: &Applied) -> Vec<(String, serde_json::Value)> {
+    a.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Event(ev) => Some((ev.kind.clone(), ev.data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Everything a change causes comes back from `Case::apply`: a caller that only holds the
+/// result (the seed, a test) sees the letter, its event, the limitation break and the
+/// state change the worker writes.
+#[test]
+fn apply_returns_every_effect_of_a_flow_run() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let a = run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let letter_id = a
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Letter { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        events(&a),
+        vec![
+            (
+                "case.state_changed".to_string(),
+                serde_json::json!({"case": case.id.to_hex(), "state": "debt_collection",
+                    "previous_state": "initializing"})
+            ),
+            (
+                "case.letter_sent".to_string(),
+                serde_json::json!({"case": case.id.to_hex(), "letter": letter_id.to_hex(),
+                    "letter_type": "debt_collection"})
+            ),
+        ]
+    );
+    let breaks: Vec<&Limitation> = a
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LimitationInterrupted(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(breaks, vec![case.limitation.as_ref().unwrap()]);
+    assert!(
+        !a.effects.iter().any(|e| matches!(e, Effect::Payout(_))),
+        "a flow run settles no money"
+    );
+}
+
+/// A debtor's payment to the agency: the creditor's share of it as payout lines, the
+/// settlement and the closing as events.
+#[test]
+fn a_payment_returns_its_payout_lines_and_events() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let now = d("Thu, 04 Sep 2025 10:00:00 GMT");
+    let a = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(2015),
+            paid: now,
+        },
+        now,
+    );
+    let lines: Vec<(crate::domain::finance::FinanceCategory, Money)> = a
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Payout(l) => Some((l.category, l.amount)),
+            _ => None,
+        })
+        .collect();
+    use crate::domain::finance::FinanceCategory as F;
+    assert_eq!(lines, vec![(F::Interest, kr(15)), (F::Capital, kr(2000))]);
+    let kinds: Vec<String> = events(&a).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, vec!["payment.settled", "case.closed"]);
+    assert_eq!(events(&a)[0].1["paid_to"], "debtor");
+    assert_eq!(events(&a)[1].1["close_reason"], "fully_paid");
+
+    // The debtor paid the creditor instead: the agency's written-off fees are the
+    // creditor's to pay (none in the sandbox), and the event names the payment.
+    let mut other = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut other, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let id = ObjectId::parse("68b82422d6fd1d378f18d2e9").unwrap();
+    let a = run.apply(
+        &mut other,
+        Command::CreditorPayment {
+            id,
+            amount: kr(2000),
+            paid: now,
+        },
+        now,
+    );
+    assert_eq!(events(&a)[0].1["creditor_payment"], id.to_hex());
+    assert_eq!(events(&a)[0].1["paid_to"], "creditor");
+    assert!(!a.effects.iter().any(|e| matches!(e, Effect::Payout(_))));
+}
+
+#[test]
+fn pseudonymising_keeps_the_money_and_lets_go_of_the_person() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let now = d("Wed, 03 Sep 2025 08:00:00 GMT");
+    let invoice = MediaRef {
+        id: "cases/x".into(),
+        filename: "invoice.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 10,
+    };
+    run.apply(
+        &mut case,
+        Command::AttachOriginalInvoice(invoice.clone()),
+        now,
+    );
+    assert_eq!(
+        case.apply(Command::Pseudonymise, &run.ctx(now)),
+        Err(Refusal::Invalid(
+            "only a closed case is pseudonymised".into()
+        )),
+        "an open case keeps its debtor"
+    );
+    run.apply(&mut case, Command::Cancel, now);
+    let company = case.debtor_is_company();
+    let ledger = case.transactions.clone();
+    let later = d("Mon, 01 Jan 2035 00:00:00 GMT");
+    let a = run.apply(&mut case, Command::Pseudonymise, later);
+    assert_eq!(a.effects, vec![Effect::ReplacedFile(invoice)]);
+    assert_eq!(case.customer_name, PURGED);
+    assert_eq!(case.debtor_name, PURGED);
+    assert_eq!(case.customer_id_number, format!("purged-{}", case.customer));
+    assert_eq!(case.debtor_id_number, case.customer_id_number);
+    assert_eq!(case.customer_number, None);
+    assert_eq!(case.original_invoice, None);
+    assert_eq!(case.transactions, ledger);
+    assert_eq!(case.debtor_is_company(), company);
+    assert_eq!(case.updated, later);
+    // Twice is once.
+    assert!(!run.apply(&mut case, Command::Pseudonymise, later).changed);
 }

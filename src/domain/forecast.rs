@@ -66,7 +66,7 @@ pub fn forecast(
             break;
         }
         let letter = applied.effects.iter().find_map(|e| match e {
-            Effect::Letter(l) => Some(l.kind),
+            Effect::Letter { order, .. } => Some(order.kind),
             _ => None,
         });
         out.push(ForecastStep {

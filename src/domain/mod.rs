@@ -12,6 +12,7 @@ pub mod case;
 pub mod clock;
 pub mod country;
 pub mod date;
+pub mod effects;
 pub mod fees;
 pub mod finance;
 pub mod flow;

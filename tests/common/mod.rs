@@ -425,13 +425,18 @@ pub async fn seed_cases(store: &Store, n: u64) -> Vec<Value> {
 
 /// Every case document in the store, in id order.
 pub async fn all_cases(store: &Store) -> Vec<Value> {
+    all_docs(store, &indriva::resources::CASES).await
+}
+
+/// Every document of a resource, in every account.
+pub async fn all_docs(store: &Store, res: &indriva::eve::Resource) -> Vec<Value> {
     use indriva::eve::{Filter, Paging, Sort};
     use indriva::tenancy::Scope;
     let mut out = Vec::new();
     for page in 1.. {
         let p = store
             .list(
-                &indriva::resources::CASES,
+                res,
                 &indriva::store::ListQuery {
                     scope: &Scope::unrestricted(),
                     filter: &Filter::True,

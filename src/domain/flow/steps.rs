@@ -55,11 +55,11 @@ pub(crate) fn run_step(
             case.enter_state(CaseState::Enforcement, CaseStatus::Enforcement, at);
             case.charge(FeeEvent::EnforcementApplication, at, ctx.policy);
             add_service(case, "enforcement", at);
-            case.interrupt_limitation(at, annotations::ENFORCEMENT_APPLICATION);
+            case.interrupt_limitation(at, annotations::ENFORCEMENT_APPLICATION, out);
         }
         Action::EnforcementVerdict => {
             case.set_status(CaseStatus::EnforcementActive, at);
-            case.interrupt_limitation(at, annotations::ENFORCEMENT_VERDICT);
+            case.interrupt_limitation(at, annotations::ENFORCEMENT_VERDICT, out);
         }
         Action::EnterSurveillance => {
             case.enter_state(
@@ -93,9 +93,11 @@ fn send(
 ) {
     if let Some(kind) = step.action.letter() {
         let days = step.payment_days.unwrap_or(kind.min_payment_days());
-        out.effects
-            .push(Effect::Letter(case.letter(kind, at, days, ctx.rates)));
-        case.interrupt_limitation(at, annotation);
+        out.effects.push(Effect::Letter {
+            id: ObjectId::at(at.unix()),
+            order: case.letter(kind, at, days, ctx.rates),
+        });
+        case.interrupt_limitation(at, annotation, out);
     }
 }
 
