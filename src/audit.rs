@@ -67,6 +67,15 @@ impl Actor {
             ..Actor::of("anonymous")
         }
     }
+    /// A person signed in at `/console`, acting in `account`.
+    pub fn console_operator(account: ObjectId, operator: ObjectId, email: &str) -> Actor {
+        Actor {
+            account: Some(account),
+            user: Some(operator),
+            email: Some(email.to_string()),
+            ..Actor::of("console_operator")
+        }
+    }
     pub fn command(command: &str) -> Actor {
         Actor {
             command: Some(command.to_string()),

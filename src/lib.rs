@@ -8,11 +8,11 @@
 //! * [`http`] — the axum routes.
 //! * [`seed`] and [`sandbox`] — demo data and the first-start sandbox account.
 
-pub mod admin;
+pub mod actions;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod backup;
-pub mod bank;
 pub mod cases;
 pub mod cli;
 pub mod clocks;
@@ -20,8 +20,8 @@ pub mod console;
 pub mod datadir;
 pub mod domain;
 pub mod eve;
-pub mod finance;
 pub mod http;
+pub mod jobs;
 pub mod letters;
 pub mod media;
 pub mod observe;

@@ -83,7 +83,7 @@ pub async fn healthz() -> Response {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut problems = Vec::new();
     let started = Instant::now();
-    match tokio::time::timeout(Duration::from_secs(5), state.store.readiness()).await {
+    match tokio::time::timeout(Duration::from_secs(5), state.app.store.readiness()).await {
         Ok(Ok(())) => {}
         Ok(Err(reason)) => problems.push(reason),
         Err(_) => problems.push("database did not answer within 5 s".to_string()),
@@ -139,15 +139,15 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     handle: PrometheusHandle,
-    state: AppState,
+    store: std::sync::Arc<crate::store::Store>,
 ) -> std::io::Result<()> {
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
             let handle = handle.clone();
-            let state = state.clone();
+            let store = store.clone();
             async move {
-                let (open, idle) = state.store.pool_use();
+                let (open, idle) = store.pool_use();
                 metrics::gauge!("indriva_db_pool_connections", "state" => "open").set(open as f64);
                 metrics::gauge!("indriva_db_pool_connections", "state" => "idle").set(idle as f64);
                 (

@@ -39,6 +39,7 @@ use crate::domain::{ocr, HttpDate, ObjectId};
 use crate::eve::validate::{must_exist, Issues};
 use crate::eve::{Filter, Val};
 use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+pub use crate::store::Idempotency;
 use crate::store::{prepare_document, KeyRecord, Store, StoreError, Tx, UsedKey};
 use crate::tenancy::Scope;
 
@@ -65,12 +66,6 @@ pub struct Submission {
     pub now: HttpDate,
     /// Who submitted it (the batch is written by the registrar's task, not the request's).
     pub actor: crate::audit::Actor,
-}
-
-/// An `Idempotency-Key` and the hash of the body it came with.
-pub struct Idempotency {
-    pub key: String,
-    pub request_hash: String,
 }
 
 /// What became of a submission.
@@ -372,7 +367,12 @@ pub async fn write(
                     reg.cases.push(case.id);
                     reg.ocr_numbers.push(ocr.id);
                     reg.ocr_numbers_ocr.push(ocr.ocr.clone());
-                    cases.push(crate::cases::stored(&case, s.now, engine)?);
+                    cases.push(crate::cases::opened(
+                        case,
+                        crate::cases::EffectWrites::default(),
+                        s.now,
+                        engine,
+                    )?);
                     ocrs.push(prepare_document(&OCR_NUMBERS, &ocr)?);
                 }
                 let mut written: Vec<String> = vec![reg.id.to_hex(), customer.to_hex()];
@@ -406,7 +406,15 @@ pub async fn write(
     }
     tx.upsert(&CUSTOMERS, customer_docs).await?;
     tx.insert(&CASE_REGISTRATIONS, registrations).await?;
-    tx.insert(&CASES, cases).await?;
+    // Opened through the case path (no effects yet: the first flow item is the worker's).
+    if let Some(first) = batch.first() {
+        crate::cases::write_all(&mut tx, cases, first.now)
+            .await
+            .map_err(|e| match e {
+                crate::cases::MutateError::Store(e) => e,
+                other => StoreError::Document(other.to_string()),
+            })?;
+    }
     tx.insert(&OCR_NUMBERS, ocrs).await?;
     let answers: Vec<(&Submission, UsedKey)> = batch
         .iter()

@@ -568,7 +568,7 @@ fn live(
         policy: &sc.policy,
         flow: &sc.flow,
     };
-    let mut writes = EffectWrites::default();
+    let mut writes = EffectWrites::backfill();
     // A command the case refuses (a payment on a case the flow closed meanwhile) changes
     // nothing and writes nothing, as it would through the API.
     let mut run = |case: &mut Case, cmd: Command, at: HttpDate| {

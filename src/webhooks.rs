@@ -1,9 +1,9 @@
 //! Webhooks, the I/O half (the rules are in [`crate::domain::webhook`]). An event a webhook
-//! wants is written to the outbox in the transaction of the change that made it
-//! ([`enqueue`]); the outbox
-//! run fans it out into one delivery per webhook that wants it ([`fan_out`]), in one
-//! transaction with the job's removal; the [`Sender`] posts due deliveries, signed, and
-//! records each attempt, retrying on the schedule for about three days.
+//! wants becomes a [`FanOutEvent`] job in the transaction of the change that made it
+//! ([`enqueue`]); that job makes one delivery per webhook that wants it, each with its
+//! [`DeliverWebhook`] job ([`fan_out`]), in one transaction with the job's removal; the
+//! [`Sender`] runs those: it posts the delivery, signed, and records each attempt, retrying
+//! on the schedule for about three days.
 //!
 //! Outgoing requests go only to `http(s)` URLs on public addresses unless the operator
 //! allows private ones (`--webhook-allow-private`): the address is checked after the name
@@ -14,22 +14,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-
 use crate::clocks::Clocks;
 use crate::domain::webhook::{DeliveryAttempt, DeliveryStatus, Event, Webhook, WebhookDelivery};
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::Filter;
+use crate::jobs::{new_job, DeliverWebhook, FanOutEvent, Job, Next, Priority, Run};
 use crate::resources::{WEBHOOKS, WEBHOOK_DELIVERIES};
-use crate::store::{prepare_document, Store, StoreError, Tx};
+use crate::store::{prepare_document, NewJob, Store, StoreError, Tx};
 use crate::tenancy::Scope;
 
 /// The outbox job kind of an event waiting to be fanned out.
 pub const EVENT_JOB: &str = "event";
 
-/// Writes the events some webhook wants to the outbox, inside the caller's transaction (so
-/// an account without webhooks — most of them, and every bulk run over them — costs one
-/// small indexed read per transaction, not a row per event).
+/// Enqueues a fan-out job for each event some webhook wants, inside the caller's
+/// transaction (so an account without webhooks — most of them, and every bulk run over
+/// them — costs one small indexed read per transaction, not a row per event).
 pub async fn enqueue(tx: &mut Tx<'_>, events: &[Event], now: HttpDate) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
@@ -52,40 +51,73 @@ pub async fn enqueue(tx: &mut Tx<'_>, events: &[Event], now: HttpDate) -> Result
     let jobs = events
         .iter()
         .filter(|e| hooks.iter().any(|h| h.account == e.account && h.wants(e)))
-        .map(|e| {
-            let payload =
-                serde_json::to_string(e).map_err(|e| StoreError::Document(e.to_string()))?;
-            Ok((e.account.to_hex(), EVENT_JOB, payload))
-        })
+        .map(|e| new_job(&FanOutEvent(e.clone()), Priority::Now))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    tx.enqueue(&jobs, now.unix()).await
+    crate::jobs::enqueue(tx, &jobs, now.unix()).await
 }
 
-/// One delivery per webhook of the event's account that wants it; how many.
+/// Runs a [`FanOutEvent`] job: one delivery per webhook of the event's account that wants
+/// it, each with its [`DeliverWebhook`] job, in one transaction with the job's removal (no
+/// event is lost or doubled).
 pub async fn fan_out(
-    tx: &mut Tx<'_>,
-    payload: &str,
+    store: &Store,
+    job: FanOutEvent,
     now_real: HttpDate,
-) -> Result<usize, StoreError> {
-    let event: Event =
-        serde_json::from_str(payload).map_err(|e| StoreError::Document(e.to_string()))?;
+    run: &Run,
+) -> Result<Next, StoreError> {
+    let event = job.0;
     let scope = Scope {
         account: Some(event.account),
         creditors: None,
     };
+    let mut tx = store.begin().await?;
     let hooks = tx.find_all(&WEBHOOKS, &scope, &Filter::True, false).await?;
     let mut docs = Vec::new();
+    let mut jobs = Vec::new();
     for row in hooks {
         let hook: Webhook =
             serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
         if hook.wants(&event) {
             let d = WebhookDelivery::new(ObjectId::at(now_real.unix()), &hook, &event, now_real);
+            jobs.push(deliver_job(&d)?);
             docs.push(prepare_document(&WEBHOOK_DELIVERIES, &d)?);
         }
     }
-    let n = docs.len();
     tx.insert(&WEBHOOK_DELIVERIES, docs).await?;
-    Ok(n)
+    crate::jobs::enqueue(&mut tx, &jobs, now_real.unix()).await?;
+    run.finish_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Next::Done)
+}
+
+/// The job that sends a delivery: one per delivery at a time (a second, for a retry asked
+/// for by hand, is not inserted; see [`send_now`]).
+pub fn deliver_job(d: &WebhookDelivery) -> Result<NewJob, StoreError> {
+    let mut job = new_job(
+        &DeliverWebhook {
+            delivery: d.id,
+            webhook: d.webhook,
+            account: Some(d.account),
+        },
+        Priority::Now,
+    )?;
+    job.unique_key = Some(format!("{}:{}", DeliverWebhook::NAME, d.id));
+    Ok(job)
+}
+
+/// Sends a delivery as soon as a worker can: its job is made due now, or made if there is
+/// none (a failed or delivered delivery's retry).
+pub async fn send_now(
+    tx: &mut Tx<'_>,
+    d: &WebhookDelivery,
+    now: HttpDate,
+) -> Result<(), StoreError> {
+    let job = deliver_job(d)?;
+    crate::jobs::enqueue(tx, std::slice::from_ref(&job), now.unix()).await?;
+    if let Some(key) = &job.unique_key {
+        tx.run_job_now(key).await?;
+    }
+    Ok(())
 }
 
 /// Whether an address is on the public internet (not loopback, private, link-local,
@@ -199,12 +231,6 @@ impl Default for SenderSettings {
     }
 }
 
-/// Deliveries taken per round, and webhooks sent to at once.
-const DELIVERIES_PER_ROUND: i64 = 32;
-const CONCURRENT_SENDS: usize = 8;
-/// How long a taken delivery is reserved for its sender.
-const LEASE_SECS: i64 = 120;
-
 /// Sends due deliveries.
 #[derive(Clone)]
 pub struct Sender {
@@ -226,71 +252,46 @@ impl Sender {
         Ok(Sender { client, settings })
     }
 
-    /// Sends up to a round of due deliveries; how many it took.
-    pub async fn run_once(&self, store: &Store, clocks: &Clocks) -> Result<usize, StoreError> {
-        let now = clocks.real().unix();
-        let ids = store
-            .claim_deliveries(now, now + LEASE_SECS, DELIVERIES_PER_ROUND)
-            .await?;
-        let n = ids.len();
-        // Each webhook's deliveries in the order they were made, one after the other;
-        // different webhooks at once.
-        let mut by_hook: Vec<(ObjectId, Vec<(WebhookDelivery, String)>)> = Vec::new();
-        for id in ids {
-            let Some(row) = store
-                .get(&WEBHOOK_DELIVERIES, &Scope::unrestricted(), &id)
-                .await?
-            else {
-                continue;
-            };
-            let d: WebhookDelivery =
-                serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
-            if d.status != DeliveryStatus::Pending {
-                continue;
-            }
-            match by_hook.iter_mut().find(|(h, _)| *h == d.webhook) {
-                Some((_, list)) => list.push((d, row.etag)),
-                None => by_hook.push((d.webhook, vec![(d, row.etag)])),
-            }
+    /// Runs a [`DeliverWebhook`] job: sends the delivery if it is still pending, records the
+    /// attempt, and waits for the next attempt of its schedule while the receiver does not
+    /// take it (the webhook's later deliveries wait behind it).
+    pub async fn deliver_job(
+        &self,
+        job: DeliverWebhook,
+        store: &Store,
+        clocks: &Clocks,
+    ) -> Result<Next, StoreError> {
+        let Some(row) = store
+            .get(&WEBHOOK_DELIVERIES, &Scope::unrestricted(), &job.delivery)
+            .await?
+        else {
+            return Ok(Next::Done);
+        };
+        let d: WebhookDelivery =
+            serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+        if d.status != DeliveryStatus::Pending {
+            return Ok(Next::Done);
         }
-        let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(by_hook)
-            .map(|(webhook, mut list)| async move {
-                list.sort_by_key(|(d, _)| (d.created, d.id));
-                // The webhook and its secret, once for all its deliveries of the round.
-                let hook: Option<Webhook> = store
-                    .get(&WEBHOOKS, &Scope::unrestricted(), &webhook)
-                    .await?
-                    .and_then(|r| serde_json::from_str(&r.doc).ok());
-                let secret = store.webhook_secret(&webhook).await?;
-                let target = hook.zip(secret);
-                let mut waiting = list.into_iter();
-                // A receiver that fails (down, slow, 5xx) gets no more of this round: the
-                // rest wait for its next attempt and go after it, in order, so one dead
-                // endpoint costs a round at most one timeout.
-                let mut failed_until = None;
-                for (d, etag) in waiting.by_ref() {
-                    failed_until = self
-                        .deliver(store, clocks, target.as_ref(), d, etag)
-                        .await?;
-                    if failed_until.is_some() {
-                        break;
-                    }
-                }
-                if let Some(next) = failed_until {
-                    for (mut rest, etag) in waiting {
-                        rest.next_attempt = Some(next.max(rest.next_attempt.unwrap_or(next)));
-                        save(store, &rest, &etag).await?;
-                    }
-                }
-                Ok(())
-            })
-            .buffer_unordered(CONCURRENT_SENDS)
-            .collect()
-            .await;
-        for r in results {
-            r?;
+        // The webhook and its secret; `None` once it is deleted.
+        let hook: Option<Webhook> = store
+            .get(&WEBHOOKS, &Scope::unrestricted(), &d.webhook)
+            .await?
+            .and_then(|r| serde_json::from_str(&r.doc).ok());
+        let secret = store.webhook_secret(&d.webhook).await?;
+        let target = hook.zip(secret);
+        let webhook = d.webhook;
+        match self
+            .deliver(store, clocks, target.as_ref(), d, row.etag)
+            .await?
+        {
+            Some(next) => {
+                // The webhook's later deliveries wait behind this one (the runner holds their
+                // jobs back): say so on them.
+                wait_behind(store, &webhook, next).await?;
+                Ok(Next::At(next.unix()))
+            }
+            None => Ok(Next::Done),
         }
-        Ok(n)
     }
 
     /// Sends one delivery to its webhook (`None`: deleted) and records the attempt; when the
@@ -416,6 +417,26 @@ fn describe(e: reqwest::Error, timeout: Duration) -> String {
     text
 }
 
+/// Moves the `next_attempt` of a webhook's pending deliveries due before `next` to `next`.
+async fn wait_behind(store: &Store, webhook: &ObjectId, next: HttpDate) -> Result<(), StoreError> {
+    let filter = Filter::And(vec![
+        Filter::eq("webhook", crate::eve::Val::Oid(*webhook)),
+        Filter::eq("status", crate::eve::Val::Str("pending".into())),
+    ]);
+    let rows = store
+        .find(&WEBHOOK_DELIVERIES, &Scope::unrestricted(), &filter, 1000)
+        .await?;
+    for row in rows {
+        let mut d: WebhookDelivery =
+            serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
+        if d.next_attempt.is_some_and(|t| t < next) {
+            d.next_attempt = Some(next);
+            save(store, &d, &row.etag).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn save(store: &Store, d: &WebhookDelivery, etag: &str) -> Result<(), StoreError> {
     let doc = prepare_document(&WEBHOOK_DELIVERIES, d)?;
     let mut tx = store.begin().await?;
@@ -424,43 +445,6 @@ async fn save(store: &Store, d: &WebhookDelivery, etag: &str) -> Result<(), Stor
         tx.commit().await?;
     }
     Ok(())
-}
-
-/// The sender's loop: due deliveries every `interval` until `stop` says so; a round being
-/// sent when the signal comes is finished first.
-pub async fn run_forever(
-    store: Arc<Store>,
-    clocks: Clocks,
-    sender: Sender,
-    interval: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        loop {
-            match sender.run_once(&store, &clocks).await {
-                Ok(0) => break,
-                Ok(_) if *stop.borrow() => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "webhook delivery run failed");
-                    break;
-                }
-            }
-        }
-        if let Ok(lag) = store.delivery_lag(clocks.real().unix()).await {
-            metrics::gauge!("indriva_webhook_delivery_lag_seconds").set(lag as f64);
-        }
-        if *stop.borrow() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

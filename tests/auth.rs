@@ -289,12 +289,10 @@ async fn the_plain_api_code_method_only_works_from_allowed_networks() {
     // `--static-ip-networks` decides: with 192.0.2.0/24 allowed, that client may, and
     // loopback (no longer listed) may not.
     let mut api = api;
-    api.auth = std::sync::Arc::new(indriva::http::auth::Auth::new(
-        indriva::http::auth::AuthSettings {
-            static_ip_networks: vec!["192.0.2.0/24".parse().unwrap()],
-            ..Default::default()
-        },
-    ));
+    api.auth = std::sync::Arc::new(indriva::auth::Auth::new(indriva::auth::AuthSettings {
+        static_ip_networks: vec!["192.0.2.0/24".parse().unwrap()],
+        ..Default::default()
+    }));
     let r = api
         .send_as(
             None,

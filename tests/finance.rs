@@ -9,10 +9,10 @@ use axum::http::{Request, StatusCode};
 use chrono::NaiveDate;
 use common::seed002::{ok, seed_002, set_clock, CREATED, LOOKED_AT};
 use common::{insert_account, multipart, Api};
+use indriva::actions::payout_run::Run;
 use indriva::domain::bank::AGENCY_ACCOUNT;
 use indriva::domain::bgmax::{GeneratedPayment, Generator};
 use indriva::domain::{Clock, HttpDate, Money};
-use indriva::finance::{payout_run, Run};
 use indriva::sandbox::{sandbox_account_id, sandbox_creditor_id};
 use serde_json::{json, Value};
 
@@ -129,9 +129,7 @@ async fn a_debtor_payment_makes_capital_interest_and_outlay_lines_and_a_payout_p
     }
 
     // The payout run (the operator's: whatever the schedule).
-    let payouts = payout_run(&api.db.store, &api.clocks(), Run::All)
-        .await
-        .unwrap();
+    let payouts = api.payout_run(Run::All).await.unwrap();
     assert_eq!(payouts.len(), 1);
     let p = &payouts[0];
     assert_eq!(p.total_amount, Money::from_ore(212_500));
@@ -155,9 +153,7 @@ async fn a_debtor_payment_makes_capital_interest_and_outlay_lines_and_a_payout_p
         assert_eq!(l["payout_date"], stored["payout_date"]);
     }
     // A second run finds nothing unpaid.
-    let again = payout_run(&api.db.store, &api.clocks(), Run::All)
-        .await
-        .unwrap();
+    let again = api.payout_run(Run::All).await.unwrap();
     assert!(again.is_empty());
 }
 
@@ -196,9 +192,7 @@ async fn a_creditor_payment_makes_the_commission_the_creditor_owes() {
     assert_eq!(l["vat_amount"].as_f64(), Some(-45.0));
     assert_eq!(l["total_amount"].as_f64(), Some(-225.0));
     // No capital line: the money is already with the creditor.
-    let payouts = payout_run(&api.db.store, &api.clocks(), Run::All)
-        .await
-        .unwrap();
+    let payouts = api.payout_run(Run::All).await.unwrap();
     assert_eq!(payouts.len(), 1);
     let stored = ok(
         &api.get(&format!("/finance--payouts/{}", payouts[0].id))
@@ -215,10 +209,7 @@ async fn small_payouts_wait_and_scheduled_runs_keep_the_creditors_day() {
     let (id, ocr) = seed_001_case(&api).await;
     pay_by_bank(&api, &ocr, 50).await;
     // 50 kr is below the default minimum of 100 kr.
-    assert!(payout_run(&api.db.store, &api.clocks(), Run::All)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(api.payout_run(Run::All).await.unwrap().is_empty());
     let unpaid = lines(&api, &json!({"case": id}).to_string()).await;
     assert!(unpaid.iter().all(|l| l.get("payout").is_none()));
     // Daily payouts, no minimum: a scheduled run pays what was booked before today.
@@ -227,14 +218,9 @@ async fn small_payouts_wait_and_scheduled_runs_keep_the_creditors_day() {
         json!({"payout_frequency": "daily", "minimum_payout_amount": 0.0}),
     )
     .await;
-    assert!(payout_run(&api.db.store, &api.clocks(), Run::Scheduled)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(api.payout_run(Run::Scheduled).await.unwrap().is_empty());
     set_clock(&api, "Thu, 04 Sep 2025 06:00:00 GMT").await;
-    let paid = payout_run(&api.db.store, &api.clocks(), Run::Scheduled)
-        .await
-        .unwrap();
+    let paid = api.payout_run(Run::Scheduled).await.unwrap();
     assert_eq!(paid.len(), 1);
     assert_eq!(paid[0].total_amount, Money::from_ore(5_000));
     assert_eq!(
@@ -249,16 +235,10 @@ async fn small_payouts_wait_and_scheduled_runs_keep_the_creditors_day() {
     )
     .await;
     set_clock(&api, "Thu, 11 Sep 2025 06:00:00 GMT").await;
-    assert!(payout_run(&api.db.store, &api.clocks(), Run::Scheduled)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(api.payout_run(Run::Scheduled).await.unwrap().is_empty());
     // Below 100 kr on the Friday still waits; the 70 kr is there, unpaid.
     set_clock(&api, "Fri, 12 Sep 2025 06:00:00 GMT").await;
-    assert!(payout_run(&api.db.store, &api.clocks(), Run::Scheduled)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(api.payout_run(Run::Scheduled).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -266,9 +246,7 @@ async fn another_account_sees_no_finance_lines() {
     let api = Api::new().await;
     let (_, ocr) = seed_001_case(&api).await;
     pay_by_bank(&api, &ocr, 2125).await;
-    payout_run(&api.db.store, &api.clocks(), Run::All)
-        .await
-        .unwrap();
+    api.payout_run(Run::All).await.unwrap();
     let other = insert_account(&api.db.store, "Other AB", api.clock.now()).await;
     let token = api.token_for(other, None).await;
     for path in ["/finance--payout-specifications", "/finance--payouts"] {

@@ -466,7 +466,7 @@ async fn the_worker_runs_due_items_of_real_time_accounts_as_time_passes() {
         let store = api.db.store.clone();
         let clocks = api.clocks();
         async move {
-            indriva::worker::run_all(&store, &engine, &clocks)
+            indriva::cases::flow::run_all(&store, &engine, &clocks)
                 .await
                 .unwrap()
         }

@@ -133,8 +133,8 @@ async fn the_original_invoice_is_stored_attached_and_served_by_signed_url() {
         StatusCode::FORBIDDEN
     );
 
-    // Uploading again (with a fresh token: an hour has passed) replaces the file and deletes
-    // the old object.
+    // Uploading again (with a fresh token: an hour has passed) replaces the file; the old
+    // object is deleted.
     api.token = api
         .token_for(indriva::sandbox::sandbox_account_id(), None)
         .await;
@@ -154,6 +154,15 @@ async fn the_original_invoice_is_stored_attached_and_served_by_signed_url() {
     let case = ok(&api.get(&format!("/cases/{case_id}")).await, StatusCode::OK);
     assert_eq!(case["original_invoice"]["content_type"], "image/png");
     assert_eq!(case["original_invoice"]["filename"], "scan.png");
+    // The replaced file is deleted by a job, after the commit.
+    assert_eq!(stored_objects(&api).await, 2);
+    let sender = indriva::webhooks::Sender::new(Default::default()).unwrap();
+    let ran = api
+        .job_runner(sender, indriva::worker::Jobs::Files)
+        .drain(indriva::jobs::Priority::Backfill, None)
+        .await
+        .unwrap();
+    assert_eq!(ran, 1);
     assert_eq!(stored_objects(&api).await, 1);
     let got = api.get_as(None, &local(&url2)).await;
     assert_eq!(got.body, PNG);

@@ -413,7 +413,7 @@ async fn the_examples_answer_as_documented() {
     // Time passes: letters are sent, and the payment is paid out.
     set_clock(&api, "Wed, 15 Oct 2025 09:00:00 GMT").await;
     api.render_letters().await;
-    indriva::finance::payout_run(&api.db.store, &api.clocks(), indriva::finance::Run::All)
+    api.payout_run(indriva::actions::payout_run::Run::All)
         .await
         .unwrap();
 

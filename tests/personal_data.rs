@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use common::seed002::{ok, register_seed_002, set_clock};
 use common::Api;
 use indriva::domain::HttpDate;
-use indriva::personal::{export, purge, PURGED};
+use indriva::personal::{export, PURGED};
 use serde_json::{json, Value};
 
 const ACME: &str = "5560269986";
@@ -85,6 +85,17 @@ async fn the_export_holds_everything_about_one_person() {
     );
 }
 
+/// The purge, as `indriva personal-data purge` runs it.
+async fn purge(
+    api: &Api,
+    today: indriva::domain::HttpDate,
+    years: u32,
+    dry_run: bool,
+) -> Result<indriva::actions::pseudonymise::Purged, indriva::actions::ActionError> {
+    let actor = indriva::actions::Actor::agency(indriva::audit::Actor::system());
+    indriva::actions::pseudonymise::purge(&api.app(), &actor, today, years, dry_run).await
+}
+
 #[tokio::test]
 async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money() {
     let api = Api::new().await;
@@ -109,18 +120,27 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
 
     // Closed in 2025: kept through 2032 under the default seven years.
     let in_2026 = day("Thu, 03 Dec 2026 00:00:00 GMT");
-    let kept = purge(store, in_2026, 7, false).await.unwrap();
+    let kept = purge(&api, in_2026, 7, false).await.unwrap();
     assert_eq!(kept.cases, 0);
     assert_eq!(case(&api, &id).await["_etag"], before["_etag"]);
     let in_2033 = day("Mon, 03 Jan 2033 00:00:00 GMT");
     // A dry run counts and changes nothing.
-    let dry = purge(store, in_2033, 7, true).await.unwrap();
+    let dry = purge(&api, in_2033, 7, true).await.unwrap();
     assert_eq!((dry.cases, dry.registrations, dry.customers), (1, 1, 1));
     assert_eq!(case(&api, &id).await["_etag"], before["_etag"]);
 
-    let done = purge(store, in_2033, 7, false).await.unwrap();
+    let done = purge(&api, in_2033, 7, false).await.unwrap();
     assert_eq!((done.cases, done.registrations, done.customers), (1, 1, 1));
     assert_eq!(done.files.len(), 1, "the uploaded invoice is to be deleted");
+    // A job deletes it once the purge is committed.
+    let invoice = api.media.path(&done.files[0]);
+    assert!(api.media.store.head(&invoice).await.is_ok());
+    let sender = indriva::webhooks::Sender::new(Default::default()).unwrap();
+    api.job_runner(sender, indriva::worker::Jobs::Files)
+        .drain(indriva::jobs::Priority::Backfill, None)
+        .await
+        .unwrap();
+    assert!(api.media.store.head(&invoice).await.is_err(), "deleted");
     let after = case(&api, &id).await;
     assert_eq!(after["customer_name"], PURGED);
     assert_eq!(after["debtor_name"], PURGED);
@@ -154,7 +174,7 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
     let customers = ok(&api.get("/customers?max_results=50").await, StatusCode::OK);
     assert!(!customers.to_string().contains("ACME"));
     // Once done, a second purge finds nothing more.
-    let again = purge(store, in_2033, 7, false).await.unwrap();
+    let again = purge(&api, in_2033, 7, false).await.unwrap();
     assert_eq!(again.cases, 0);
     // The purge is in the audit trail.
     let trail = ok(

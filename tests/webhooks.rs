@@ -139,10 +139,13 @@ fn sender(timeout_ms: u64) -> Sender {
     .unwrap()
 }
 
-/// Fans events out (the outbox run) and sends what is due; how many deliveries were tried.
+/// Fans events out and sends what is due (the job runner); how many deliveries were tried.
 async fn pump(api: &Api, s: &Sender) -> usize {
     api.render_letters().await;
-    s.run_once(&api.db.store, &api.clocks()).await.unwrap()
+    api.job_runner(s.clone(), indriva::worker::Jobs::All)
+        .run_once(indriva::jobs::Priority::Backfill)
+        .await
+        .unwrap()
 }
 
 /// Real time moves on by `secs` (the retry schedule runs in real time).
@@ -751,10 +754,10 @@ async fn bank_payments_and_payouts_are_told_to_the_agency_and_the_client() {
     assert_eq!(e["data"]["paid_to"], "debtor");
     assert_eq!(e["data"]["amount"].as_f64(), Some(500.0));
     assert!(!paid[0].body.contains("ACME"));
-    let payouts =
-        indriva::finance::payout_run(&api.db.store, &api.clocks(), indriva::finance::Run::All)
-            .await
-            .unwrap();
+    let payouts = api
+        .payout_run(indriva::actions::payout_run::Run::All)
+        .await
+        .unwrap();
     assert_eq!(payouts.len(), 1);
     pump(&api, &sender(2_000)).await;
     let got = client.got();

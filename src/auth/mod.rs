@@ -4,7 +4,11 @@
 
 pub mod jwt;
 pub mod keys;
+pub mod operators;
 pub mod ratelimit;
+mod requests;
+
+pub use self::requests::{client_ip, Auth, AuthSettings, TOKEN_CACHE_SECS};
 
 use crate::domain::ObjectId;
 use crate::tenancy::Scope;
@@ -47,4 +51,12 @@ impl Grant {
     pub fn is_operator(&self) -> bool {
         self.account == crate::domain::bank::AGENCY_ACCOUNT
     }
+}
+
+/// A grant the operator console hands to the API in-process, for a signed-in operator. Only
+/// code can put an extension on a request, so no client can send one.
+#[derive(Clone, Debug)]
+pub struct ConsoleGrant {
+    pub grant: Grant,
+    pub email: String,
 }

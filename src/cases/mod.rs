@@ -3,11 +3,12 @@
 //! [`mutate`]: read the case in the caller's transaction, apply the command in the domain
 //! ([`Case::apply`]), stamp the stored document (its `_etag` and typed columns, `due_at`
 //! among them), replace it if it is still the version read, and write the command's effects
-//! (letters, outbox jobs) in the same transaction.
+//! (letters, jobs) in the same transaction.
 //!
 //! [`Command`]: crate::domain::apply::Command
 //! [`Case::apply`]: crate::domain::case::Case::apply
 
+pub mod flow;
 mod mutate;
 mod rules;
 
@@ -16,8 +17,8 @@ use std::sync::Arc;
 use crate::domain::interest::RateTable;
 
 pub use self::mutate::{
-    apply, mutate, mutate_one, opened, prepare, stored, write, write_all, EffectWrites, LetterJob,
-    MutateError, Outcome, Prepared, LETTER_JOB,
+    apply, mutate, opened, prepare, stored, write, write_all, EffectWrites, MutateError, Outcome,
+    Prepared,
 };
 pub use self::rules::RuleBook;
 

@@ -1,27 +1,15 @@
 //! Read, apply, stamp, replace: the one path a case change takes.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Engine, RuleBook};
-use crate::domain::apply::{Applied, Command, Ctx, Effect, LetterOrder, Refusal};
+use crate::domain::apply::{Applied, Command, Ctx, Effect, Refusal};
 use crate::domain::case::{Case, MediaRef};
 use crate::domain::finance::PayoutSpecification;
 use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::{HttpDate, ObjectId};
+use crate::jobs::{new_job, DeleteMedia, Priority, RenderLetter};
 use crate::resources::{CASES, CASE_LETTERS, DUE_AT, PAYOUT_SPECIFICATIONS};
-use crate::store::{prepare_document, ColumnValue, Replacement, Store, StoreError, StoredDoc, Tx};
+use crate::store::{prepare_document, ColumnValue, NewJob, Replacement, StoreError, StoredDoc, Tx};
 use crate::tenancy::Scope;
-
-/// The outbox job kind that renders a letter.
-pub const LETTER_JOB: &str = "letter";
-
-/// A letter job's payload: the letter document to fill in and what the letter says.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LetterJob {
-    pub letter: ObjectId,
-    pub case: ObjectId,
-    pub order: LetterOrder,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MutateError {
@@ -68,23 +56,35 @@ pub struct Prepared {
 }
 
 /// What effects become in the database: a letter document (queued) and the job that renders
-/// it, a payout-specification line, an event for the webhooks that want it, a file to
-/// delete. Filled by [`EffectWrites::add`] from the effects [`Case::apply`] returned; the
-/// mapping is one to one, nothing is derived.
+/// it, a payout-specification line, an event for the webhooks that want it, a job that
+/// deletes a file. Filled by [`EffectWrites::add`] from the effects [`Case::apply`]
+/// returned; the mapping is one to one, nothing is derived.
 #[derive(Default)]
 pub struct EffectWrites {
     /// The letters queued (their ids).
     pub letters: Vec<ObjectId>,
     letter_docs: Vec<StoredDoc>,
-    jobs: Vec<(String, &'static str, String)>,
-    /// Files the case no longer refers to.
+    jobs: Vec<NewJob>,
+    /// Files the case no longer refers to (a job deletes them after the commit).
     pub replaced_files: Vec<MediaRef>,
     finance_docs: Vec<StoredDoc>,
     /// Written only for accounts that have a webhook.
     events: Vec<crate::domain::webhook::Event>,
+    /// Backfill: history written after the fact (the seed), whose jobs wait for
+    /// everything else.
+    backfill: bool,
 }
 
 impl EffectWrites {
+    /// For history written after the fact (the seed): its letters are rendered after
+    /// everything the flow sends now.
+    pub fn backfill() -> EffectWrites {
+        EffectWrites {
+            backfill: true,
+            ..EffectWrites::default()
+        }
+    }
+
     /// Adds what `effects` (of a change to `case` at `now`) write.
     pub fn add(
         &mut self,
@@ -110,14 +110,18 @@ impl EffectWrites {
                         updated: order.sent,
                         etag: String::new(),
                     };
-                    let job = LetterJob {
+                    let job = RenderLetter {
                         letter: letter.id,
                         case: case.id,
+                        account: Some(case.account),
                         order: order.clone(),
                     };
-                    let payload = serde_json::to_string(&job)
-                        .map_err(|e| StoreError::Document(e.to_string()))?;
-                    self.jobs.push((case.account.to_hex(), LETTER_JOB, payload));
+                    let priority = if self.backfill {
+                        Priority::Backfill
+                    } else {
+                        Priority::Now
+                    };
+                    self.jobs.push(new_job(&job, priority)?);
                     self.letter_docs
                         .push(prepare_document(&CASE_LETTERS, &letter)?);
                     self.letters.push(letter.id);
@@ -128,7 +132,11 @@ impl EffectWrites {
                         .push(prepare_document(&PAYOUT_SPECIFICATIONS, &spec)?);
                 }
                 Effect::Event(event) => self.events.push(event.clone()),
-                Effect::ReplacedFile(f) => self.replaced_files.push(f.clone()),
+                Effect::ReplacedFile(f) => {
+                    self.jobs
+                        .push(new_job(&DeleteMedia { key: f.id.clone() }, Priority::Now)?);
+                    self.replaced_files.push(f.clone());
+                }
                 // Recorded on the case itself (`limitation`); nothing else to write.
                 Effect::LimitationInterrupted(_) => {}
             }
@@ -267,7 +275,7 @@ pub async fn write_all(
     tx.insert(&CASES, new_cases).await?;
     tx.insert(&CASE_LETTERS, all.letter_docs).await?;
     tx.insert(&PAYOUT_SPECIFICATIONS, all.finance_docs).await?;
-    tx.enqueue(&all.jobs, now.unix()).await?;
+    crate::jobs::enqueue(tx, &all.jobs, now.unix()).await?;
     crate::webhooks::enqueue(tx, &all.events, now).await?;
     Ok(outcomes)
 }
@@ -298,42 +306,4 @@ pub async fn mutate(
         serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
     let prepared = prepare(tx, book, engine, case, row.etag, now, cmd).await?;
     write(tx, prepared, now).await
-}
-
-/// How often [`mutate_one`] reads a case again after another writer changed it first.
-const CONFLICT_ATTEMPTS: usize = 8;
-
-/// [`mutate`] in a transaction of its own, committed before it returns. When another writer
-/// (the worker, a concurrent action) changed the case between the read and the write, the
-/// transaction is dropped and the command applied again to the new version.
-pub async fn mutate_one(
-    store: &Store,
-    engine: &Engine,
-    scope: &Scope,
-    id: &ObjectId,
-    now: HttpDate,
-    cmd: Command,
-) -> Result<Outcome, MutateError> {
-    let mut attempt = 1;
-    loop {
-        let mut tx = store.begin().await?;
-        let result = mutate(
-            &mut tx,
-            &mut RuleBook::new(),
-            engine,
-            scope,
-            id,
-            now,
-            cmd.clone(),
-        )
-        .await;
-        match result {
-            Ok(outcome) => {
-                tx.commit().await?;
-                return Ok(outcome);
-            }
-            Err(MutateError::Conflict) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    }
 }

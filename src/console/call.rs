@@ -12,8 +12,8 @@ use tower::ServiceExt;
 
 use super::view::Flash;
 use super::Console;
+use crate::auth::ConsoleGrant;
 use crate::auth::Grant;
-use crate::http::scope::ConsoleGrant;
 
 pub struct Api {
     router: Router,

@@ -12,10 +12,15 @@ use serde_json::{json, Map, Value};
 use super::call::{enc, Api, Problem};
 use super::view::{self, badge, kr, kr_json, label, ore, str_of, when, Flash};
 use super::{refused, Console, Posted, Signed};
-use crate::cases::{mutate_one, MutateError};
-use crate::domain::apply::{Command, Hold};
+use crate::actions::creditor_action::{self, Kind};
+use crate::actions::{hold, register as registration, respite, ActionError, CaseRef};
+use crate::domain::apply::Hold;
 use crate::domain::case::CaseState;
-use crate::domain::{HttpDate, ObjectId};
+use crate::domain::party::Address;
+use crate::domain::registration::{
+    CaseRegistration, FirstAction, RegisteredCustomer, RegisteredDebt,
+};
+use crate::domain::{HttpDate, Money, ObjectId};
 
 const PER_PAGE: i64 = 25;
 
@@ -643,11 +648,13 @@ pub async fn act(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let account = ObjectId::parse(str_of(&case, "account")).ok();
-    let Some((account, own)) = account.and_then(|a| who.api_in(&c, &a).map(|api| (a, api))) else {
+    let Some(account) = ObjectId::parse(str_of(&case, "account"))
+        .ok()
+        .filter(|a| who.grant_in(a).is_some())
+    else {
         return refused(StatusCode::FORBIDDEN, "You may not act on this case.");
     };
-    let result = run_action(&c, &who, &own, &account, &case, &action, &f).await;
+    let result = run_action(&c, &who, &account, &case, &action, &f).await;
     match result {
         Ok(()) => Redirect::to(&format!("/console/cases/{id}?done={action}")).into_response(),
         Err(p) => {
@@ -671,14 +678,20 @@ fn problem(message: &str) -> Problem {
 async fn run_action(
     c: &Console,
     who: &Signed,
-    api: &Api,
     account: &ObjectId,
     case: &Value,
     action: &str,
     f: &ActionForm,
 ) -> Result<(), Problem> {
-    let id = str_of(case, "_id");
-    let creditor = str_of(case, "creditor");
+    let actor = who
+        .actor_in(account)
+        .ok_or_else(|| problem("You may not act on this case."))?;
+    let (Ok(case_id), Ok(creditor)) = (
+        ObjectId::parse(str_of(case, "_id")),
+        ObjectId::parse(str_of(case, "creditor")),
+    ) else {
+        return Err(problem("No such case."));
+    };
     let now = c
         .app
         .clocks
@@ -688,93 +701,96 @@ async fn run_action(
     let amount = || {
         f.get("amount")
             .and_then(|a| parse_amount(a))
+            .and_then(|a| Money::from_kronor_f64(a).ok())
             .ok_or_else(|| problem("Enter the amount in kronor, for example 2000,00."))
     };
     let reference = f
         .get("reference")
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    match action {
+    let creditor_action = |kind: Kind| creditor_action::Input {
+        kind,
+        creditor,
+        case: CaseRef::Id(case_id),
+        amount: None,
+        date: None,
+        registered: None,
+        currency: Some("SEK".into()),
+        creditor_payment_reference: None,
+        credit_invoice: None,
+        creditor_reference: None,
+        idempotency: None,
+    };
+    let done = match action {
         "payment" => {
             let date = f
                 .get("date")
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
                 .map(|d| HttpDate::midnight(d).min(now))
                 .ok_or_else(|| problem("Enter the date the payment was made."))?;
-            let mut body = json!({
-                "account": account.to_hex(), "creditor": creditor, "case": id,
-                "currency": "SEK", "amount": amount()?,
-                "bank_transaction_date": date.to_string(), "origin": "creditor_system",
-            });
-            if let Some(r) = reference {
-                body["creditor_payment_reference"] = json!(r);
-            }
-            api.post("/creditor--payments", body).await.map(|_| ())
+            let input = creditor_action::Input {
+                amount: Some(amount()?),
+                date: Some(date),
+                creditor_payment_reference: reference,
+                ..creditor_action(Kind::Payment)
+            };
+            creditor_action::run(&c.app, &actor, input).await.map(drop)
         }
         "crediting" => {
-            let mut body = json!({
-                "account": account.to_hex(), "creditor": creditor, "case": id,
-                "currency": "SEK", "amount": amount()?, "origin": "creditor_system",
-            });
-            if let Some(r) = reference {
-                body["creditor_crediting_reference"] = json!(r);
-            }
-            api.post("/creditor--creditings", body).await.map(|_| ())
+            let input = creditor_action::Input {
+                amount: Some(amount()?),
+                creditor_reference: reference,
+                ..creditor_action(Kind::Crediting)
+            };
+            creditor_action::run(&c.app, &actor, input).await.map(drop)
         }
         "cancellation" => {
             if f.get("confirm").map(|s| s.trim()) != Some("CANCEL") {
                 return Err(problem("Type CANCEL to confirm the cancellation."));
             }
-            let body = json!({
-                "account": account.to_hex(), "creditor": creditor, "case": id,
-                "origin": "creditor_system",
-            });
-            api.post("/creditor--cancellations", body).await.map(|_| ())
+            creditor_action::run(&c.app, &actor, creditor_action(Kind::Cancellation))
+                .await
+                .map(drop)
         }
         "respite" => {
             let days: i64 = f
                 .get("days")
                 .and_then(|d| d.trim().parse().ok())
                 .ok_or_else(|| problem("Enter the number of days (1–30)."))?;
-            api.post(
-                &format!("/case--respites/{}", enc(id)),
-                json!({"days": days, "origin": "creditor_system"}),
-            )
-            .await
-            .map(|_| ())
-        }
-        "dispute" | "resolve" => {
-            // No API call exists for these (Amili's integrators do not dispute); the
-            // console applies the command through the same case path the API uses.
-            let Some(grant) = who.grant_in(account) else {
-                return Err(problem("You may not act on this case."));
+            let input = respite::Input {
+                case: case_id,
+                days,
             };
-            let case_id = ObjectId::parse(id).map_err(|_| problem("No such case."))?;
-            crate::audit::identify_console(&grant, &who.op.email);
-            let cmd = if action == "dispute" {
-                Command::Hold(Hold::Dispute)
-            } else {
-                Command::Resume
-            };
-            match mutate_one(
-                &c.app.store,
-                &c.app.engine,
-                &grant.scope(),
-                &case_id,
-                now,
-                cmd,
-            )
-            .await
-            {
-                Ok(_) => Ok(()),
-                Err(MutateError::Refused(r)) => {
-                    Err(problem(&format!("The case cannot take this now: {r}.")))
-                }
-                Err(MutateError::NotFound) => Err(problem("No such case.")),
-                Err(e) => Err(problem(&e.to_string())),
-            }
+            respite::run(&c.app, &actor, input).await.map(drop)
         }
-        _ => Err(problem("No such action.")),
+        // Amili's integrators have no call for these; operators do them here.
+        "dispute" => hold::run(&c.app, &actor, case_id, Some(Hold::Dispute))
+            .await
+            .map(drop),
+        "resolve" => hold::run(&c.app, &actor, case_id, None).await.map(drop),
+        _ => return Err(problem("No such action.")),
+    };
+    done.map_err(|e| refusal(&e))
+}
+
+/// A use case's refusal as the console shows it.
+pub fn refusal(e: &ActionError) -> Problem {
+    let (status, message) = match e {
+        ActionError::NotFound(what) => {
+            (404, format!("There is no such {what} in what you may see."))
+        }
+        ActionError::Forbidden(m) => (403, m.clone()),
+        ActionError::Invalid(_) => (422, "The request was refused.".to_string()),
+        ActionError::Busy(m) => (409, m.clone()),
+        ActionError::Store(e) => (500, e.to_string()),
+    };
+    Problem {
+        status,
+        message,
+        issues: match e {
+            ActionError::Invalid(issues) => issues.messages(),
+            _ => vec![],
+        },
     }
 }
 
@@ -837,74 +853,111 @@ fn register_form(
 pub async fn register(State(c): State<Console>, Posted { who, form: f }: Posted) -> Response {
     let api = who.api(&c);
     let creditors = creditor_names(&api).await;
+    let refuse = |p: Problem| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            register_form(&who, &creditors, &f, Some(p.flash())),
+        )
+            .into_response()
+    };
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let creditor_id = get("creditor");
     // The creditor's account: read through the API, so it is one the operator may see.
-    let account = match api.get(&format!("/creditors/{}", enc(&creditor_id))).await {
-        Ok(cr) => str_of(&cr, "account").to_string(),
-        Err(p) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                register_form(&who, &creditors, &f, Some(p.flash())),
-            )
-                .into_response()
-        }
+    let creditor = match api.get(&format!("/creditors/{}", enc(&creditor_id))).await {
+        Ok(cr) => cr,
+        Err(p) => return refuse(p),
     };
-    let own = ObjectId::parse(&account)
-        .ok()
-        .and_then(|a| who.api_in(&c, &a));
-    let Some(own) = own else {
+    let (Ok(account), Ok(creditor)) = (
+        ObjectId::parse(str_of(&creditor, "account")),
+        ObjectId::parse(&creditor_id),
+    ) else {
+        return refuse(problem("Choose a creditor."));
+    };
+    let Some(actor) = who.actor_in(&account) else {
         return refused(
             StatusCode::FORBIDDEN,
             "You may not register cases for this creditor.",
         );
     };
-    let invoice_date = chrono::NaiveDate::parse_from_str(&get("invoice_date"), "%Y-%m-%d")
-        .ok()
-        .map(|d| HttpDate::midnight(d).to_string());
-    let body = json!({
-        "account": account,
-        "creditor": creditor_id,
-        "first_action": get("first_action"),
-        "currency": "SEK",
-        "customer": {
-            "name": get("name"),
-            "id_number": get("id_number"),
-            "is_company": get("is_company") != "false",
-            "address": {
-                "address_line_1": get("address"),
-                "zip_code": get("zip"),
-                "city": get("city"),
-                "country": "SE"
+    let registration = match registration_of(&f, account, creditor) {
+        Ok(r) => r,
+        Err(p) => return refuse(p),
+    };
+    match registration::run(&c.app, &actor, registration, None).await {
+        Ok(outcome) => match outcome.cases().first() {
+            Some(case) => {
+                Redirect::to(&format!("/console/cases/{case}?done=registered")).into_response()
             }
+            None => Redirect::to("/console/cases").into_response(),
         },
-        "debts": [{
-            "invoice_number": get("invoice"),
-            "debt_description": get("description"),
-            "invoice_date": invoice_date,
-            "capital_to_claim": parse_amount(&get("amount")),
-            "invoice_due_days_after_invoice_date": get("due_days").parse::<i64>().ok(),
-        }]
-    });
-    match own.post("/case--registrations", body).await {
-        Ok(answer) => {
-            let case = answer
-                .get("_cases")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            match case {
-                Some(case) => {
-                    Redirect::to(&format!("/console/cases/{case}?done=registered")).into_response()
-                }
-                None => Redirect::to("/console/cases").into_response(),
-            }
-        }
-        Err(p) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            register_form(&who, &creditors, &f, Some(p.flash())),
-        )
-            .into_response(),
+        Err(e) => refuse(refusal(&e)),
     }
+}
+
+/// The registration the form describes: one debt, seed 002's shape.
+fn registration_of(
+    f: &HashMap<String, String>,
+    account: ObjectId,
+    creditor: ObjectId,
+) -> Result<CaseRegistration, Problem> {
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let required = |k: &str, what: &str| {
+        Some(get(k))
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| problem(&format!("Enter the {what}.")))
+    };
+    let invoice_date = chrono::NaiveDate::parse_from_str(&get("invoice_date"), "%Y-%m-%d")
+        .map(HttpDate::midnight)
+        .map_err(|_| problem("Enter the invoice date."))?;
+    let capital = parse_amount(&get("amount"))
+        .and_then(|a| Money::from_kronor_f64(a).ok())
+        .filter(|a| *a > Money::ZERO)
+        .ok_or_else(|| problem("Enter the capital in kronor, for example 2000,00."))?;
+    let due_days = get("due_days")
+        .parse::<i64>()
+        .ok()
+        .filter(|d| *d >= 0)
+        .ok_or_else(|| problem("Enter the days to pay (0 or more)."))?;
+    let first_action = match get("first_action").as_str() {
+        "reminder" => FirstAction::Reminder,
+        _ => FirstAction::DebtCollection,
+    };
+    let epoch = HttpDate::midnight(chrono::NaiveDate::default());
+    Ok(CaseRegistration {
+        // Stamped by the use case.
+        id: ObjectId::at(0),
+        account,
+        creditor,
+        first_action,
+        currency: "SEK".into(),
+        customer: RegisteredCustomer {
+            name: required("name", "debtor's name")?,
+            id_number: required("id_number", "identity number")?,
+            is_company: Some(get("is_company") != "false"),
+            address: Address {
+                address_line_1: required("address", "street address")?,
+                zip_code: required("zip", "postcode")?,
+                city: required("city", "city")?,
+                country: "SE".into(),
+            },
+            mobile_number: None,
+            email: None,
+            customer_number: None,
+        },
+        debts: vec![RegisteredDebt {
+            invoice_number: required("invoice", "invoice number")?,
+            debt_description: required("description", "description")?,
+            invoice_date,
+            capital_to_claim: capital,
+            invoice_due_days_after_invoice_date: due_days,
+            fees_included_in_capital_to_claim: None,
+            fees_already_claimed: None,
+        }],
+        cases: vec![],
+        ocr_numbers: vec![],
+        ocr_numbers_ocr: vec![],
+        created: epoch,
+        updated: epoch,
+        etag: String::new(),
+    })
 }

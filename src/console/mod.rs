@@ -18,8 +18,6 @@ mod view;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,18 +25,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
-use rand::RngCore;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 pub use self::call::Api;
 use self::view::Flash;
-use crate::auth::keys::token_hash;
+use crate::actions::overview::{self, Overview};
+use crate::actions::Actor;
+use crate::app::App;
+use crate::auth::operators::{self, ConsoleOperator};
+use crate::auth::Auth;
 use crate::auth::Grant;
 use crate::domain::bank::AGENCY_ACCOUNT;
 use crate::domain::ObjectId;
-use crate::http::AppState;
-use crate::store::{ConsoleOperator, Overview, Store};
+use crate::observe::Health;
 
 /// The session cookie.
 pub const COOKIE: &str = "indriva_console";
@@ -47,11 +47,27 @@ const SESSION_SECS: i64 = 12 * 3600;
 /// …or after this long without a request.
 const IDLE_SECS: i64 = 2 * 3600;
 
+/// What the console is built with (by the HTTP layer that mounts it).
+#[derive(Clone)]
+pub struct ConsoleDeps {
+    /// The application context the use cases work with.
+    pub app: App,
+    /// The token cache (a revoked API user's tokens are dropped) and the sign-in limits.
+    pub auth: Arc<Auth>,
+    /// Whether the worker runs here, for the overview.
+    pub health: Health,
+    /// The server's public URL: its origin is accepted for forms behind a proxy.
+    pub public_url: Option<String>,
+}
+
 /// What the console's handlers share.
 #[derive(Clone)]
 pub struct Console {
-    pub app: AppState,
-    /// The API's router: the console's reads and actions go through it.
+    pub app: App,
+    pub auth: Arc<Auth>,
+    pub health: Health,
+    pub public_url: Option<String>,
+    /// The API's router: the console's reads go through it.
     api: Router,
     /// Mark the cookie `Secure` (the public URL is https).
     secure: bool,
@@ -70,11 +86,11 @@ impl Console {
     /// The overview's totals within `scope`, at most [`OVERVIEW_TTL_SECS`] old.
     pub async fn overview(
         &self,
-        scope: &crate::tenancy::Scope,
+        actor: &Actor,
         since: i64,
         month_start: i64,
-    ) -> Result<Arc<Overview>, crate::store::StoreError> {
-        let key = format!("{scope:?}|{since}|{month_start}");
+    ) -> Result<Arc<Overview>, crate::actions::ActionError> {
+        let key = format!("{:?}|{since}|{month_start}", actor.scope);
         let now = self.app.clocks.real().unix();
         if let Some((at, o)) = self
             .overviews
@@ -86,12 +102,7 @@ impl Console {
                 return Ok(o.clone());
             }
         }
-        let fresh = Arc::new(
-            self.app
-                .store
-                .console_overview(scope, since, month_start)
-                .await?,
-        );
+        let fresh = Arc::new(overview::read(&self.app, actor, since, month_start).await?);
         let mut map = self.overviews.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, (at, _)| now - *at < OVERVIEW_TTL_SECS);
         map.insert(key, (now, fresh.clone()));
@@ -100,13 +111,16 @@ impl Console {
 }
 
 /// The console's routes, mounted beside the API.
-pub fn router(app: AppState, api: Router) -> Router {
-    let secure = app
+pub fn router(deps: ConsoleDeps, api: Router) -> Router {
+    let secure = deps
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
     let console = Console {
-        app,
+        app: deps.app,
+        auth: deps.auth,
+        health: deps.health,
+        public_url: deps.public_url,
         api,
         secure,
         overviews: Default::default(),
@@ -185,6 +199,23 @@ impl Signed {
             Some(own) if own == *account => Some(self.grant()),
             Some(_) => None,
         }
+    }
+
+    /// The operator as the actor of a use case in `account` (see [`Signed::grant_in`]).
+    pub fn actor_in(&self, account: &ObjectId) -> Option<Actor> {
+        self.grant_in(account)
+            .map(|g| Actor::of_grant(&g, self.audit_actor(&g)))
+    }
+
+    /// The operator as the agency's actor (bank files, matching, payout runs): an agency
+    /// operator only.
+    pub fn agency_actor(&self) -> Option<Actor> {
+        let g = self.grant();
+        (self.is_agency()).then(|| Actor::of_grant(&g, self.audit_actor(&g)))
+    }
+
+    fn audit_actor(&self, grant: &Grant) -> crate::audit::Actor {
+        crate::audit::Actor::console_operator(grant.account, self.op.id, &self.op.email)
     }
 
     pub fn api(&self, console: &Console) -> Api {
@@ -274,27 +305,13 @@ impl FromRequestParts<Console> for Signed {
         let Some(token) = cookie(&parts.headers, COOKIE) else {
             return Err(SignInFirst(next).into_response());
         };
-        let hash = token_hash(&token);
         let now = c.app.clocks.real().unix();
-        let store = &c.app.store;
-        let session = store.console_session(&hash).await.map_err(internal)?;
-        let Some(session) = session.filter(|s| s.expires > now && now - s.last_seen < IDLE_SECS)
-        else {
-            return Err(SignInFirst(next).into_response());
-        };
-        let op = store
-            .console_operator(&session.operator)
+        let found = operators::session(&c.app.store, &token, now, IDLE_SECS)
             .await
             .map_err(internal)?;
-        let Some(op) = op.filter(|o| !o.disabled) else {
+        let Some((session, op, hash)) = found else {
             return Err(SignInFirst(next).into_response());
         };
-        if now - session.last_seen >= 60 {
-            store
-                .touch_console_session(&hash, now)
-                .await
-                .map_err(internal)?;
-        }
         Ok(Signed {
             op,
             csrf: session.csrf,
@@ -316,12 +333,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
         .filter(|v| !v.is_empty())
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// A page for a failure that is not the operator's to fix (the database is down, …).
@@ -368,7 +379,6 @@ async fn same_origin(
         if let (Some(origin), Some(host)) = (origin, host) {
             let origin_host = origin.split("://").nth(1).unwrap_or(origin);
             let public = c
-                .app
                 .public_url
                 .as_deref()
                 .is_some_and(|p| p.trim_end_matches('/').eq_ignore_ascii_case(origin));
@@ -474,7 +484,7 @@ pub struct SignIn {
 
 async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let address = crate::http::auth::client_ip(&parts)
+    let address = crate::auth::client_ip(&parts)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     let Ok(Form(form)) = Form::<SignIn>::from_request(Request::from_parts(parts, body), &()).await
@@ -496,8 +506,8 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     let next = safe_next(form.next.as_deref());
     let now = c.app.clocks.real().unix();
     let (email_key, address_key) = (format!("email:{email}"), format!("ip:{address}"));
-    if c.app.auth.console_by_email.blocked(&email_key, now)
-        || c.app.auth.console_by_address.blocked(&address_key, now)
+    if c.auth.console_by_email.blocked(&email_key, now)
+        || c.auth.console_by_address.blocked(&address_key, now)
     {
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -514,16 +524,12 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
         )
             .into_response();
     }
-    let found = match c.app.store.console_operator_by_email(&email).await {
-        Ok(found) => found,
+    let op = match operators::check_password(&c.app.store, &email, form.password).await {
+        Ok(Some(op)) => op,
         Err(e) => return internal(e),
-    };
-    let verified = verify_password(form.password, found.as_ref().map(|(_, h)| h.clone())).await;
-    let op = match (found, verified) {
-        (Some((op, _)), true) if !op.disabled => op,
-        _ => {
-            c.app.auth.console_by_email.fail(&email_key, now);
-            c.app.auth.console_by_address.fail(&address_key, now);
+        Ok(None) => {
+            c.auth.console_by_email.fail(&email_key, now);
+            c.auth.console_by_address.fail(&address_key, now);
             return (
                 StatusCode::UNAUTHORIZED,
                 sign_in_form(
@@ -538,16 +544,10 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let token = random_token();
-    let csrf = random_token();
-    if let Err(e) = c
-        .app
-        .store
-        .insert_console_session(&token_hash(&token), &op.id, &csrf, now, now + SESSION_SECS)
-        .await
-    {
-        return internal(e);
-    }
+    let token = match operators::open_session(&c.app.store, &op, now, now + SESSION_SECS).await {
+        Ok((token, _csrf)) => token,
+        Err(e) => return internal(e),
+    };
     tracing::info!(operator = %op.id, "console sign-in");
     let secure = if c.secure { "; Secure" } else { "" };
     let cookie = format!(
@@ -556,80 +556,10 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
-/// Checks a password against a stored hash; with no operator, against a fixed hash, so an
-/// unknown email takes as long as a wrong password.
-async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let hash = match hash {
-            Some(h) => h,
-            None => DUMMY_HASH
-                .get_or_init(|| hash_password(&random_token()).unwrap_or_default())
-                .clone(),
-        };
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// An argon2id hash of a random password nobody knows.
-static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// An argon2id hash (PHC string) of a new password.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
-}
-
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
-/// `indriva admin operator create`: a new operator (email unique, password ≥ 12 characters).
-pub async fn create_operator(
-    store: &Store,
-    email: &str,
-    password: &str,
-    account: Option<ObjectId>,
-    creditor: Option<ObjectId>,
-    now: i64,
-) -> anyhow::Result<ConsoleOperator> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
-        anyhow::bail!("--email must be an email address");
-    }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        anyhow::bail!("the password must have at least {MIN_PASSWORD_CHARS} characters");
-    }
-    let op = ConsoleOperator {
-        id: ObjectId::at(now),
-        email,
-        account,
-        creditor,
-        created: now,
-        disabled: false,
-    };
-    if !store
-        .insert_console_operator(&op, &hash_password(password)?)
-        .await?
-    {
-        anyhow::bail!("an operator with the email {} exists already", op.email);
-    }
-    Ok(op)
-}
+pub use crate::auth::operators::{create_operator, hash_password, MIN_PASSWORD_CHARS};
 
 async fn sign_out(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
-    if let Err(e) = c.app.store.delete_console_session(&who.token_hash).await {
+    if let Err(e) = operators::close_session(&c.app.store, &who.token_hash).await {
         return internal(e);
     }
     let cookie = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");

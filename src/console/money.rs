@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::call::enc;
 use super::view::{self, badge, kr, kr_json, label, str_of, when, Flash};
 use super::{internal, refused, Console, Posted, Signed};
+use crate::actions::{bank, payout_run};
 use crate::domain::ObjectId;
 
 /// Weeks the overview's charts cover.
@@ -27,11 +28,16 @@ pub async fn overview(
         .get("account")
         .and_then(|a| ObjectId::parse(a).ok())
         .filter(|_| who.is_agency());
-    let mut scope = who.grant().scope();
-    if let Some(a) = chosen {
-        scope.account = Some(a);
-    }
-    let now = match scope.account {
+    let actor = match chosen {
+        Some(a) => who.actor_in(&a),
+        None => who
+            .agency_actor()
+            .or_else(|| who.op.account.and_then(|a| who.actor_in(&a))),
+    };
+    let Some(actor) = actor else {
+        return refused(StatusCode::FORBIDDEN, "You may not see these totals.");
+    };
+    let now = match actor.scope.account {
         Some(a) => match c.app.clocks.now(&c.app.store, &a).await {
             Ok(t) => t,
             Err(e) => return internal(e),
@@ -53,7 +59,7 @@ pub async fn overview(
             .map(|m| m.unix())
             .unwrap_or(0)
     };
-    let totals = match c.overview(&scope, week_start, month_start).await {
+    let totals = match c.overview(&actor, week_start, month_start).await {
         Ok(t) => t,
         Err(e) => return internal(e),
     };
@@ -82,7 +88,7 @@ pub async fn overview(
             lag = lag.max(t.unix() - due);
         }
     }
-    let worker = match &c.app.health.worker {
+    let worker = match &c.health.worker {
         None => "not running in this server".to_string(),
         Some(_) if lag <= 60 => "up to date".to_string(),
         Some(_) => format!("{} behind", human_secs(lag)),
@@ -338,12 +344,16 @@ pub async fn upload_bank_file(
         )
         .await;
     };
-    match who
-        .api(&c)
-        .upload("/bank--files", &name, "text/plain", bytes)
-        .await
-    {
-        Ok(report) => {
+    let Some(actor) = who.agency_actor() else {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Bank files are the agency's; ask an agency operator.",
+        );
+    };
+    match bank::import(&c.app, &actor, &name, &bytes).await {
+        Ok(imported) => {
+            let mut report = serde_json::to_value(&imported.file).unwrap_or_default();
+            report["_already_imported"] = json!(imported.already_imported);
             render_payments(
                 &c,
                 &who,
@@ -352,9 +362,11 @@ pub async fn upload_bank_file(
             )
             .await
         }
-        Err(p) => {
+        Err(e) => {
+            let p = super::cases::refusal(&e);
             let mut r = render_payments(&c, &who, Some(p.flash()), None).await;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() =
+                StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             r
         }
     }
@@ -411,15 +423,19 @@ pub async fn match_payment(
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return r;
     };
-    match api
-        .post(
-            &format!("/payments--unmatched/{}/match", enc(&id)),
-            json!({ "case": case }),
-        )
-        .await
-    {
+    let Some(actor) = who.agency_actor() else {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Matching payments is the agency's; ask an agency operator.",
+        );
+    };
+    let (Ok(payment), Ok(case_id)) = (ObjectId::parse(&id), ObjectId::parse(&case)) else {
+        return refused(StatusCode::NOT_FOUND, "There is no such payment or case.");
+    };
+    match bank::match_payment(&c.app, &actor, &payment, &case_id).await {
         Ok(_) => Redirect::to(&format!("/console/cases/{case}?done=payment")).into_response(),
-        Err(p) => {
+        Err(e) => {
+            let p = super::cases::refusal(&e);
             let mut r = render_payments(&c, &who, Some(p.flash()), None).await;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
@@ -551,14 +567,13 @@ pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String
 }
 
 pub async fn payout_run(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
-    if !who.is_agency() {
+    let Some(actor) = who.agency_actor() else {
         return refused(
             StatusCode::FORBIDDEN,
             "Payout runs are the agency's; ask an agency operator.",
         );
-    }
-    crate::audit::identify_console(&who.grant(), &who.op.email);
-    match crate::finance::payout_run(&c.app.store, &c.app.clocks, crate::finance::Run::All).await {
+    };
+    match payout_run::run(&c.app, &actor, payout_run::Run::All).await {
         Ok(made) => Redirect::to(&format!("/console/payouts?done={}", made.len())).into_response(),
         Err(e) => internal(e),
     }

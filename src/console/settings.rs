@@ -11,12 +11,9 @@ use serde_json::{json, Value};
 use super::call::enc;
 use super::view::{self, badge, kr, label, str_of, when, Flash};
 use super::{internal, refused, safe_next, Console, Posted, Signed};
-use crate::cases::RuleBook;
+use crate::actions::{api_users, clock, creditor_rules, ActionError};
 use crate::domain::party::Creditor;
 use crate::domain::{HttpDate, ObjectId};
-use crate::resources::USERS;
-use crate::store::prepare_document;
-use crate::tenancy::{self, ApiKey};
 
 pub async fn creditors(State(c): State<Console>, who: Signed) -> Response {
     let (items, _) = match who
@@ -69,13 +66,13 @@ async fn render_creditor(
     let Ok(creditor_id) = ObjectId::parse(id) else {
         return refused(StatusCode::NOT_FOUND, "There is no such creditor.");
     };
-    let rules = async {
-        let mut tx = c.app.store.begin().await?;
-        let rules = RuleBook::new().rules(&mut tx, &creditor_id).await?;
-        tx.commit().await?;
-        Ok::<_, crate::store::StoreError>(rules)
-    }
-    .await;
+    let Some(actor) = ObjectId::parse(str_of(&cr, "account"))
+        .ok()
+        .and_then(|a| who.actor_in(&a))
+    else {
+        return refused(StatusCode::NOT_FOUND, "There is no such creditor.");
+    };
+    let rules = creditor_rules::read(&c.app, &actor, &creditor_id).await;
     let (policy, flow) = match rules {
         Ok(r) => r,
         Err(e) => return internal(e),
@@ -209,7 +206,7 @@ pub async fn create_api_user(
         Ok(cr) => cr,
         Err(e) => return internal(e),
     };
-    let Some(grant) = who.grant_in(&creditor.account) else {
+    let Some(actor) = who.actor_in(&creditor.account) else {
         return refused(StatusCode::FORBIDDEN, "You may not create API users here.");
     };
     let name = f
@@ -217,23 +214,7 @@ pub async fn create_api_user(
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .unwrap_or("API user");
-    crate::audit::identify_console(&grant, &who.op.email);
-    let made = async {
-        let now = c.app.clocks.now(&c.app.store, &creditor.account).await?;
-        let mut tx = c.app.store.begin().await?;
-        let user = tenancy::create_api_user(
-            &mut tx,
-            creditor.account,
-            Some(&creditor),
-            name,
-            ApiKey::Generate,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, crate::store::StoreError>(user)
-    }
-    .await;
+    let made = api_users::create(&c.app, &actor, &creditor, name).await;
     match made {
         Ok(user) => {
             let secret = json!({
@@ -277,40 +258,20 @@ pub async fn revoke_api_user(
     ) else {
         return refused(StatusCode::NOT_FOUND, "There is no such API user.");
     };
-    let Some(grant) = who.grant_in(&account) else {
+    let Some(actor) = who.actor_in(&account) else {
         return refused(StatusCode::FORBIDDEN, "You may not revoke this API user.");
     };
-    if who.op.creditor.is_some()
-        && user.get("creditor").and_then(Value::as_str)
-            != who.op.creditor.map(|c| c.to_hex()).as_deref()
-    {
-        return refused(StatusCode::FORBIDDEN, "You may not revoke this API user.");
-    }
-    crate::audit::identify_console(&grant, &who.op.email);
-    let done = async {
-        let now = c.app.clocks.now(&c.app.store, &account).await?;
-        let mut tx = c.app.store.begin().await?;
-        let Some(row) = tx.get(&USERS, &grant.scope(), &user_id).await? else {
-            return Ok(false);
-        };
-        let mut doc: crate::domain::party::User = serde_json::from_str(&row.doc)
-            .map_err(|e| crate::store::StoreError::Document(e.to_string()))?;
-        doc.is_enabled = false;
-        doc.updated = now;
-        tx.revoke_user_credentials(&account, &user_id).await?;
-        if !tx
-            .replace(&USERS, prepare_document(&USERS, &doc)?, &row.etag)
-            .await?
-        {
-            return Ok(false);
+    let done = match api_users::revoke(&c.app, &actor, user_id).await {
+        Ok(_) => Ok(true),
+        Err(ActionError::Busy(_)) => Ok(false),
+        Err(ActionError::NotFound(_)) | Err(ActionError::Forbidden(_)) => {
+            return refused(StatusCode::FORBIDDEN, "You may not revoke this API user.")
         }
-        tx.commit().await?;
-        Ok::<_, crate::store::StoreError>(true)
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     match done {
         Ok(true) => {
-            c.app.auth.forget_user(&user_id);
+            c.auth.forget_user(&user_id);
             if ObjectId::parse(&back).is_ok() {
                 render_creditor(
                     &c,
@@ -400,21 +361,18 @@ pub async fn move_clock(State(c): State<Console>, Posted { who, form: f }: Poste
             "Choose the sandbox account whose clock to move.",
         );
     };
-    let Some(api) = who.api_in(&c, &account) else {
+    let Some(actor) = who.actor_in(&account) else {
         return refused(
             StatusCode::FORBIDDEN,
             "You may not move this account's clock.",
         );
     };
-    let now = match api.get("/sandbox/clock").await {
-        Ok(v) => v
-            .get("now")
-            .and_then(Value::as_str)
-            .and_then(|s| HttpDate::parse_lenient(s).ok()),
-        Err(p) => return render_clock(&c, &who, Some(p.flash())).await,
-    };
-    let Some(now) = now else {
-        return internal("the sandbox clock has no time");
+    let now = match clock::sandbox_account(&c.app, &actor).await {
+        Ok(_) => match clock::read(&c.app, &account).await {
+            Ok(t) => t.now,
+            Err(e) => return render_clock(&c, &who, Some(super::cases::refusal(&e).flash())).await,
+        },
+        Err(e) => return render_clock(&c, &who, Some(super::cases::refusal(&e).flash())).await,
     };
     let to = match f.get("days").map(String::as_str) {
         Some("next") => f
@@ -442,15 +400,12 @@ pub async fn move_clock(State(c): State<Console>, Posted { who, form: f }: Poste
         )
         .await;
     };
-    match api
-        .post("/sandbox/clock", json!({"now": to.to_string()}))
-        .await
-    {
+    match clock::move_to(&c.app, &actor, account, to).await {
         Ok(_) => {
             let sep = if back.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{back}{sep}done=clock")).into_response()
         }
-        Err(p) => render_clock(&c, &who, Some(p.flash())).await,
+        Err(e) => render_clock(&c, &who, Some(super::cases::refusal(&e).flash())).await,
     }
 }
 

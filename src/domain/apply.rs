@@ -25,8 +25,7 @@ use super::{HttpDate, Money, ObjectId};
 use super::effects::consequences;
 pub use super::effects::{Effect, PaidTo, PaymentReport};
 
-/// What a pseudonymised name (and address line) reads.
-pub const PURGED: &str = "(purged)";
+pub use super::party::PURGED;
 
 /// How far ahead the next interest posting is looked for (beyond it the case is simply
 /// looked at again).

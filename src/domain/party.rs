@@ -14,6 +14,21 @@ pub struct Address {
     pub country: String,
 }
 
+/// What a pseudonymised name (or address line) reads.
+pub const PURGED: &str = "(purged)";
+
+impl Address {
+    /// The address with nothing but its country left.
+    pub fn pseudonymised(&self) -> Address {
+        Address {
+            address_line_1: PURGED.into(),
+            zip_code: PURGED.into(),
+            city: PURGED.into(),
+            country: self.country.clone(),
+        }
+    }
+}
+
 /// A client relationship; owns creditors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Account {
@@ -294,4 +309,19 @@ pub struct Customer {
     pub updated: HttpDate,
     #[serde(rename = "_etag", default)]
     pub etag: String,
+}
+
+impl Customer {
+    /// Replaces everything that names or reaches the person with a pseudonym, once none of
+    /// its cases is kept (docs/security.md, "Personal data").
+    pub fn pseudonymise(&mut self, now: HttpDate) {
+        self.name = PURGED.into();
+        self.id_number = format!("purged-{}", self.id);
+        self.customer_number = None;
+        self.mobile_number = None;
+        self.email = None;
+        self.address = self.address.pseudonymised();
+        self.is_active = false;
+        self.updated = now;
+    }
 }

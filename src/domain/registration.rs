@@ -43,6 +43,18 @@ pub struct RegisteredCustomer {
     pub customer_number: Option<String>,
 }
 
+impl RegisteredCustomer {
+    /// Replaces everything that names or reaches the person with `pseudonym`.
+    pub fn pseudonymise(&mut self, pseudonym: &str) {
+        self.name = super::party::PURGED.into();
+        self.id_number = pseudonym.into();
+        self.customer_number = None;
+        self.mobile_number = None;
+        self.email = None;
+        self.address = self.address.pseudonymised();
+    }
+}
+
 /// A fee the creditor already charged the customer before handing the debt over.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClaimedFee {

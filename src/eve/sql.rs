@@ -34,6 +34,9 @@ pub enum Param {
     Float(f64),
     /// A PostgreSQL `text[]` (JSON paths for `#>`).
     TextArray(Vec<String>),
+    /// SQL NULL, typed as text or as an integer (PostgreSQL needs to know which).
+    NullText,
+    NullInt,
 }
 
 /// SQL text and its parameters, in order.
@@ -166,7 +169,8 @@ impl<'r> Builder<'r> {
                     Param::TextArray(_) => "::text[]",
                     Param::Float(_) => "::float8",
                     Param::Int(_) => "::int8",
-                    Param::Text(_) => "::text",
+                    Param::Text(_) | Param::NullText => "::text",
+                    Param::NullInt => "::int8",
                 };
                 let _ = write!(self.out.text, "${n}{cast}");
             }

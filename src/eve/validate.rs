@@ -266,10 +266,39 @@ impl Issues {
         self.0.contains_key(field)
     }
 
+    /// Every message with its dotted path (`customer.id_number: …`), in field order.
+    pub fn messages(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (k, v) in &self.0 {
+            match v {
+                Issue::Messages(msgs) => out.extend(msgs.iter().map(|m| (k.clone(), m.clone()))),
+                Issue::Nested(inner) => out.extend(
+                    inner
+                        .messages()
+                        .into_iter()
+                        .map(|(p, m)| (format!("{k}.{p}"), m)),
+                ),
+            }
+        }
+        out
+    }
+
     fn nest(&mut self, field: &str, inner: Issues) {
         if !inner.is_empty() {
             self.0.insert(field.to_string(), Issue::Nested(inner));
         }
+    }
+}
+
+impl std::fmt::Display for Issues {
+    /// `field: message; other.field: message`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .messages()
+            .into_iter()
+            .map(|(p, m)| format!("{p}: {m}"))
+            .collect();
+        f.write_str(&parts.join("; "))
     }
 }
 

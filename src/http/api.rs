@@ -486,11 +486,16 @@ pub fn endpoints() -> Vec<Endpoint> {
     const TENANCY: &str = "Accounts and users";
     const OPS: &str = "Operations";
     let action = |kind: Kind, id, summary, text| {
-        Op::insert(id, ACTIONS, summary, kind.schema())
-            .describe(text)
-            .params(&[Param::IdempotencyKey])
-            .answer(201, "Recorded", Content::Json(Shape::Inline(action_answer)))
-            .answer(409, "The case kept changing; send it again", Content::Error)
+        Op::insert(
+            id,
+            ACTIONS,
+            summary,
+            crate::http::routes::creditor_actions::schema(kind),
+        )
+        .describe(text)
+        .params(&[Param::IdempotencyKey])
+        .answer(201, "Recorded", Content::Json(Shape::Inline(action_answer)))
+        .answer(409, "The case kept changing; send it again", Content::Error)
     };
     vec![
         Endpoint::at("/healthz").get(

@@ -125,3 +125,18 @@ impl From<StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::actions::ActionError> for ApiError {
+    /// A use case's refusal in the API's envelope: nothing in scope is 404, not allowed 403,
+    /// wrong input 422 with `_issues`, a case that kept changing 409.
+    fn from(e: crate::actions::ActionError) -> Self {
+        use crate::actions::ActionError as E;
+        match e {
+            E::NotFound(_) => ApiError::not_found(),
+            E::Forbidden(message) => ApiError::forbidden(message),
+            E::Invalid(issues) => ApiError::insertion_failure(issues),
+            E::Busy(message) => ApiError::new(StatusCode::CONFLICT, message),
+            E::Store(e) => e.into(),
+        }
+    }
+}

@@ -121,6 +121,7 @@ pub async fn list_decorated(
     let sort = Sort::parse(params.sort.as_deref().unwrap_or(""))?;
     let paging = Paging::parse(params.page.as_deref(), params.max_results.as_deref());
     let mut page = state
+        .app
         .store
         .list(
             res,
@@ -190,6 +191,7 @@ pub async fn item_decorated(
     // A bad projection is a 400 before anything is read.
     Projection::parse(EveParams::parse(raw_query).projection.as_deref())?;
     let mut row = state
+        .app
         .store
         .get(res, scope, &id)
         .await?

@@ -3,7 +3,6 @@
 //! never a token, key or identity number).
 
 pub mod api;
-pub mod auth;
 pub mod body;
 pub mod error;
 pub mod eve;
@@ -30,26 +29,17 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 use self::error::{envelope, ApiError, MSG_500};
-use crate::store::Store;
 
-/// What every handler can reach.
+/// What every handler can reach: the application context and what only HTTP needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<Store>,
-    /// Real time, and each account's time (a sandbox account's clock).
-    pub clocks: crate::clocks::Clocks,
-    /// The flow engine's settings (the reference-rate table).
-    pub engine: crate::cases::Engine,
-    pub auth: Arc<auth::Auth>,
+    /// The store, clocks, engine, media and registrar the use cases work with.
+    pub app: crate::app::App,
+    pub auth: Arc<crate::auth::Auth>,
     pub limits: Limits,
-    pub media: crate::media::Media,
-    /// Writes case registrations in batches (group commit).
-    pub registrar: crate::registrar::Registrar,
     /// The server's public base URL (`https://collect.example.com`) for the signed media URLs
     /// it hands out; `None`: `http://` + the request's `Host`.
     pub public_url: Option<String>,
-    /// The agency's bankgiro number: bank files must pay into it.
-    pub bankgiro: String,
     /// What `/readyz` checks besides the database.
     pub health: crate::observe::Health,
     /// Which webhook URLs are accepted (private addresses only when the operator allows).
@@ -75,9 +65,15 @@ impl Default for Limits {
 /// request logging, and trailing slashes ignored (Eve's `strict_slashes=False`).
 pub fn app(state: AppState) -> NormalizePath<Router> {
     let api = api_router(state.clone());
+    let console = crate::console::ConsoleDeps {
+        app: state.app.clone(),
+        auth: state.auth.clone(),
+        health: state.health.clone(),
+        public_url: state.public_url.clone(),
+    };
     let router = api
         .clone()
-        .merge(crate::console::router(state, api))
+        .merge(crate::console::router(console, api))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
             tracing::error!("handler panicked");
             envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
@@ -150,7 +146,7 @@ async fn refuse_declared_oversize(
         let path = req.uri().path();
         // Multipart framing around a file: a little over the file limit.
         let limit = if path.starts_with("/media--upload/") {
-            state.media.max_bytes + 64 * 1024
+            state.app.media.max_bytes + 64 * 1024
         } else if path.starts_with("/bank--files") {
             routes::bank_files::MAX_FILE_BYTES + 64 * 1024
         } else {

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::routes::authenticates::unauthorized;
 use super::AppState;
 use crate::auth::keys::token_hash;
-use crate::auth::Grant;
+use crate::auth::{ConsoleGrant, Grant};
 use crate::tenancy::Scope;
 
 pub struct RequestScope(pub Scope);
@@ -22,6 +22,25 @@ impl FromRequestParts<AppState> for RequestScope {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(RequestScope(grant(parts, state).await?.scope()))
+    }
+}
+
+/// The caller as a use case sees it ([`crate::actions::Actor`]): its scope and who it is
+/// in the audit trail.
+pub struct RequestActor(pub crate::actions::Actor);
+
+impl FromRequestParts<AppState> for RequestActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let grant = grant(parts, state).await?;
+        Ok(RequestActor(crate::actions::Actor::of_grant(
+            &grant,
+            crate::audit::current(),
+        )))
     }
 }
 
@@ -46,14 +65,6 @@ impl FromRequestParts<AppState> for OperatorScope {
     }
 }
 
-/// A grant the operator console hands to the API in-process, for a signed-in operator. Only
-/// code can put an extension on a request, so no client can send one.
-#[derive(Clone, Debug)]
-pub struct ConsoleGrant {
-    pub grant: Grant,
-    pub email: String,
-}
-
 /// The grant of the request's access token (or of the console's operator).
 async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
     if let Some(c) = parts.extensions.get::<ConsoleGrant>() {
@@ -65,13 +76,13 @@ async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(unauthorized)?;
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     let hash = token_hash(token.trim());
     if let Some(grant) = state.auth.cached(&hash, now) {
         crate::audit::identify(&grant);
         return Ok(grant);
     }
-    match state.store.token(&hash).await? {
+    match state.app.store.token(&hash).await? {
         Some(grant) if grant.expires > now => {
             state.auth.remember(hash, grant.clone(), now);
             crate::audit::identify(&grant);

@@ -1,6 +1,6 @@
 //! Letters: the flow queues a letter in the case's transaction (a `queued` document in
-//! `/case--letters` and an outbox job holding what the letter says); after the commit the
-//! worker typesets it with Typst from a template, stores the PDF through the media store and
+//! `/case--letters` and a [`RenderLetter`] job holding what the letter says); after the
+//! commit the worker typesets it with Typst from a template, stores the PDF through the media store and
 //! marks the letter `rendered`. Templates are files an operator can replace, for every
 //! creditor or for one (docs/letters.md).
 
@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::cases::{LetterJob, LETTER_JOB};
 use crate::clocks::Clocks;
 use crate::domain::case::{Case, MediaRef};
 use crate::domain::flow::LetterKind;
@@ -20,9 +19,10 @@ use crate::domain::party::{Address, Creditor, Customer};
 use crate::domain::registration::OcrNumber;
 use crate::domain::{Money, ObjectId};
 use crate::eve::{Filter, Val};
+use crate::jobs::{Next, RenderLetter, Run};
 use crate::media::Media;
 use crate::resources::{CASES, CASE_LETTERS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
-use crate::store::{prepare_document, OutboxJob, Store, StoreError};
+use crate::store::{prepare_document, Store, StoreError};
 use crate::tenancy::Scope;
 
 /// The default template, embedded in the binary.
@@ -141,7 +141,7 @@ fn id_number_display(n: &str) -> String {
 
 /// Everything a template receives as `/data.json` (docs/letters.md lists the fields).
 pub fn letter_data(
-    job: &LetterJob,
+    job: &RenderLetter,
     case: &Case,
     debtor: Option<&Customer>,
     creditor: Option<&Creditor>,
@@ -213,8 +213,8 @@ pub fn letter_data(
     })
 }
 
-/// Typesets queued letters (the outbox's `letter` jobs), and fans events out to webhooks
-/// (its `event` jobs).
+/// Typesets letters into PDFs ([`RenderLetter`] jobs) and stores them through the media
+/// store.
 #[derive(Clone)]
 pub struct Renderer {
     pub media: Media,
@@ -222,61 +222,42 @@ pub struct Renderer {
     pub agency: Agency,
 }
 
-/// Outbox jobs taken per round.
-const JOBS_PER_ROUND: i64 = 16;
-/// How long a taken job is reserved for its worker.
-const LEASE_SECS: i64 = 300;
-
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Document(e.to_string())
 }
 
+/// A letter is marked `failed` after this many attempts (it is still retried).
+const ATTEMPTS_BEFORE_FAILED: i64 = 3;
+
 impl Renderer {
-    /// Carries out up to a round of outbox jobs; how many it took.
-    pub async fn run_once(&self, store: &Store, clocks: &Clocks) -> Result<usize, StoreError> {
-        let now = clocks.real().unix();
-        let jobs = store
-            .outbox_claim(now, now + LEASE_SECS, JOBS_PER_ROUND)
-            .await?;
-        for job in &jobs {
-            if job.kind == crate::webhooks::EVENT_JOB {
-                // Fanned out and removed in one transaction: no event is lost or doubled.
-                let mut tx = store.begin().await?;
-                crate::webhooks::fan_out(&mut tx, &job.payload, clocks.real()).await?;
-                tx.outbox_done(job.id).await?;
-                tx.commit().await?;
-                continue;
+    /// Runs a [`RenderLetter`] job: the PDF is stored, then the letter marked `rendered` in
+    /// the transaction that removes the job.
+    pub async fn render_job(
+        &self,
+        job: RenderLetter,
+        store: &Store,
+        clocks: &Clocks,
+        run: &Run,
+    ) -> Result<Next, String> {
+        let letter = job.letter;
+        let result = self.render(store, clocks, job, run).await;
+        let outcome = if result.is_ok() { "rendered" } else { "failed" };
+        metrics::counter!("indriva_letters_rendered_total", "outcome" => outcome).increment(1);
+        if result.is_err() && run.attempt >= ATTEMPTS_BEFORE_FAILED {
+            if let Err(e) = mark_failed(store, &letter).await {
+                tracing::error!(letter = %letter, error = %e, "could not mark a letter failed");
             }
-            let result = match job.kind.as_str() {
-                LETTER_JOB => self.render(store, clocks, job).await,
-                other => Err(format!("unknown outbox job kind {other}")),
-            };
-            let mut tx = store.begin().await?;
-            match result {
-                Ok(()) => {
-                    metrics::counter!("indriva_letters_rendered_total", "outcome" => "rendered")
-                        .increment(1);
-                    tx.outbox_done(job.id).await?
-                }
-                Err(e) => {
-                    metrics::counter!("indriva_letters_rendered_total", "outcome" => "failed")
-                        .increment(1);
-                    // 1, 2, 4, … minutes, at most an hour.
-                    let wait = 60 * (1i64 << (job.attempts.clamp(1, 7) - 1)).min(60);
-                    tracing::error!(job = job.id, attempts = job.attempts, error = %e, "outbox job failed; it is retried");
-                    tx.outbox_retry(job.id, now + wait, &e).await?;
-                    if job.attempts >= 3 {
-                        mark_failed(&mut tx, job).await?;
-                    }
-                }
-            }
-            tx.commit().await?;
         }
-        Ok(jobs.len())
+        result
     }
 
-    async fn render(&self, store: &Store, clocks: &Clocks, job: &OutboxJob) -> Result<(), String> {
-        let lj: LetterJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+    async fn render(
+        &self,
+        store: &Store,
+        clocks: &Clocks,
+        lj: RenderLetter,
+        run: &Run,
+    ) -> Result<Next, String> {
         let all = Scope::unrestricted();
         let load = |s: Option<crate::store::Row>| s.map(|r| r.doc);
         let case: Case = match load(
@@ -287,7 +268,7 @@ impl Renderer {
         ) {
             Some(doc) => serde_json::from_str(&doc).map_err(|e| e.to_string())?,
             // The case is gone (a sandbox reset): nothing to send.
-            None => return Ok(()),
+            None => return Ok(Next::Done),
         };
         let debtor: Option<Customer> = load(
             store
@@ -356,7 +337,9 @@ impl Renderer {
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        tx.commit().await.map_err(|e| e.to_string())
+        run.finish_in(&mut tx).await.map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        Ok(Next::Done)
     }
 }
 
@@ -380,12 +363,10 @@ pub async fn ocr_of(store: &Store, case: &Case) -> Result<String, StoreError> {
     }
 }
 
-async fn mark_failed(tx: &mut crate::store::Tx<'_>, job: &OutboxJob) -> Result<(), StoreError> {
-    let Ok(lj) = serde_json::from_str::<LetterJob>(&job.payload) else {
-        return Ok(());
-    };
+async fn mark_failed(store: &Store, letter: &ObjectId) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
     if let Some(row) = tx
-        .get(&CASE_LETTERS, &Scope::unrestricted(), &lj.letter)
+        .get(&CASE_LETTERS, &Scope::unrestricted(), letter)
         .await?
     {
         let mut letter: CaseLetter = serde_json::from_str(&row.doc).map_err(err)?;
@@ -395,5 +376,5 @@ async fn mark_failed(tx: &mut crate::store::Tx<'_>, job: &OutboxJob) -> Result<(
             tx.replace(&CASE_LETTERS, doc, &row.etag).await?;
         }
     }
-    Ok(())
+    tx.commit().await
 }

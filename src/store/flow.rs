@@ -1,5 +1,5 @@
 //! What the flow engine keeps besides documents: due cases to claim, account clocks,
-//! creditor policies and flow configurations, and the outbox of work done after a commit.
+//! creditor policies and flow configurations.
 
 use super::{Backend, ColumnValue, Row, Store, StoreError, Tx};
 use crate::domain::ObjectId;
@@ -67,17 +67,6 @@ pub struct AccountClock {
     pub sandbox: bool,
     /// `None`: follows real time.
     pub now: Option<i64>,
-}
-
-/// A job of the outbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxJob {
-    pub id: i64,
-    pub account: String,
-    pub kind: String,
-    pub payload: String,
-    /// Attempts so far, this one included.
-    pub attempts: i64,
 }
 
 /// The cell types of the `cases` typed columns, in order.
@@ -288,59 +277,6 @@ impl Store {
         );
         let rows = self.cells(&q, &[Ty::Int]).await?;
         Ok(rows.first().and_then(|r| r[0].int()))
-    }
-
-    /// Takes up to `limit` outbox jobs whose time has come, leasing them until `lease_until`
-    /// so no other worker takes them meanwhile; a job not finished by then is taken again.
-    pub async fn outbox_claim(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboxJob>, StoreError> {
-        let pg = self.pg();
-        let text = format!(
-            "UPDATE outbox SET next_attempt = ?, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM outbox WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?{}) \
-             RETURNING id, account, kind, payload, attempts",
-            if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
-        );
-        let q = sql(
-            pg,
-            &text,
-            vec![Param::Int(lease_until), Param::Int(now), Param::Int(limit)],
-        );
-        let mut tx = self.begin().await?;
-        let rows = tx
-            .cells(&q, &[Ty::Int, Ty::Text, Ty::Text, Ty::Text, Ty::Int])
-            .await?;
-        tx.commit().await?;
-        let mut jobs: Vec<OutboxJob> = rows
-            .iter()
-            .map(|r| OutboxJob {
-                id: r[0].int().unwrap_or_default(),
-                account: r[1].text().unwrap_or_default().to_string(),
-                kind: r[2].text().unwrap_or_default().to_string(),
-                payload: r[3].text().unwrap_or_default().to_string(),
-                attempts: r[4].int().unwrap_or_default(),
-            })
-            .collect();
-        jobs.sort_by_key(|j| j.id);
-        Ok(jobs)
-    }
-
-    /// Jobs waiting in the outbox (all, or an account's).
-    pub async fn outbox_len(&self, account: Option<&ObjectId>) -> Result<i64, StoreError> {
-        let q = match account {
-            Some(a) => sql(
-                self.pg(),
-                "SELECT COUNT(*) FROM outbox WHERE account = ?",
-                vec![Param::Text(a.to_hex())],
-            ),
-            None => sql(self.pg(), "SELECT COUNT(*) FROM outbox", vec![]),
-        };
-        let rows = self.cells(&q, &[Ty::Int]).await?;
-        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
     }
 
     /// A creditor's stored policy document, if it has one.
@@ -557,65 +493,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Adds jobs to the outbox, due at once (`created` is the account's time; attempts are
-    /// scheduled in real time).
-    pub async fn enqueue(
-        &mut self,
-        jobs: &[(String, &str, String)],
-        created: i64,
-    ) -> Result<(), StoreError> {
-        for chunk in jobs.chunks(200) {
-            let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let text = format!(
-                "INSERT INTO outbox (account, kind, payload, created, next_attempt) VALUES {rows}"
-            );
-            let mut params = Vec::with_capacity(chunk.len() * 5);
-            for (account, kind, payload) in chunk {
-                params.extend([
-                    Param::Text(account.clone()),
-                    Param::Text(kind.to_string()),
-                    Param::Text(payload.clone()),
-                    Param::Int(created),
-                    Param::Int(0),
-                ]);
-            }
-            let q = sql(self.is_pg(), &text, params);
-            self.execute(&q).await?;
-        }
-        Ok(())
-    }
-
-    /// Removes a finished job.
-    pub async fn outbox_done(&mut self, id: i64) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
-            "DELETE FROM outbox WHERE id = ?",
-            vec![Param::Int(id)],
-        );
-        self.execute(&q).await?;
-        Ok(())
-    }
-
-    /// Schedules a failed job's next attempt.
-    pub async fn outbox_retry(
-        &mut self,
-        id: i64,
-        next_attempt: i64,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
-            "UPDATE outbox SET next_attempt = ?, last_error = ? WHERE id = ?",
-            vec![
-                Param::Int(next_attempt),
-                Param::Text(error.to_string()),
-                Param::Int(id),
-            ],
-        );
-        self.execute(&q).await?;
-        Ok(())
-    }
-
     /// Sets when a case is next looked at, leaving its document alone (a case whose run
     /// failed is put aside).
     pub async fn postpone_case(&mut self, id: &ObjectId, due_at: i64) -> Result<(), StoreError> {
@@ -646,7 +523,7 @@ impl Tx<'_> {
             "payouts",
             "webhook_deliveries",
             "customers",
-            "outbox",
+            "jobs",
             "idempotency_keys",
         ] {
             let q = sql(
@@ -659,7 +536,7 @@ impl Tx<'_> {
                 cases = n;
                 self.audit(&crate::resources::ACCOUNTS, &a, &a, "sandbox_reset");
             }
-            if !["outbox", "idempotency_keys"].contains(&table) && n > 0 {
+            if !["jobs", "idempotency_keys"].contains(&table) && n > 0 {
                 self.touch_table(table, &a);
             }
         }

@@ -8,6 +8,24 @@ use super::{StoreError, Tx};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Param, Sql};
 
+/// An `Idempotency-Key` and the hash of the request it came with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+impl Idempotency {
+    /// The key with the hash of a request body (its JSON, as received and validated).
+    pub fn of(key: String, body: &serde_json::Value) -> Idempotency {
+        use sha2::{Digest, Sha256};
+        Idempotency {
+            key,
+            request_hash: hex::encode(Sha256::digest(body.to_string())),
+        }
+    }
+}
+
 /// The answer recorded for a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsedKey {

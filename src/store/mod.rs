@@ -9,6 +9,7 @@ mod counts;
 mod document;
 mod flow;
 mod idempotency;
+mod jobs;
 mod postgres;
 mod sqlite;
 mod webhooks;
@@ -18,8 +19,9 @@ use std::path::Path;
 
 pub use self::console::{ConsoleOperator, ConsoleSession, Overview, StateTotal};
 pub use self::document::{prepare_document, ColumnValue, StoredDoc};
-pub use self::flow::{AccountClock, OutboxJob};
-pub use self::idempotency::{KeyRecord, UsedKey};
+pub use self::flow::AccountClock;
+pub use self::idempotency::{Idempotency, KeyRecord, UsedKey};
+pub use self::jobs::{ClaimedJob, NewJob};
 use crate::domain::ObjectId;
 use crate::eve::sql::{Builder, Dialect, Sql};
 use crate::eve::{Filter, Paging, QueryError, Resource, Sort};
@@ -409,6 +411,9 @@ pub struct Touched {
     audit: Vec<crate::audit::Pending>,
     /// Items written on someone else's behalf (the registrar's batches): item id → actor.
     on_behalf: std::collections::HashMap<String, crate::audit::Actor>,
+    /// Who the transaction writes for, when its caller says (a use case); else the actor of
+    /// the task that commits.
+    actor: Option<crate::audit::Actor>,
 }
 
 impl Touched {
@@ -444,7 +449,7 @@ impl Touched {
         if self.audit.is_empty() {
             return Ok(vec![]);
         }
-        let actor = crate::audit::current();
+        let actor = self.actor.clone().unwrap_or_else(crate::audit::current);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -563,6 +568,13 @@ impl Tx<'_> {
                     touched.on_behalf.insert(i.clone(), actor.clone());
                 }
             }
+        }
+    }
+
+    /// Attributes what the transaction writes to `actor` in the audit trail.
+    pub fn set_actor(&mut self, actor: crate::audit::Actor) {
+        match self {
+            Tx::Sqlite(_, touched) | Tx::Postgres(_, touched) => touched.actor = Some(actor),
         }
     }
 

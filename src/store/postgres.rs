@@ -26,6 +26,8 @@ fn args(params: &[Param]) -> Result<PgArguments, StoreError> {
             Param::Int(i) => a.add(*i),
             Param::Float(f) => a.add(*f),
             Param::TextArray(v) => a.add(v.clone()),
+            Param::NullText => a.add(Option::<String>::None),
+            Param::NullInt => a.add(Option::<i64>::None),
         };
         r.map_err(|e| StoreError::Document(e.to_string()))?;
     }

@@ -47,7 +47,8 @@ fn args(params: &[Param]) -> Result<SqliteArguments<'static>, StoreError> {
             Param::Text(s) => a.add(s.clone()),
             Param::Int(i) => a.add(*i),
             Param::Float(f) => a.add(*f),
-            Param::TextArray(_) => a.add(Option::<String>::None),
+            Param::TextArray(_) | Param::NullText => a.add(Option::<String>::None),
+            Param::NullInt => a.add(Option::<i64>::None),
         };
         r.map_err(|e| StoreError::Document(e.to_string()))?;
     }

@@ -14,9 +14,9 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use indriva::auth::jwt::Algorithm;
 use indriva::auth::ApiCredential;
+use indriva::auth::Auth;
 use indriva::domain::clock::FixedClock;
 use indriva::domain::{HttpDate, ObjectId};
-use indriva::http::auth::Auth;
 use indriva::http::{app, AppState};
 use indriva::store::Store;
 use serde_json::Value;
@@ -188,15 +188,10 @@ impl Api {
 
     pub fn state(&self) -> AppState {
         AppState {
-            store: self.db.store.clone(),
-            clocks: self.clocks(),
-            engine: indriva::cases::Engine::default(),
+            app: self.app(),
             auth: self.auth.clone(),
             limits: self.limits,
-            media: self.media.clone(),
-            registrar: self.registrar.clone(),
             public_url: None,
-            bankgiro: indriva::letters::SANDBOX_BANKGIRO.into(),
             health: self.health.clone(),
             // Tests' receivers listen on loopback.
             webhooks: indriva::webhooks::SenderSettings {
@@ -206,30 +201,63 @@ impl Api {
         }
     }
 
+    /// The application context the use cases work with: this test's store, clocks, media
+    /// and registration writer.
+    pub fn app(&self) -> indriva::app::App {
+        indriva::app::App {
+            store: self.db.store.clone(),
+            clocks: self.clocks(),
+            engine: indriva::cases::Engine::default(),
+            media: self.media.clone(),
+            bankgiro: indriva::letters::SANDBOX_BANKGIRO.into(),
+            registrar: self.registrar.clone(),
+        }
+    }
+
+    /// A payout run, as the agency's (the worker's schedule, an operator's button).
+    pub async fn payout_run(
+        &self,
+        run: indriva::actions::payout_run::Run,
+    ) -> Result<Vec<indriva::domain::finance::Payout>, indriva::actions::ActionError> {
+        let actor = indriva::actions::Actor::agency(indriva::audit::Actor::system());
+        indriva::actions::payout_run::run(&self.app(), &actor, run).await
+    }
+
     /// Real time is the test's fixed clock; one `Clocks` (and its caches) for every request
     /// of the test, as in the server.
     pub fn clocks(&self) -> indriva::clocks::Clocks {
         self.clocks.clone()
     }
 
-    /// Renders every queued letter, as the server's worker does after each run.
+    /// The server's job runner over this test's store, clocks and media, sending webhooks
+    /// with `sender`.
+    pub fn job_runner(
+        &self,
+        sender: indriva::webhooks::Sender,
+        jobs: indriva::worker::Jobs,
+    ) -> indriva::jobs::Runner<indriva::worker::JobContext> {
+        indriva::worker::job_runner(
+            indriva::worker::JobContext {
+                app: self.app(),
+                renderer: indriva::letters::Renderer {
+                    media: self.media.clone(),
+                    templates: Default::default(),
+                    agency: Default::default(),
+                },
+                sender,
+            },
+            jobs,
+        )
+    }
+
+    /// Renders every queued letter and fans events out, as the server's job runner does;
+    /// how many jobs that was.
     pub async fn render_letters(&self) -> usize {
-        let renderer = indriva::letters::Renderer {
-            media: self.media.clone(),
-            templates: Default::default(),
-            agency: Default::default(),
-        };
-        let mut n = 0;
-        loop {
-            let done = renderer
-                .run_once(&self.db.store, &self.clocks())
-                .await
-                .expect("outbox");
-            if done == 0 {
-                return n;
-            }
-            n += done;
-        }
+        let sender = indriva::webhooks::Sender::new(Default::default()).expect("sender");
+        self.job_runner(sender, indriva::worker::Jobs::Letters)
+            .drain(indriva::jobs::Priority::Backfill, None)
+            .await
+            .expect("jobs")
     }
 
     pub fn now(&self) -> i64 {

@@ -89,7 +89,7 @@ pub async fn post(
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Insert).await?;
     check_own_account(&doc, &account, &mut issues);
     check_fields(&doc, state.webhooks.allow_private, &mut issues);
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     // The creditor: a creditor-bound caller's own; an account-wide caller may name one.
     let given = doc
         .get("creditor")
@@ -113,7 +113,7 @@ pub async fn post(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clocks.time_in(&mut tx, &account).await?.now;
+    let now = state.app.clocks.time_in(&mut tx, &account).await?.now;
     let id = ObjectId::at(now.unix());
     doc.insert("_id".into(), json!(id.to_hex()));
     doc.insert("account".into(), json!(account.to_hex()));
@@ -162,7 +162,7 @@ pub async fn patch(
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
     let (patch, mut issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Update).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let row = tx
         .get(&WEBHOOKS, &scope, &id)
         .await?
@@ -177,7 +177,7 @@ pub async fn patch(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let now = state.clocks.time_in(&mut tx, &account).await?.now;
+    let now = state.app.clocks.time_in(&mut tx, &account).await?.now;
     let mut hook: Webhook = patched(&row.doc, patch, now)?;
     dedup_events(&mut hook.events);
     save_patch(tx, &WEBHOOKS, &hook, &row.etag, (id, hook.created, now)).await
@@ -193,7 +193,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let account = account_of(&scope);
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let Some(row) = tx.get(&WEBHOOKS, &scope, &id).await? else {
         return Ok(deleted());
     };
@@ -238,19 +238,20 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let row = tx
         .get(&WEBHOOK_DELIVERIES, &scope, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let mut d: WebhookDelivery = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
-    let now: HttpDate = state.clocks.real();
+    let now: HttpDate = state.app.clocks.real();
     d.retry(now);
     let stored = prepare_document(&WEBHOOK_DELIVERIES, &d)?;
     let etag = stored.etag.clone();
     if !tx.replace(&WEBHOOK_DELIVERIES, stored, &row.etag).await? {
         return Err(precondition_failed());
     }
+    crate::webhooks::send_now(&mut tx, &d, now).await?;
     tx.commit().await?;
     debug_assert_eq!(d.status, DeliveryStatus::Pending);
     Ok((

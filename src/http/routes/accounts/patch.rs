@@ -25,7 +25,7 @@ pub async fn handler(
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
     let (patch, issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Update).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let row = tx
         .get(&ACCOUNTS, &scope, &id)
         .await?
@@ -39,7 +39,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::update_failure(issues));
     }
-    let now = state.clocks.time_in(&mut tx, &id).await?.now;
+    let now = state.app.clocks.time_in(&mut tx, &id).await?.now;
     let account: Account = patched(&row.doc, patch, now)?;
     save_patch(
         tx,

@@ -4,14 +4,14 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::{issue, rate_limited, unauthorized};
+use crate::auth::client_ip;
 use crate::auth::jwt::{self, PublicKey};
-use crate::http::auth::client_ip;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 
 pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, _) = req.into_parts();
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     let ip_key = format!(
         "ip:{}",
         client_ip(&parts)
@@ -40,7 +40,7 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     if limiter.blocked(&format!("code:{api_code}"), now) {
         return Err(rate_limited());
     }
-    let Some(cred) = state.store.api_credential(&api_code).await? else {
+    let Some(cred) = state.app.store.api_credential(&api_code).await? else {
         return Err(fail(Some(&api_code), "unknown api code"));
     };
     let key =

@@ -25,10 +25,11 @@ pub fn rate_limited() -> ApiError {
 
 /// Issues a new access token for `cred`: 256 random bits, stored only as a hash.
 pub async fn issue(state: &AppState, cred: &ApiCredential) -> Result<Response, ApiError> {
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     let token = keys::random_token();
     let expires = now + state.auth.settings.token_ttl_secs;
     state
+        .app
         .store
         .insert_token(&keys::token_hash(&token), cred, expires, now)
         .await?;

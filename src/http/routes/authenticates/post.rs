@@ -5,13 +5,13 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::{issue, rate_limited, unauthorized};
-use crate::http::auth::client_ip;
+use crate::auth::client_ip;
 use crate::http::error::ApiError;
 use crate::http::{body, AppState};
 
 pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     let ip = client_ip(&parts);
     let ip_key = format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default());
     if state.auth.limiter.blocked(&ip_key, now) {
@@ -43,7 +43,7 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     if state.auth.limiter.blocked(&code_key, now) {
         return Err(rate_limited());
     }
-    match state.store.api_credential(&api_code).await? {
+    match state.app.store.api_credential(&api_code).await? {
         Some(cred) if !api_code.is_empty() => issue(&state, &cred).await,
         _ => {
             state.auth.limiter.fail(&ip_key, now);

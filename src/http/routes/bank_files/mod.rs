@@ -7,10 +7,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::bank::{self, ImportError};
+use crate::actions::bank;
 use crate::eve::validate::Issues;
 use crate::http::error::ApiError;
-use crate::http::scope::{OperatorScope, RequestScope};
+use crate::http::scope::{OperatorScope, RequestActor, RequestScope};
 use crate::http::{eve, AppState};
 use crate::resources::BANK_FILES;
 
@@ -40,6 +40,7 @@ pub async fn get(
 pub async fn post(
     State(state): State<AppState>,
     _: OperatorScope,
+    RequestActor(actor): RequestActor,
     req: Request,
 ) -> Result<Response, ApiError> {
     let bad_form = |e: axum::extract::multipart::MultipartError| {
@@ -71,30 +72,7 @@ pub async fn post(
         issues.add("file", "required field");
         return Err(ApiError::insertion_failure(issues));
     };
-    let imported = bank::import(
-        &state.store,
-        &state.engine,
-        &state.clocks,
-        &state.bankgiro,
-        &name,
-        &bytes,
-    )
-    .await;
-    let imported = match imported {
-        Ok(i) => i,
-        Err(ImportError::Store(e)) => return Err(e.into()),
-        Err(ImportError::Busy) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ImportError::Busy.to_string(),
-            ))
-        }
-        Err(e @ (ImportError::Malformed(_) | ImportError::WrongPayee { .. })) => {
-            let mut issues = Issues::default();
-            issues.add("file", e.to_string());
-            return Err(ApiError::insertion_failure(issues));
-        }
-    };
+    let imported = bank::import(&state.app, &actor, &name, &bytes).await?;
     let status = if imported.already_imported {
         StatusCode::OK
     } else {

@@ -16,9 +16,9 @@ use crate::store::Row;
 /// [`URL_TTL_SECS`].
 pub fn with_url(state: &AppState, headers: &HeaderMap) -> impl Fn(&mut Row) + Send + Sync {
     let base = crate::http::routes::media::base_url(state, headers);
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     let expires = (now / URL_TTL_SECS + 2) * URL_TTL_SECS;
-    let signer = state.media.signer.clone();
+    let signer = state.app.media.signer.clone();
     move |row: &mut Row| {
         let Ok(serde_json::Value::Object(mut doc)) = serde_json::from_str(&row.doc) else {
             return;

@@ -27,18 +27,23 @@ pub async fn handler(
 ) -> Result<Response, ApiError> {
     let id = ObjectId::parse(&id).map_err(|_| ApiError::not_found())?;
     let row = state
+        .app
         .store
         .get(&CASES, &scope, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let case: Case = serde_json::from_str(&row.doc).map_err(ApiError::internal)?;
-    let now = state.clocks.now(&state.store, &case.account).await?;
-    let mut tx = state.store.begin().await?;
+    let now = state
+        .app
+        .clocks
+        .now(&state.app.store, &case.account)
+        .await?;
+    let mut tx = state.app.store.begin().await?;
     let (policy, flow) = RuleBook::new().rules(&mut tx, &case.creditor).await?;
     tx.commit().await?;
     let ctx = Ctx {
         now,
-        rates: &state.engine.rates,
+        rates: &state.app.engine.rates,
         policy: &policy,
         flow: &flow,
     };

@@ -1,8 +1,8 @@
 //! `/creditor--payments`, `/creditor--creditings` and `/creditor--cancellations`
 //! (amili-api.md §4.6–§4.8, alpha shape): what a creditor does to one of its cases. Each POST
-//! names the case by `case` or by `invoice_number` (+ `creditor`), applies its command through
-//! the case's one change path, and stores the action with what came of it — all in one
-//! transaction. `Idempotency-Key` makes retries safe.
+//! names the case by `case` or by `invoice_number` (+ `creditor`); the use case
+//! ([`crate::actions::creditor_action`]) applies it and stores it. `Idempotency-Key` makes
+//! retries safe.
 
 pub mod post;
 
@@ -10,45 +10,19 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+pub use crate::actions::creditor_action::Kind;
 use crate::eve::validate::{Rule, Schema};
-use crate::eve::Resource;
 use crate::http::error::ApiError;
-use crate::http::scope::RequestScope;
+use crate::http::scope::{RequestActor, RequestScope};
 use crate::http::{eve, AppState};
-use crate::resources::{CREDITOR_CANCELLATIONS, CREDITOR_CREDITINGS, CREDITOR_PAYMENTS};
 use crate::schemas::amount;
 
-/// Which action a request is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Payment,
-    Crediting,
-    Cancellation,
-}
-
-impl Kind {
-    pub fn resource(self) -> &'static Resource {
-        match self {
-            Kind::Payment => &CREDITOR_PAYMENTS,
-            Kind::Crediting => &CREDITOR_CREDITINGS,
-            Kind::Cancellation => &CREDITOR_CANCELLATIONS,
-        }
-    }
-
-    pub fn schema(self) -> Schema {
-        match self {
-            Kind::Payment => PAYMENT,
-            Kind::Crediting => CREDITING,
-            Kind::Cancellation => CANCELLATION,
-        }
-    }
-
-    /// The answer's status field (creditings report theirs as `_payment_status` too).
-    fn status_field(self) -> &'static str {
-        match self {
-            Kind::Payment | Kind::Crediting => "_payment_status",
-            Kind::Cancellation => "_cancellation_status",
-        }
+/// The body schema of each action.
+pub fn schema(kind: Kind) -> Schema {
+    match kind {
+        Kind::Payment => PAYMENT,
+        Kind::Crediting => CREDITING,
+        Kind::Cancellation => CANCELLATION,
     }
 }
 
@@ -145,11 +119,11 @@ macro_rules! action_handlers {
 
             pub async fn post(
                 State(state): State<AppState>,
-                scope: RequestScope,
+                RequestActor(actor): RequestActor,
                 headers: HeaderMap,
                 body: axum::body::Body,
             ) -> Result<Response, ApiError> {
-                super::post::handler(state, scope.0, headers, body, $kind).await
+                super::post::handler(state, actor, headers, body, $kind).await
             }
         }
     };

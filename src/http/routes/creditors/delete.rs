@@ -30,7 +30,7 @@ pub async fn handler(
         (Some(a), None) => *a,
         _ => return Err(ApiError::forbidden(MSG_403)),
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let Some(row) = tx.get(&CREDITORS, &scope, &id).await? else {
         return Ok(deleted());
     };

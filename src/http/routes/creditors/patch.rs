@@ -33,7 +33,7 @@ pub async fn handler(
     // writer; its problems are reported after the 404/428/412 checks, in Eve's order.
     let (patch, mut issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Update).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let row = tx
         .get(&CREDITORS, &scope, &id)
         .await?
@@ -49,7 +49,7 @@ pub async fn handler(
     }
     let org_no_sent = patch.contains_key("organization_no");
     let now = match &scope.account {
-        Some(a) => state.clocks.time_in(&mut tx, a).await?.now,
+        Some(a) => state.app.clocks.time_in(&mut tx, a).await?.now,
         None => return Err(ApiError::forbidden(MSG_403)),
     };
     let mut creditor: Creditor = patched(&row.doc, patch, now)?;

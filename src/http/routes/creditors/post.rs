@@ -31,14 +31,14 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clocks.now(&state.store, &account).await?;
+    let now = state.app.clocks.now(&state.app.store, &account).await?;
     let mut creditor: Creditor = typed(with_server_fields(doc, now))?;
     let id = creditor.id;
     check(&mut creditor, &mut issues, true);
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     tenancy::create_creditor(&mut tx, &mut creditor).await?;
     tx.commit().await?;
     Ok(created(&Meta {

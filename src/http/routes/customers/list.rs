@@ -17,7 +17,7 @@ pub async fn handler(
     RequestScope(scope): RequestScope,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let today = state.clocks.real().date();
+    let today = state.app.clocks.real().date();
     let mut search = vec![];
     let mut seen = [false; 3];
     for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()) {

@@ -31,8 +31,9 @@ pub async fn handler(
     else {
         return Err(forbidden());
     };
-    let now = state.clocks.real().unix();
+    let now = state.app.clocks.real().unix();
     if !state
+        .app
         .media
         .signer
         .verify(&key, expires, &content_type, &signature, now)
@@ -40,7 +41,7 @@ pub async fn handler(
         return Err(forbidden());
     }
     let ct = HeaderValue::from_str(&content_type).map_err(|_| forbidden())?;
-    let got = match state.media.store.get(&state.media.path(&key)).await {
+    let got = match state.app.media.store.get(&state.app.media.path(&key)).await {
         Ok(g) => g,
         Err(object_store::Error::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(ApiError::internal(e)),

@@ -1,25 +1,21 @@
 //! `POST /media--upload/{reference_id}` (multipart: `file`, `domain`, `dotted_path`).
 //!
-//! The file's type is read from its bytes: PDF, JPEG, PNG, GIF or BMP. It is stored before
-//! the document is updated and removed again if the update fails, so a failed request leaves
-//! neither a row nor a file; the file it replaces is deleted after the commit.
+//! The file's type is read from its bytes: PDF, JPEG, PNG, GIF or BMP. The use case
+//! ([`crate::actions::attach_invoice`]) stores it and attaches it: a failed request leaves
+//! neither a row nor a file; the file it replaces is deleted by a job after the commit.
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use object_store::ObjectStore;
 use serde_json::json;
 
-use crate::cases::{self, MutateError};
-use crate::domain::apply::Command;
-use crate::domain::case::MediaRef;
+use crate::actions::attach_invoice::{self, Target};
+use crate::actions::ActionError;
 use crate::domain::ObjectId;
-use crate::http::error::{ApiError, MSG_403};
-use crate::http::scope::RequestScope;
-use crate::http::write::precondition_failed;
+use crate::http::error::ApiError;
+use crate::http::scope::RequestActor;
 use crate::http::AppState;
 use crate::media::{sniff, ALLOWED, URL_TTL_SECS};
-use crate::resources::CASES;
 
 pub const NOT_FOUND: &str = "Resource Document Not Found";
 pub const NO_FILE: &str = "File is a required attribute.";
@@ -35,7 +31,7 @@ struct Upload {
 
 pub async fn handler(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    RequestActor(actor): RequestActor,
     Path(reference_id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
@@ -56,7 +52,7 @@ pub async fn handler(
                 let declared = field.content_type().map(str::to_string);
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-                    if bytes.len() + chunk.len() > state.media.max_bytes {
+                    if bytes.len() + chunk.len() > state.app.media.max_bytes {
                         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
                     }
                     bytes.extend_from_slice(&chunk);
@@ -98,47 +94,29 @@ pub async fn handler(
         .ok()
         .filter(|_| domain != "invoices")
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND))?;
-    if state.store.get(&CASES, &scope, &id).await?.is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND));
-    }
-
-    let key = format!("{domain}/{id}-{}", hex::encode(rand::random::<[u8; 16]>()));
-    let path = state.media.path(&key);
-    let size = file.bytes.len() as i64;
-    state
-        .media
-        .store
-        .put(&path, file.bytes.into())
-        .await
-        .map_err(ApiError::internal)?;
-    let old = if attach {
-        let media = MediaRef {
-            id: key.clone(),
-            filename: file.filename,
-            content_type: content_type.into(),
-            size,
-        };
-        match attach_to_case(&state, &scope, &id, media).await {
-            Ok(old) => old,
-            Err(e) => {
-                if let Err(d) = state.media.store.delete(&path).await {
-                    tracing::error!(error = %d, "could not remove an upload after a failed update");
-                }
-                return Err(e);
-            }
-        }
+    let target = if attach {
+        Target::OriginalInvoice(id)
     } else {
-        None
+        Target::File(id)
     };
-    if let Some(old) = old {
-        if let Err(e) = state.media.store.delete(&state.media.path(&old.id)).await {
-            tracing::warn!(error = %e, "could not delete a replaced file");
+    let upload = attach_invoice::Upload {
+        filename: file.filename,
+        content_type,
+        bytes: file.bytes,
+    };
+    let stored = match attach_invoice::run(&state.app, &actor, &domain, target, upload).await {
+        Ok(s) => s,
+        Err(ActionError::NotFound(_)) => {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND))
         }
-    }
-    let now = state.clocks.real().unix();
+        Err(e) => return Err(e.into()),
+    };
+    let key = stored.key;
+    let now = state.app.clocks.real().unix();
     let url = format!(
         "{base}/media/{key}?{}",
         state
+            .app
             .media
             .signer
             .query(&key, now + URL_TTL_SECS, content_type)
@@ -149,22 +127,4 @@ pub async fn handler(
         json!({"_status": "OK", "url": url}).to_string(),
     )
         .into_response())
-}
-
-/// Sets the case's `original_invoice`; returns the file it replaces.
-async fn attach_to_case(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    id: &ObjectId,
-    media: MediaRef,
-) -> Result<Option<MediaRef>, ApiError> {
-    let account = scope.account.ok_or_else(|| ApiError::forbidden(MSG_403))?;
-    let now = state.clocks.now(&state.store, &account).await?;
-    let cmd = Command::AttachOriginalInvoice(media);
-    match cases::mutate_one(&state.store, &state.engine, scope, id, now, cmd).await {
-        Ok(outcome) => Ok(outcome.replaced_files.into_iter().next()),
-        Err(MutateError::NotFound) => Err(ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND)),
-        Err(MutateError::Conflict) => Err(precondition_failed()),
-        Err(e) => Err(ApiError::internal(e)),
-    }
 }

@@ -7,17 +7,17 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::sandbox_account;
+use crate::actions::clock;
 use crate::domain::HttpDate;
-use crate::eve::validate::{Issues, Mode, Rule, Schema};
+use crate::eve::validate::{Mode, Rule, Schema};
 use crate::http::error::ApiError;
-use crate::http::scope::RequestScope;
+use crate::http::scope::RequestActor;
 use crate::http::write::validated_body;
 use crate::http::AppState;
 
 pub const SCHEMA: Schema = &[("now", Rule::datetime().required())];
 
-pub const BACKWARDS: &str = "the clock of a sandbox account with cases only moves forward; POST /sandbox/reset to start over";
+pub use crate::actions::clock::BACKWARDS;
 
 fn answer(body: serde_json::Value) -> Response {
     (
@@ -30,10 +30,10 @@ fn answer(body: serde_json::Value) -> Response {
 
 pub async fn get(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    RequestActor(actor): RequestActor,
 ) -> Result<Response, ApiError> {
-    let account = sandbox_account(&state, &scope).await?;
-    let t = state.clocks.time(&state.store, &account).await?;
+    let account = clock::sandbox_account(&state.app, &actor).await?;
+    let t = clock::read(&state.app, &account).await?;
     Ok(answer(json!({
         "now": t.now.to_string(),
         "follows_real_time": !t.set,
@@ -42,11 +42,11 @@ pub async fn get(
 
 pub async fn post(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    RequestActor(actor): RequestActor,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let account = sandbox_account(&state, &scope).await?;
+    let account = clock::sandbox_account(&state.app, &actor).await?;
     let (doc, issues) =
         validated_body(&headers, body, state.limits.json_body, SCHEMA, Mode::Insert).await?;
     if !issues.is_empty() {
@@ -57,20 +57,7 @@ pub async fn post(
         .and_then(|v| v.as_str())
         .and_then(|s| HttpDate::parse_lenient(s).ok())
         .ok_or_else(|| ApiError::internal("a validated date does not parse"))?;
-
-    let mut tx = state.store.begin().await?;
-    let moved = tx
-        .move_account_clock(&account, now.unix(), state.clocks.real().unix())
-        .await?;
-    if !moved {
-        let mut issues = Issues::default();
-        issues.add("now", BACKWARDS);
-        return Err(ApiError::insertion_failure(issues));
-    }
-    tx.commit().await?;
-    state.clocks.forget(&account);
-    let run = crate::worker::run_account(&state.store, &state.engine, &account, now, true).await?;
-    tracing::info!(account = %account, now = %now, cases = run.cases, items = run.items, "sandbox clock moved");
+    let run = clock::move_to(&state.app, &actor, account, now).await?;
     Ok(answer(json!({
         "_status": "OK",
         "now": now.to_string(),

@@ -8,33 +8,22 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::sandbox_account;
-use crate::http::error::{ApiError, MSG_403};
-use crate::http::scope::RequestScope;
+use crate::actions::clock;
+use crate::http::error::ApiError;
+use crate::http::scope::RequestActor;
 use crate::http::AppState;
 
 pub async fn post(
     State(state): State<AppState>,
-    RequestScope(scope): RequestScope,
+    RequestActor(actor): RequestActor,
 ) -> Result<Response, ApiError> {
-    let account = sandbox_account(&state, &scope).await?;
-    if scope.creditors.is_some() {
-        return Err(ApiError::forbidden(MSG_403));
-    }
-    let mut tx = state.store.begin().await?;
-    let files = tx.account_media_keys(&account).await?;
-    let cases = tx.delete_account_cases(&account).await?;
-    tx.commit().await?;
-    state.clocks.forget(&account);
-    for key in &files {
-        if let Err(e) = state.media.store.delete(&state.media.path(key)).await {
-            tracing::warn!(error = %e, "could not delete a file of a reset sandbox");
-        }
-    }
+    let account = clock::sandbox_account(&state.app, &actor).await?;
+    let reset = clock::reset(&state.app, &actor, account).await?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        json!({"_status": "OK", "cases_deleted": cases, "files_deleted": files.len()}).to_string(),
+        json!({"_status": "OK", "cases_deleted": reset.cases, "files_deleted": reset.files})
+            .to_string(),
     )
         .into_response())
 }

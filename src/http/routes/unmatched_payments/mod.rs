@@ -9,11 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::bank::{self, MatchError};
+use crate::actions::bank;
 use crate::domain::ObjectId;
-use crate::eve::validate::{must_exist, Issues, Mode, Rule, Schema};
+use crate::eve::validate::{Mode, Rule, Schema};
 use crate::http::error::ApiError;
-use crate::http::scope::{OperatorScope, RequestScope};
+use crate::http::scope::{OperatorScope, RequestActor, RequestScope};
 use crate::http::write::validated_body;
 use crate::http::{eve, AppState};
 use crate::resources::UNMATCHED_PAYMENTS;
@@ -51,6 +51,7 @@ pub async fn get(
 pub async fn match_to_case(
     State(state): State<AppState>,
     _: OperatorScope,
+    RequestActor(actor): RequestActor,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -66,36 +67,20 @@ pub async fn match_to_case(
         .and_then(Value::as_str)
         .and_then(|s| ObjectId::parse(s).ok())
         .ok_or_else(|| ApiError::internal("a validated case id did not parse"))?;
-    let refuse = |field: &str, message: String| {
-        let mut issues = Issues::default();
-        issues.add(field, message);
-        ApiError::insertion_failure(issues)
-    };
-    match bank::match_payment(&state.store, &state.engine, &state.clocks, &id, &case).await {
-        Ok((payment, settled)) => Ok((
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            json!({
-                "_id": payment.id.to_hex(),
-                "_updated": payment.updated.to_string(),
-                "_etag": payment.etag,
-                "_status": "OK",
-                "status": payment.status,
-                "settled_amount": settled,
-                "amount": payment.amount,
-            })
-            .to_string(),
-        )
-            .into_response()),
-        Err(MatchError::NotFound) => Err(ApiError::not_found()),
-        Err(MatchError::NoCase) => Err(refuse("case", must_exist(&case.to_hex(), "cases"))),
-        Err(e @ (MatchError::AlreadyMatched | MatchError::CaseClosed)) => {
-            Err(refuse("case", e.to_string()))
-        }
-        Err(MatchError::Busy) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            MatchError::Busy.to_string(),
-        )),
-        Err(MatchError::Store(e)) => Err(e.into()),
-    }
+    let m = bank::match_payment(&state.app, &actor, &id, &case).await?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({
+            "_id": m.payment.id.to_hex(),
+            "_updated": m.payment.updated.to_string(),
+            "_etag": m.payment.etag,
+            "_status": "OK",
+            "status": m.payment.status,
+            "settled_amount": m.settled,
+            "amount": m.payment.amount,
+        })
+        .to_string(),
+    )
+        .into_response())
 }

@@ -34,7 +34,7 @@ pub async fn handler(
     if !issues.is_empty() {
         return Err(ApiError::insertion_failure(issues));
     }
-    let now = state.clocks.now(&state.store, &account).await?;
+    let now = state.app.clocks.now(&state.app.store, &account).await?;
     let id = ObjectId::at(now.unix());
     doc.entry("is_enabled").or_insert(json!(true));
     doc.insert("_id".into(), json!(id.to_hex()));
@@ -42,7 +42,7 @@ pub async fn handler(
     doc.insert("_updated".into(), json!(now.to_string()));
     let mut user: User = typed(doc)?;
 
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.app.store.begin().await?;
     let mut creditors = vec![];
     for (i, access) in user.data_access.iter().enumerate() {
         let path = format!("data_access.{i}.access_group");

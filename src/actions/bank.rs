@@ -2,43 +2,29 @@
 //! reference matched to its case, and the payment applied through the case's one change path
 //! (costs, interest, capital in the creditor's order, as of the payment date). What cannot be
 //! put on a case — no OCR reference, an unknown one, a closed case, the rest of an
-//! overpayment — is kept as an unmatched payment for a person to match. The file, its report,
-//! the cases and the unmatched payments are written in one transaction.
+//! overpayment — is kept as an unmatched payment for a person to match ([`match_payment`]).
+//! The file, its report, the cases and the unmatched payments are written in one
+//! transaction. The agency's operators only.
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::cases::{self, Engine, MutateError, RuleBook};
-use crate::clocks::Clocks;
+use super::{parse_case, transact, ActionError, Actor, Attempt, Failure};
+use crate::app::App;
+use crate::cases::{self, MutateError, RuleBook};
 use crate::domain::apply::{Command, Refusal};
 use crate::domain::bank::{
     unmatched_reasons, BankFile, ImportedPayment, ManualMatch, PaymentOutcome, UnmatchedPayment,
     UnmatchedStatus, AGENCY_ACCOUNT,
 };
-use crate::domain::bgmax::{self, BgMaxError, Payment, Section};
-use crate::domain::case::Case;
+use crate::domain::bgmax::{self, Payment, Section};
 use crate::domain::registration::OcrNumber;
 use crate::domain::{HttpDate, Money, ObjectId};
 use crate::eve::filter::{Filter, Val};
 use crate::resources::{BANK_FILES, CASES, OCR_NUMBERS, UNMATCHED_PAYMENTS};
-use crate::store::{prepare_document, Store, StoreError, Tx};
+use crate::store::{prepare_document, StoreError, Tx};
 use crate::tenancy::Scope;
-
-/// How often an import is run again after a case it pays changed under it.
-const ATTEMPTS: usize = 8;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("the file is not a valid BgMax file: {0}")]
-    Malformed(#[from] BgMaxError),
-    #[error("the file pays bankgiro {found}, not the agency's {expected}")]
-    WrongPayee { found: String, expected: String },
-    #[error("the cases kept changing during the import; import the file again")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// What an import did.
 #[derive(Debug)]
@@ -64,61 +50,60 @@ fn payment_key(s: &Section, p: &Payment) -> String {
     )
 }
 
-/// Imports a BgMax file paid to `bankgiro`. `now` is the agency's (real) time.
+/// Imports a BgMax file paid into the agency's bankgiro. A file that does not parse, or
+/// pays another bankgiro, is an issue on `file`; nothing is written.
 pub async fn import(
-    store: &Store,
-    engine: &Engine,
-    clocks: &Clocks,
-    bankgiro: &str,
+    app: &App,
+    actor: &Actor,
     name: &str,
     bytes: &[u8],
-) -> Result<Imported, ImportError> {
-    let parsed = bgmax::parse(bytes)?;
-    let expected = bankgiro_digits(bankgiro);
+) -> Result<Imported, ActionError> {
+    actor.require_agency()?;
+    let parsed = bgmax::parse(bytes).map_err(|e| {
+        ActionError::invalid("file", format!("the file is not a valid BgMax file: {e}"))
+    })?;
+    let expected = bankgiro_digits(&app.bankgiro);
     for s in &parsed.sections {
         let found = bankgiro_digits(&s.payee_bankgiro);
         if found != expected {
-            return Err(ImportError::WrongPayee {
-                found,
-                expected: bankgiro.to_string(),
-            });
+            return Err(ActionError::invalid(
+                "file",
+                format!(
+                    "the file pays bankgiro {found}, not the agency's {}",
+                    app.bankgiro
+                ),
+            ));
         }
     }
     let sha256 = hex::encode(Sha256::digest(bytes));
-    for _ in 0..ATTEMPTS {
-        let mut tx = store.begin().await?;
-        tx.lock_keys(&[format!("bank-file:{sha256}")]).await?;
-        let now = clocks.real();
-        match import_in(&mut tx, engine, clocks, &parsed, name, &sha256, now).await {
-            Ok(imported) => {
-                tx.commit().await?;
-                return Ok(imported);
-            }
-            Err(ImportFailure::Conflict) => continue,
-            Err(ImportFailure::Store(e)) => return Err(e.into()),
-        }
-    }
-    Err(ImportError::Busy)
+    transact(
+        &app.store,
+        actor,
+        &Import {
+            app,
+            parsed: &parsed,
+            name,
+            sha256: &sha256,
+        },
+    )
+    .await
 }
 
-enum ImportFailure {
-    Conflict,
-    Store(StoreError),
+struct Import<'a> {
+    app: &'a App,
+    parsed: &'a bgmax::BgMaxFile,
+    name: &'a str,
+    sha256: &'a str,
 }
 
-impl From<StoreError> for ImportFailure {
-    fn from(e: StoreError) -> Self {
-        ImportFailure::Store(e)
-    }
-}
+impl Attempt for Import<'_> {
+    type Output = Imported;
 
-impl From<MutateError> for ImportFailure {
-    fn from(e: MutateError) -> Self {
-        match e {
-            MutateError::Conflict => ImportFailure::Conflict,
-            MutateError::Store(e) => ImportFailure::Store(e),
-            other => ImportFailure::Store(StoreError::Document(other.to_string())),
-        }
+    async fn run(&self, tx: &mut Tx<'_>) -> Result<Imported, Failure> {
+        tx.lock_keys(&[format!("bank-file:{}", self.sha256)])
+            .await?;
+        let now = self.app.clocks.real();
+        import_in(tx, self.app, self.parsed, self.name, self.sha256, now).await
     }
 }
 
@@ -133,23 +118,21 @@ struct Settled {
 async fn pay_case(
     tx: &mut Tx<'_>,
     book: &mut RuleBook,
-    engine: &Engine,
-    clocks: &Clocks,
+    app: &App,
     id: &ObjectId,
     amount: Money,
     paid: HttpDate,
-) -> Result<Option<Settled>, ImportFailure> {
+) -> Result<Option<Settled>, Failure> {
     let Some(row) = tx.get(&CASES, &Scope::unrestricted(), id).await? else {
         return Ok(None);
     };
-    let case: Case =
-        serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
-    let now = clocks.time_in(tx, &case.account).await?.now;
+    let case = parse_case(&row)?;
+    let now = app.clocks.time_in(tx, &case.account).await?.now;
     // A sandbox clock can stand before the bank's date: the payment counts from the
     // account's today at the latest.
     let paid = paid.min(now);
     let cmd = Command::DebtorPayment { amount, paid };
-    match cases::prepare(tx, book, engine, case, row.etag, now, cmd).await {
+    match cases::prepare(tx, book, &app.engine, case, row.etag, now, cmd).await {
         Ok(p) => {
             let settled = Settled {
                 settled: p.applied.settled,
@@ -163,16 +146,14 @@ async fn pay_case(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn import_in(
     tx: &mut Tx<'_>,
-    engine: &Engine,
-    clocks: &Clocks,
+    app: &App,
     parsed: &bgmax::BgMaxFile,
     name: &str,
     sha256: &str,
     now: HttpDate,
-) -> Result<Imported, ImportFailure> {
+) -> Result<Imported, Failure> {
     let everyone = Scope::unrestricted();
     let same = tx
         .find_all(
@@ -244,15 +225,13 @@ async fn import_in(
         let (rest, reason) = match (p.ocr(), case) {
             (None, _) => (p.amount, unmatched_reasons::NO_OCR),
             (Some(_), None) => (p.amount, unmatched_reasons::UNKNOWN_OCR),
-            (Some(_), Some(id)) => {
-                match pay_case(tx, &mut book, engine, clocks, &id, p.amount, paid).await? {
-                    None => (p.amount, unmatched_reasons::CASE_CLOSED),
-                    Some(s) => {
-                        line.settled_amount = s.settled;
-                        (s.excess, unmatched_reasons::OVERPAYMENT)
-                    }
+            (Some(_), Some(id)) => match pay_case(tx, &mut book, app, &id, p.amount, paid).await? {
+                None => (p.amount, unmatched_reasons::CASE_CLOSED),
+                Some(s) => {
+                    line.settled_amount = s.settled;
+                    (s.excess, unmatched_reasons::OVERPAYMENT)
                 }
-            }
+            },
         };
         line.outcome = match (rest > Money::ZERO, line.settled_amount > Money::ZERO) {
             (false, _) => PaymentOutcome::Matched,
@@ -355,68 +334,77 @@ async fn import_in(
     })
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum MatchError {
-    #[error("no such unmatched payment")]
-    NotFound,
-    #[error("the payment was matched already")]
-    AlreadyMatched,
-    #[error("no such case")]
-    NoCase,
-    #[error("the case is closed")]
-    CaseClosed,
-    #[error("the payment or the case kept changing; try again")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// The unmatched payment as written after a manual match, and what its case took.
+#[derive(Debug)]
+pub struct Matched {
+    pub payment: UnmatchedPayment,
+    pub settled: Money,
 }
 
 /// Puts an unmatched payment on `case` by hand. What the case did not need stays unmatched
-/// (its `amount` lowered); otherwise the payment is `matched`. Returns it as written.
+/// (its `amount` lowered); otherwise the payment is `matched`.
 pub async fn match_payment(
-    store: &Store,
-    engine: &Engine,
-    clocks: &Clocks,
+    app: &App,
+    actor: &Actor,
     id: &ObjectId,
     case: &ObjectId,
-) -> Result<(UnmatchedPayment, Money), MatchError> {
-    for _ in 0..ATTEMPTS {
-        let mut tx = store.begin().await?;
+) -> Result<Matched, ActionError> {
+    actor.require_agency()?;
+    transact(
+        &app.store,
+        actor,
+        &Match {
+            app,
+            id: *id,
+            case: *case,
+        },
+    )
+    .await
+}
+
+struct Match<'a> {
+    app: &'a App,
+    id: ObjectId,
+    case: ObjectId,
+}
+
+impl Attempt for Match<'_> {
+    type Output = Matched;
+
+    async fn run(&self, tx: &mut Tx<'_>) -> Result<Matched, Failure> {
         let row = tx
-            .get(&UNMATCHED_PAYMENTS, &Scope::unrestricted(), id)
+            .get(&UNMATCHED_PAYMENTS, &Scope::unrestricted(), &self.id)
             .await?
-            .ok_or(MatchError::NotFound)?;
+            .ok_or(ActionError::NotFound("unmatched payment"))?;
         let mut payment: UnmatchedPayment =
             serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
         if payment.status == UnmatchedStatus::Matched {
-            return Err(MatchError::AlreadyMatched);
+            return Err(ActionError::invalid("case", "the payment was matched already").into());
         }
         if tx
-            .get(&CASES, &Scope::unrestricted(), case)
+            .get(&CASES, &Scope::unrestricted(), &self.case)
             .await?
             .is_none()
         {
-            return Err(MatchError::NoCase);
+            return Err(ActionError::invalid(
+                "case",
+                crate::eve::validate::must_exist(&self.case.to_hex(), "cases"),
+            )
+            .into());
         }
-        let settled = match pay_case(
-            &mut tx,
+        let settled = pay_case(
+            tx,
             &mut RuleBook::new(),
-            engine,
-            clocks,
-            case,
+            self.app,
+            &self.case,
             payment.amount,
             payment.payment_date,
         )
-        .await
-        {
-            Ok(Some(s)) => s,
-            Ok(None) => return Err(MatchError::CaseClosed),
-            Err(ImportFailure::Conflict) => continue,
-            Err(ImportFailure::Store(e)) => return Err(e.into()),
-        };
-        let now = clocks.real();
+        .await?
+        .ok_or_else(|| ActionError::invalid("case", "the case is closed"))?;
+        let now = self.app.clocks.real();
         payment.matches.push(ManualMatch {
-            case: *case,
+            case: self.case,
             settled_amount: settled.settled,
             date: now,
         });
@@ -428,10 +416,11 @@ pub async fn match_payment(
         let stored = prepare_document(&UNMATCHED_PAYMENTS, &payment)?;
         payment.etag = stored.etag.clone();
         if !tx.replace(&UNMATCHED_PAYMENTS, stored, &row.etag).await? {
-            continue;
+            return Err(Failure::Conflict);
         }
-        tx.commit().await?;
-        return Ok((payment, settled.settled));
+        Ok(Matched {
+            payment,
+            settled: settled.settled,
+        })
     }
-    Err(MatchError::Busy)
 }

@@ -24,6 +24,24 @@ use crate::tenancy::creditors;
 use crate::tenancy::Scope;
 use crate::tenancy::{self, ApiKey};
 
+use super::compose::StoreArgs;
+
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn run_command(args: AdminArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let result = run(&store, args.command).await;
+    store.close().await;
+    println!("{}", result?);
+    Ok(())
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Accounts (a client relationship; owns creditors).

@@ -1,16 +1,19 @@
 //! Payout runs: a creditor's unpaid payout-specification lines grouped into a payout, on the
 //! creditor's schedule (`payout_frequency`, `payout_day`) or on demand
-//! (`indriva finance payout-run`). One transaction per run; a line is paid once.
+//! (`indriva finance payout-run`, the console). One transaction per run; a line is paid
+//! once. The scheduled run is a recurring job (`jobs::ScheduledPayouts`).
 
 use std::collections::BTreeMap;
 
+use super::{transact, ActionError, Actor, Attempt, Failure};
+use crate::app::App;
 use crate::cases::RuleBook;
 use crate::clocks::Clocks;
 use crate::domain::finance::{self, Payout, PayoutSpecification};
 use crate::domain::{Money, ObjectId};
 use crate::eve::filter::Filter;
 use crate::resources::{PAYOUTS, PAYOUT_SPECIFICATIONS};
-use crate::store::{prepare_document, Store, StoreError};
+use crate::store::{prepare_document, StoreError, Tx};
 use crate::tenancy::Scope;
 
 /// Which creditors a run pays.
@@ -23,13 +26,26 @@ pub enum Run {
 }
 
 /// Pays out unpaid lines (booked before each account's today on a scheduled run, by today
-/// on an operator's run); returns the payouts made.
-pub async fn payout_run(
-    store: &Store,
-    clocks: &Clocks,
+/// on an operator's run); returns the payouts made. The agency's.
+pub async fn run(app: &App, actor: &Actor, run: Run) -> Result<Vec<Payout>, ActionError> {
+    actor.require_agency()?;
+    transact(&app.store, actor, &PayOut { app, run }).await
+}
+
+struct PayOut<'a> {
+    app: &'a App,
     run: Run,
-) -> Result<Vec<Payout>, StoreError> {
-    let mut tx = store.begin().await?;
+}
+
+impl Attempt for PayOut<'_> {
+    type Output = Vec<Payout>;
+
+    async fn run(&self, tx: &mut Tx<'_>) -> Result<Vec<Payout>, Failure> {
+        Ok(pay_out(tx, &self.app.clocks, self.run).await?)
+    }
+}
+
+async fn pay_out(tx: &mut Tx<'_>, clocks: &Clocks, run: Run) -> Result<Vec<Payout>, StoreError> {
     let unpaid = tx
         .find_all(
             &PAYOUT_SPECIFICATIONS,
@@ -48,9 +64,9 @@ pub async fn payout_run(
     let mut payouts = Vec::new();
     for (creditor, mut lines) in by_creditor {
         let account = lines[0].account;
-        let now = clocks.time_in(&mut tx, &account).await?.now;
+        let now = clocks.time_in(tx, &account).await?.now;
         let today = now.start_of_day();
-        let policy = book.policy(&mut tx, &creditor).await?;
+        let policy = book.policy(tx, &creditor).await?;
         if run == Run::Scheduled && !policy.payout_due(today.date()) {
             continue;
         }
@@ -88,9 +104,8 @@ pub async fn payout_run(
                 "line_count": payout.line_count,
             }),
         );
-        crate::webhooks::enqueue(&mut tx, &[event], now).await?;
+        crate::webhooks::enqueue(tx, &[event], now).await?;
         payouts.push(payout);
     }
-    tx.commit().await?;
     Ok(payouts)
 }
