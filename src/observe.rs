@@ -1,19 +1,15 @@
-//! What operators watch: `/healthz` (the process answers), `/readyz` (the database answers
-//! with every migration applied, and the flow worker, when it runs, has looped recently), and
-//! Prometheus metrics on a separate address (`--metrics-bind`).
+//! What operators watch: the flow worker's heartbeat (which `/readyz` checks, with the
+//! database), and Prometheus metrics on a separate address (`--metrics-bind`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{MatchedPath, Request};
+use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use serde_json::json;
-
-use crate::http::AppState;
 
 /// Request latency buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -68,52 +64,18 @@ pub struct Health {
     pub worker: Option<WorkerBeat>,
 }
 
-/// `GET /healthz`: the process is up.
-pub async fn healthz() -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"status": "ok"}).to_string(),
-    )
-        .into_response()
-}
-
-/// `GET /readyz`: 200 when the database answers with every migration applied and the worker
-/// (if any) is alive; 503 with the reasons otherwise.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    let mut problems = Vec::new();
-    let started = Instant::now();
-    match tokio::time::timeout(Duration::from_secs(5), state.app.store.readiness()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(reason)) => problems.push(reason),
-        Err(_) => problems.push("database did not answer within 5 s".to_string()),
-    }
-    if let Some(w) = &state.health.worker {
+impl Health {
+    /// What is wrong with the worker, if it runs here and has been silent too long.
+    pub fn worker_problem(&self) -> Option<String> {
+        let w = self.worker.as_ref()?;
         let silent = w.silent_for();
-        if silent > w.allowed_silence {
-            problems.push(format!(
+        (silent > w.allowed_silence).then(|| {
+            format!(
                 "flow worker has not finished a run for {} s",
                 silent.as_secs()
-            ));
-        }
+            )
+        })
     }
-    let (status, body) = if problems.is_empty() {
-        (
-            StatusCode::OK,
-            json!({"status": "ready", "database_ms": started.elapsed().as_millis() as u64}),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": "unavailable", "problems": problems}),
-        )
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 /// Installs the Prometheus recorder (once per process); the handle renders the text format.

@@ -5,7 +5,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// A new P-256 key pair as (private key PKCS#8 PEM, public key SPKI PEM).
 pub fn generate_es256() -> Result<(String, String), String> {
@@ -36,6 +35,4 @@ pub fn random_api_code() -> String {
 }
 
 /// What is stored for an access token: its SHA-256, hex.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::store::token_hash;

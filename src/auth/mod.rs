@@ -11,7 +11,7 @@ mod requests;
 pub use self::requests::{client_ip, Auth, AuthSettings, TOKEN_CACHE_SECS};
 
 use crate::domain::ObjectId;
-use crate::tenancy::Scope;
+use crate::scope::Scope;
 
 /// A registered API user's credentials (never served over the API).
 #[derive(Clone, Debug)]
@@ -33,6 +33,43 @@ pub struct Grant {
     pub expires: i64,
     /// The API user the token was issued to (for the audit trail).
     pub user: Option<ObjectId>,
+}
+
+impl ApiCredential {
+    /// The credential of `api_code` as the store keeps it; `None` if its algorithm is one
+    /// this build does not know.
+    pub fn from_stored(api_code: &str, c: crate::store::StoredCredential) -> Option<ApiCredential> {
+        Some(ApiCredential {
+            api_code: api_code.to_string(),
+            user: c.user,
+            account: c.account,
+            creditor: c.creditor,
+            algorithm: jwt::Algorithm::parse(&c.algorithm)?,
+            public_key_pem: c.public_key_pem,
+        })
+    }
+
+    /// As the store keeps it.
+    pub fn stored(&self) -> crate::store::StoredCredential {
+        crate::store::StoredCredential {
+            user: self.user,
+            account: self.account,
+            creditor: self.creditor,
+            algorithm: self.algorithm.as_str().to_string(),
+            public_key_pem: self.public_key_pem.clone(),
+        }
+    }
+}
+
+impl From<crate::store::StoredToken> for Grant {
+    fn from(t: crate::store::StoredToken) -> Grant {
+        Grant {
+            account: t.account,
+            creditor: t.creditor,
+            expires: t.expires,
+            user: t.user,
+        }
+    }
 }
 
 impl Grant {

@@ -80,7 +80,7 @@ pub async fn run_account(
     simulate: bool,
 ) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
-    if store.dialect() == crate::eve::sql::Dialect::Sqlite {
+    if store.single_writer() {
         merge(
             &mut report,
             pipeline(store, engine, account, until, simulate).await?,

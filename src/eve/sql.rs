@@ -14,37 +14,13 @@
 use std::fmt::Write;
 
 use super::filter::{Cond, Filter, Val};
-use super::resource::{Column, ColumnKind, CreditorScope, Resource};
+use super::resource::{Column, ColumnKind, Resource};
 use super::schema::Node;
 use super::sort::Sort;
 use super::QueryError;
-use crate::tenancy::Scope;
+use crate::sql::Statement;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-/// A bound parameter.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Param {
-    Text(String),
-    Int(i64),
-    Float(f64),
-    /// A PostgreSQL `text[]` (JSON paths for `#>`).
-    TextArray(Vec<String>),
-    /// SQL NULL, typed as text or as an integer (PostgreSQL needs to know which).
-    NullText,
-    NullInt,
-}
-
-/// SQL text and its parameters, in order.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Sql {
-    pub text: String,
-    pub params: Vec<Param>,
-}
+pub use crate::sql::{Dialect, Param, Sql};
 
 const TRUE: &str = "(1=1)";
 const FALSE: &str = "(1=0)";
@@ -133,11 +109,12 @@ impl Loc {
     }
 }
 
-/// Builds one statement; placeholders are numbered in the order they are written.
+/// Compiles a resource's filter and sort into a [`Statement`]: the Eve layer's half of a
+/// query (the store adds the scope and the paging).
 pub struct Builder<'r> {
     d: Dialect,
     res: &'r Resource,
-    out: Sql,
+    out: Statement,
     aliases: usize,
 }
 
@@ -146,91 +123,36 @@ impl<'r> Builder<'r> {
         Builder {
             d,
             res,
-            out: Sql::default(),
+            out: Statement::new(d),
             aliases: 0,
         }
     }
 
+    /// The resource the statement is over.
+    pub fn resource(&self) -> &'r Resource {
+        self.res
+    }
+
     pub fn finish(self) -> Sql {
-        self.out
+        self.out.finish()
     }
 
     pub fn push(&mut self, s: &str) {
-        self.out.text.push_str(s);
+        self.out.push(s);
     }
 
     pub fn bind(&mut self, p: Param) {
-        self.out.params.push(p);
-        match self.d {
-            Dialect::Sqlite => self.out.text.push('?'),
-            Dialect::Postgres => {
-                let n = self.out.params.len();
-                let cast = match self.out.params[n - 1] {
-                    Param::TextArray(_) => "::text[]",
-                    Param::Float(_) => "::float8",
-                    Param::Int(_) => "::int8",
-                    Param::Text(_) | Param::NullText => "::text",
-                    Param::NullInt => "::int8",
-                };
-                let _ = write!(self.out.text, "${n}{cast}");
-            }
-        }
+        self.out.bind(p);
+    }
+
+    /// The statement being built, for what the store writes around the filter.
+    pub fn statement(&mut self) -> &mut Statement {
+        &mut self.out
     }
 
     fn alias(&mut self) -> String {
         self.aliases += 1;
         format!("e{}", self.aliases)
-    }
-
-    /// `account = ? AND creditor IN (…)` for the caller's scope, or a constant true.
-    pub fn scope(&mut self, scope: &Scope) {
-        let mut parts = 0;
-        if let (Some(acc), true) = (&scope.account, self.res.scoped_by_account) {
-            self.push("account = ");
-            self.bind(Param::Text(acc.to_hex()));
-            parts += 1;
-        }
-        if let Some(creds) = &scope.creditors {
-            let column = match self.res.creditor_scope {
-                CreditorScope::None => None,
-                CreditorScope::Column(c) => Some(c),
-                CreditorScope::CustomersWithCases => Some("creditor"),
-            };
-            if let Some(column) = column {
-                if parts > 0 {
-                    self.push(" AND ");
-                }
-                if creds.is_empty() {
-                    self.push(FALSE);
-                } else {
-                    let via_cases = self.res.creditor_scope == CreditorScope::CustomersWithCases;
-                    if via_cases {
-                        // Uses cases_account_id_number (account, customer_id_number).
-                        self.push(&format!(
-                            "EXISTS (SELECT 1 FROM cases c WHERE c.account = {t}.account \
-                             AND c.customer_id_number = {t}.id_number AND c.",
-                            t = self.res.table
-                        ));
-                    }
-                    self.push(column);
-                    self.push(" IN (");
-                    for (i, c) in creds.iter().enumerate() {
-                        if i > 0 {
-                            self.push(", ");
-                        }
-                        self.bind(Param::Text(c.to_hex()));
-                    }
-                    self.push(")");
-                    if via_cases {
-                        self.push(")");
-                    }
-                }
-                parts += 1;
-            }
-        }
-        if parts == 0 {
-            self.push(TRUE);
-        }
     }
 
     /// The filter as a boolean SQL expression over the table's row.
@@ -416,15 +338,15 @@ impl<'r> Builder<'r> {
                 self.push("EXISTS (SELECT 1 FROM ");
                 match loc {
                     Loc::Doc { base, path } => {
-                        let _ = write!(self.out.text, "json_each({base}, ");
+                        let _ = write!(self.out, "json_each({base}, ");
                         self.bind(Param::Text(sqlite_path(path)));
                         self.push(")");
                     }
                     Loc::Elem(e) => {
-                        let _ = write!(self.out.text, "json_each({e}.value)");
+                        let _ = write!(self.out, "json_each({e}.value)");
                     }
                 }
-                let _ = write!(self.out.text, " AS {a} WHERE ");
+                let _ = write!(self.out, " AS {a} WHERE ");
                 self.is(loc, Kind::Array);
                 self.push(" AND (");
             }
@@ -433,7 +355,7 @@ impl<'r> Builder<'r> {
                 self.is(loc, Kind::Array);
                 self.push(" THEN ");
                 self.jsonb(loc);
-                let _ = write!(self.out.text, " END) AS {a}(value) WHERE (");
+                let _ = write!(self.out, " END) AS {a}(value) WHERE (");
             }
         }
         a
@@ -500,12 +422,12 @@ impl<'r> Builder<'r> {
                         self.push(" AND ");
                         match loc {
                             Loc::Doc { base, path } => {
-                                let _ = write!(self.out.text, "json_array_length({base}, ");
+                                let _ = write!(self.out, "json_array_length({base}, ");
                                 self.bind(Param::Text(sqlite_path(path)));
                                 self.push(")");
                             }
                             Loc::Elem(e) => {
-                                let _ = write!(self.out.text, "json_array_length({e}.value)");
+                                let _ = write!(self.out, "json_array_length({e}.value)");
                             }
                         }
                     }
@@ -769,12 +691,12 @@ impl<'r> Builder<'r> {
                 self.push("(SELECT count(*) FROM ");
                 match loc {
                     Loc::Doc { base, path } => {
-                        let _ = write!(self.out.text, "json_each({base}, ");
+                        let _ = write!(self.out, "json_each({base}, ");
                         self.bind(Param::Text(sqlite_path(path)));
                         self.push("))");
                     }
                     Loc::Elem(e) => {
-                        let _ = write!(self.out.text, "json_each({e}.value))");
+                        let _ = write!(self.out, "json_each({e}.value))");
                     }
                 }
             }
@@ -784,7 +706,7 @@ impl<'r> Builder<'r> {
                 } else {
                     ("jsonb_object_keys", Kind::Object)
                 };
-                let _ = write!(self.out.text, "(SELECT count(*) FROM {f}(CASE WHEN ");
+                let _ = write!(self.out, "(SELECT count(*) FROM {f}(CASE WHEN ");
                 self.is(loc, kind);
                 self.push(" THEN ");
                 self.jsonb(loc);
@@ -807,12 +729,12 @@ impl<'r> Builder<'r> {
             Dialect::Sqlite => {
                 match loc {
                     Loc::Doc { base, path } => {
-                        let _ = write!(self.out.text, "json_type({base}, ");
+                        let _ = write!(self.out, "json_type({base}, ");
                         self.bind(Param::Text(sqlite_path(path)));
                         self.push(")");
                     }
                     Loc::Elem(e) => {
-                        let _ = write!(self.out.text, "{e}.type");
+                        let _ = write!(self.out, "{e}.type");
                     }
                 }
                 self.push(match kind {
@@ -853,12 +775,12 @@ impl<'r> Builder<'r> {
                 // json_type says 'true' or 'false'; compare it directly.
                 match loc {
                     Loc::Doc { base, path } => {
-                        let _ = write!(self.out.text, "json_type({base}, ");
+                        let _ = write!(self.out, "json_type({base}, ");
                         self.bind(Param::Text(sqlite_path(path)));
                         self.push(")");
                     }
                     Loc::Elem(e) => {
-                        let _ = write!(self.out.text, "{e}.type");
+                        let _ = write!(self.out, "{e}.type");
                     }
                 }
                 self.push(if b { " = 'true'" } else { " = 'false'" });
@@ -878,20 +800,20 @@ impl<'r> Builder<'r> {
     fn text(&mut self, loc: &Loc) {
         match (self.d, loc) {
             (Dialect::Sqlite, Loc::Doc { base, path }) => {
-                let _ = write!(self.out.text, "json_extract({base}, ");
+                let _ = write!(self.out, "json_extract({base}, ");
                 self.bind(Param::Text(sqlite_path(path)));
                 self.push(")");
             }
             (Dialect::Sqlite, Loc::Elem(e)) => {
-                let _ = write!(self.out.text, "{e}.value");
+                let _ = write!(self.out, "{e}.value");
             }
             (Dialect::Postgres, Loc::Doc { base, path }) => {
-                let _ = write!(self.out.text, "({base} #>> ");
+                let _ = write!(self.out, "({base} #>> ");
                 self.bind(Param::TextArray(path.clone()));
                 self.push(") COLLATE \"C\"");
             }
             (Dialect::Postgres, Loc::Elem(e)) => {
-                let _ = write!(self.out.text, "({e}.value #>> '{{}}') COLLATE \"C\"");
+                let _ = write!(self.out, "({e}.value #>> '{{}}') COLLATE \"C\"");
             }
         }
     }
@@ -901,15 +823,15 @@ impl<'r> Builder<'r> {
         match loc {
             Loc::Doc { base, path } => {
                 if path.is_empty() {
-                    let _ = write!(self.out.text, "{base}");
+                    let _ = write!(self.out, "{base}");
                     return;
                 }
-                let _ = write!(self.out.text, "({base} #> ");
+                let _ = write!(self.out, "({base} #> ");
                 self.bind(Param::TextArray(path.clone()));
                 self.push(")");
             }
             Loc::Elem(e) => {
-                let _ = write!(self.out.text, "{e}.value");
+                let _ = write!(self.out, "{e}.value");
             }
         }
     }
@@ -973,11 +895,10 @@ impl<'r> Builder<'r> {
                     Cond::Lt(_) => Op::Lt,
                     _ => Op::Lte,
                 };
-                let mark = (self.out.text.len(), self.out.params.len());
+                let mark = self.out.mark();
                 self.push(&format!("{name} {} ", op.sql()));
                 if !bind_val(self, v) {
-                    self.out.text.truncate(mark.0);
-                    self.out.params.truncate(mark.1);
+                    self.out.rewind(mark);
                     self.push(FALSE);
                 }
             }
@@ -1044,11 +965,10 @@ impl<'r> Builder<'r> {
                 return Ok(());
             }
             last_desc = key.descending;
-            let mark = (self.out.text.len(), self.out.params.len());
+            let mark = self.out.mark();
             if !self.sort_expr(&key.path, key.descending)? {
                 // Unknown paths sort nothing (every value is missing).
-                self.out.text.truncate(mark.0);
-                self.out.params.truncate(mark.1);
+                self.out.rewind(mark);
                 continue;
             }
             self.push(if key.descending { " DESC" } else { " ASC" });
@@ -1111,7 +1031,7 @@ impl<'r> Builder<'r> {
             Some((arr, _)) => {
                 // Mongo sorts arrays by their smallest element ascending, largest descending.
                 let agg = if descending { "MAX" } else { "MIN" };
-                let _ = write!(self.out.text, "(SELECT {agg}(");
+                let _ = write!(self.out, "(SELECT {agg}(");
                 self.sort_value(&loc, node);
                 self.push(") FROM ");
                 match self.d {
@@ -1119,7 +1039,7 @@ impl<'r> Builder<'r> {
                         let Loc::Doc { base, path } = &arr else {
                             return Ok(false);
                         };
-                        let _ = write!(self.out.text, "json_each({base}, ");
+                        let _ = write!(self.out, "json_each({base}, ");
                         self.bind(Param::Text(sqlite_path(path)));
                         self.push(") AS s)");
                     }

@@ -499,12 +499,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     };
     vec![
         Endpoint::at("/healthz").get(
-            crate::observe::healthz,
+            crate::http::routes::health::healthz,
             Op::new("healthz", OPS, "The process is up").public()
                 .answer(200, "`{\"status\": \"ok\"}`", Content::Json(Shape::Inline(health_answer))),
         ),
         Endpoint::at("/readyz").get(
-            crate::observe::readyz,
+            crate::http::routes::health::readyz,
             Op::new("readyz", OPS, "Database reachable, migrations applied, worker alive")
                 .public()
                 .answer(200, "Ready", Content::Json(Shape::Inline(ready_answer)))

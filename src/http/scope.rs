@@ -82,7 +82,7 @@ async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
         crate::audit::identify(&grant);
         return Ok(grant);
     }
-    match state.app.store.token(&hash).await? {
+    match state.app.store.token(&hash).await?.map(Grant::from) {
         Some(grant) if grant.expires > now => {
             state.auth.remember(hash, grant.clone(), now);
             crate::audit::identify(&grant);

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::flow::numbered;
+use super::exec::Ty;
 use super::{StoreError, Tx};
-use crate::eve::sql::{Param, Sql};
+use crate::sql::Param;
 
 impl Tx<'_> {
     /// The keys of `keys` already imported.
@@ -14,33 +14,17 @@ impl Tx<'_> {
         keys: &[String],
     ) -> Result<HashSet<String>, StoreError> {
         let mut known = HashSet::new();
-        let pg = matches!(self, Tx::Postgres(..));
         for chunk in keys.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let sql = Sql {
-                text: numbered(
-                    pg,
-                    &format!("SELECT key FROM bank_payments WHERE key IN ({marks})"),
-                ),
-                params: chunk.iter().map(|k| Param::Text(k.clone())).collect(),
-            };
-            let found: Vec<String> = match self {
-                Tx::Sqlite(tx, _) => {
-                    let mut q = sqlx::query_scalar(&sql.text);
-                    for k in chunk {
-                        q = q.bind(k.as_str());
-                    }
-                    q.fetch_all(&mut **tx).await?
-                }
-                Tx::Postgres(tx, _) => {
-                    let mut q = sqlx::query_scalar(&sql.text);
-                    for k in chunk {
-                        q = q.bind(k.as_str());
-                    }
-                    q.fetch_all(&mut **tx).await?
-                }
-            };
-            known.extend(found);
+            let mut st = self.statement();
+            st.push("SELECT key FROM bank_payments WHERE key IN (")
+                .list(chunk.iter().map(|k| Param::Text(k.clone())))
+                .push(")");
+            known.extend(
+                self.cells(st.finish(), &[Ty::Text])
+                    .await?
+                    .into_iter()
+                    .filter_map(|mut r| r.remove(0).into_text()),
+            );
         }
         Ok(known)
     }
@@ -51,22 +35,16 @@ impl Tx<'_> {
         keys: &[String],
         bank_file: &str,
     ) -> Result<(), StoreError> {
-        let pg = matches!(self, Tx::Postgres(..));
         for chunk in keys.chunks(500) {
-            let rows = vec!["(?, ?)"; chunk.len()].join(", ");
-            let mut params = Vec::with_capacity(2 * chunk.len());
-            for k in chunk {
-                params.push(Param::Text(k.clone()));
-                params.push(Param::Text(bank_file.to_string()));
+            let mut st = self.statement();
+            st.push("INSERT INTO bank_payments (key, bank_file) VALUES ");
+            for (i, k) in chunk.iter().enumerate() {
+                if i > 0 {
+                    st.push(", ");
+                }
+                st.row([Param::Text(k.clone()), Param::Text(bank_file.to_string())]);
             }
-            let sql = Sql {
-                text: numbered(
-                    pg,
-                    &format!("INSERT INTO bank_payments (key, bank_file) VALUES {rows}"),
-                ),
-                params,
-            };
-            self.execute(&sql).await?;
+            self.execute(st.finish()).await?;
         }
         Ok(())
     }

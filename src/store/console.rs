@@ -2,10 +2,11 @@
 //! SHA-256 of the cookie's token) and the totals the overview page shows. Plain tables, not
 //! Eve resources.
 
-use super::auth::{oid, pg};
-use super::{Backend, Store, StoreError};
+use super::exec::{Cell, Ty};
+use super::{Store, StoreError};
 use crate::domain::ObjectId;
-use crate::tenancy::Scope;
+use crate::scope::Scope;
+use crate::sql::{query, Param, Sql, Statement};
 
 /// A person who signs in at `/console`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,67 +58,35 @@ pub struct Overview {
     pub due: Vec<(ObjectId, i64)>,
 }
 
-/// A read on either backend: `$fetch` is `fetch_all`, `fetch_optional`, …; the closure adds
-/// the binds.
-macro_rules! read {
-    ($store:expr, $sql:expr, $fetch:ident, |$q:ident| $bind:expr) => {{
-        let sql: &str = $sql;
-        match &$store.backend {
-            Backend::Sqlite(s) => {
-                let $q = sqlx::query_as(sql);
-                $bind.$fetch(s.reader()).await?
-            }
-            Backend::Postgres(p) => {
-                let text = pg(sql);
-                let $q = sqlx::query_as(&text);
-                $bind.$fetch(p.pool()).await?
-            }
-        }
-    }};
+fn oid(s: Option<String>) -> Result<ObjectId, StoreError> {
+    s.as_deref()
+        .and_then(|s| ObjectId::parse(s).ok())
+        .ok_or_else(|| StoreError::Document(format!("bad id {s:?}")))
 }
-
-/// A write on either backend, in a transaction of its own; the number of rows changed.
-macro_rules! write {
-    ($store:expr, $sql:expr, |$q:ident| $bind:expr) => {{
-        let sql: &str = $sql;
-        match &$store.backend {
-            Backend::Sqlite(s) => {
-                let mut tx = s.begin().await?;
-                let $q = sqlx::query(sql);
-                let n = $bind.execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                n
-            }
-            Backend::Postgres(p) => {
-                let text = pg(sql);
-                let $q = sqlx::query(&text);
-                $bind.execute(p.pool()).await?.rows_affected()
-            }
-        }
-    }};
-}
-
-type OperatorRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    String,
-);
 
 const OPERATOR_COLUMNS: &str =
     "SELECT id, email, account, creditor, created, disabled, password_hash FROM console_operators";
+const OPERATOR_TYPES: [Ty; 7] = [
+    Ty::Text,
+    Ty::Text,
+    Ty::Text,
+    Ty::Text,
+    Ty::Int,
+    Ty::Int,
+    Ty::Text,
+];
 
-fn operator(row: OperatorRow) -> Result<(ConsoleOperator, String), StoreError> {
-    let (id, email, account, creditor, created, disabled, hash) = row;
+fn operator(row: Vec<Cell>) -> Result<(ConsoleOperator, String), StoreError> {
+    let (created, disabled) = (row[4].int().unwrap_or(0), row[5].int().unwrap_or(0));
+    let mut t = row.into_iter().map(Cell::into_text);
+    let (id, email, account, creditor) = (t.next(), t.next(), t.next(), t.next());
+    let hash = t.nth(2).flatten().unwrap_or_default();
     Ok((
         ConsoleOperator {
-            id: oid(id)?,
-            email,
-            account: account.map(oid).transpose()?,
-            creditor: creditor.map(oid).transpose()?,
+            id: oid(id.flatten())?,
+            email: email.flatten().unwrap_or_default(),
+            account: account.flatten().map(|a| oid(Some(a))).transpose()?,
+            creditor: creditor.flatten().map(|c| oid(Some(c))).transpose()?,
             created,
             disabled: disabled != 0,
         },
@@ -125,25 +94,29 @@ fn operator(row: OperatorRow) -> Result<(ConsoleOperator, String), StoreError> {
     ))
 }
 
-/// `account IN (…)`-style conditions for a scope, on a table with `account` (and, when
-/// `creditor_column`, `creditor`) columns; the values are ids, checked hex, so inlined.
-fn scope_sql(scope: &Scope, creditor_column: bool) -> String {
-    let mut sql = String::from("1 = 1");
+/// The scope's conditions on a table with `account` (and, when `creditor_column`,
+/// `creditor`) columns.
+fn push_scope(st: &mut Statement, scope: &Scope, creditor_column: bool) {
+    st.push("1 = 1");
     if let Some(a) = &scope.account {
-        sql.push_str(&format!(" AND account = '{}'", a.to_hex()));
+        st.push(" AND account = ").text(a.to_hex());
     }
     if let (Some(cs), true) = (&scope.creditors, creditor_column) {
-        let list: Vec<String> = cs.iter().map(|c| format!("'{}'", c.to_hex())).collect();
-        if list.is_empty() {
-            sql.push_str(" AND 1 = 0");
+        if cs.is_empty() {
+            st.push(" AND 1 = 0");
         } else {
-            sql.push_str(&format!(" AND creditor IN ({})", list.join(", ")));
+            st.push(" AND creditor IN (")
+                .list(cs.iter().map(|c| Param::Text(c.to_hex())))
+                .push(")");
         }
     }
-    sql
 }
 
 impl Store {
+    fn sql(&self, template: &str, params: Vec<Param>) -> Sql {
+        query(self.dialect(), template, params)
+    }
+
     /// Adds an operator; `false` when the email is taken.
     pub async fn insert_console_operator(
         &self,
@@ -153,17 +126,18 @@ impl Store {
         if self.console_operator_by_email(&op.email).await?.is_some() {
             return Ok(false);
         }
-        write!(
-            self,
+        self.execute(self.sql(
             "INSERT INTO console_operators (id, email, password_hash, account, creditor, created, disabled) VALUES (?, ?, ?, ?, ?, ?, 0)",
-            |q| q
-                .bind(op.id.to_hex())
-                .bind(&op.email)
-                .bind(password_hash)
-                .bind(op.account.map(|a| a.to_hex()))
-                .bind(op.creditor.map(|c| c.to_hex()))
-                .bind(op.created)
-        );
+            vec![
+                Param::Text(op.id.to_hex()),
+                Param::Text(op.email.clone()),
+                Param::Text(password_hash.to_string()),
+                Param::opt_text(op.account.map(|a| a.to_hex())),
+                Param::opt_text(op.creditor.map(|c| c.to_hex())),
+                Param::Int(op.created),
+            ],
+        ))
+        .await?;
         Ok(true)
     }
 
@@ -172,25 +146,42 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(ConsoleOperator, String)>, StoreError> {
-        let sql = format!("{OPERATOR_COLUMNS} WHERE email = ?");
-        let row: Option<OperatorRow> = read!(self, &sql, fetch_optional, |q| q.bind(email));
-        row.map(operator).transpose()
+        let sql = self.sql(
+            &format!("{OPERATOR_COLUMNS} WHERE email = ?"),
+            vec![Param::Text(email.to_string())],
+        );
+        self.cells(sql, &OPERATOR_TYPES)
+            .await?
+            .into_iter()
+            .next()
+            .map(operator)
+            .transpose()
     }
 
     pub async fn console_operator(
         &self,
         id: &ObjectId,
     ) -> Result<Option<ConsoleOperator>, StoreError> {
-        let sql = format!("{OPERATOR_COLUMNS} WHERE id = ?");
-        let row: Option<OperatorRow> = read!(self, &sql, fetch_optional, |q| q.bind(id.to_hex()));
-        Ok(row.map(operator).transpose()?.map(|(op, _)| op))
+        let sql = self.sql(
+            &format!("{OPERATOR_COLUMNS} WHERE id = ?"),
+            vec![Param::Text(id.to_hex())],
+        );
+        Ok(self
+            .cells(sql, &OPERATOR_TYPES)
+            .await?
+            .into_iter()
+            .next()
+            .map(operator)
+            .transpose()?
+            .map(|(op, _)| op))
     }
 
     /// Every operator (the audit page names them).
     pub async fn console_operators(&self) -> Result<Vec<ConsoleOperator>, StoreError> {
-        let sql = format!("{OPERATOR_COLUMNS} ORDER BY email");
-        let rows: Vec<OperatorRow> = read!(self, &sql, fetch_all, |q| q);
-        rows.into_iter()
+        let sql = self.sql(&format!("{OPERATOR_COLUMNS} ORDER BY email"), vec![]);
+        self.cells(sql, &OPERATOR_TYPES)
+            .await?
+            .into_iter()
             .map(|r| operator(r).map(|(op, _)| op))
             .collect()
     }
@@ -204,16 +195,21 @@ impl Store {
         let Some((op, _)) = self.console_operator_by_email(email).await? else {
             return Ok(false);
         };
-        write!(
-            self,
+        let mut tx = self.begin().await?;
+        tx.execute(self.sql(
             "UPDATE console_operators SET password_hash = ? WHERE id = ?",
-            |q| q.bind(password_hash).bind(op.id.to_hex())
-        );
-        write!(
-            self,
+            vec![
+                Param::Text(password_hash.to_string()),
+                Param::Text(op.id.to_hex()),
+            ],
+        ))
+        .await?;
+        tx.execute(self.sql(
             "DELETE FROM console_sessions WHERE operator = ?",
-            |q| q.bind(op.id.to_hex())
-        );
+            vec![Param::Text(op.id.to_hex())],
+        ))
+        .await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -227,18 +223,20 @@ impl Store {
         let Some((op, _)) = self.console_operator_by_email(email).await? else {
             return Ok(false);
         };
-        write!(
-            self,
+        let mut tx = self.begin().await?;
+        tx.execute(self.sql(
             "UPDATE console_operators SET disabled = ? WHERE id = ?",
-            |q| q.bind(i64::from(disabled)).bind(op.id.to_hex())
-        );
+            vec![Param::Int(i64::from(disabled)), Param::Text(op.id.to_hex())],
+        ))
+        .await?;
         if disabled {
-            write!(
-                self,
+            tx.execute(self.sql(
                 "DELETE FROM console_sessions WHERE operator = ?",
-                |q| q.bind(op.id.to_hex())
-            );
+                vec![Param::Text(op.id.to_hex())],
+            ))
+            .await?;
         }
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -251,44 +249,51 @@ impl Store {
         now: i64,
         expires: i64,
     ) -> Result<(), StoreError> {
-        write!(
-            self,
+        let mut tx = self.begin().await?;
+        tx.execute(self.sql(
             "DELETE FROM console_sessions WHERE expires < ?",
-            |q| q.bind(now)
-        );
-        write!(
-            self,
+            vec![Param::Int(now)],
+        ))
+        .await?;
+        tx.execute(self.sql(
             "INSERT INTO console_sessions (token_hash, operator, csrf, created, last_seen, expires) VALUES (?, ?, ?, ?, ?, ?)",
-            |q| q
-                .bind(token_hash)
-                .bind(operator.to_hex())
-                .bind(csrf)
-                .bind(now)
-                .bind(now)
-                .bind(expires)
-        );
-        Ok(())
+            vec![
+                Param::Text(token_hash.to_string()),
+                Param::Text(operator.to_hex()),
+                Param::Text(csrf.to_string()),
+                Param::Int(now),
+                Param::Int(now),
+                Param::Int(expires),
+            ],
+        ))
+        .await?;
+        tx.commit().await
     }
 
     pub async fn console_session(
         &self,
         token_hash: &str,
     ) -> Result<Option<ConsoleSession>, StoreError> {
-        let row: Option<(String, String, i64, i64)> = read!(
-            self,
+        let sql = self.sql(
             "SELECT operator, csrf, last_seen, expires FROM console_sessions WHERE token_hash = ?",
-            fetch_optional,
-            |q| q.bind(token_hash)
+            vec![Param::Text(token_hash.to_string())],
         );
-        row.map(|(operator, csrf, last_seen, expires)| {
-            Ok(ConsoleSession {
-                operator: oid(operator)?,
-                csrf,
-                last_seen,
-                expires,
+        let rows = self
+            .cells(sql, &[Ty::Text, Ty::Text, Ty::Int, Ty::Int])
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|r| {
+                let (last_seen, expires) = (r[2].int().unwrap_or(0), r[3].int().unwrap_or(0));
+                let mut t = r.into_iter().map(Cell::into_text);
+                Ok(ConsoleSession {
+                    operator: oid(t.next().flatten())?,
+                    csrf: t.next().flatten().unwrap_or_default(),
+                    last_seen,
+                    expires,
+                })
             })
-        })
-        .transpose()
+            .transpose()
     }
 
     pub async fn touch_console_session(
@@ -296,21 +301,58 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        write!(
-            self,
+        self.execute(self.sql(
             "UPDATE console_sessions SET last_seen = ? WHERE token_hash = ?",
-            |q| q.bind(now).bind(token_hash)
-        );
+            vec![Param::Int(now), Param::Text(token_hash.to_string())],
+        ))
+        .await?;
         Ok(())
     }
 
     pub async fn delete_console_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        write!(
-            self,
+        self.execute(self.sql(
             "DELETE FROM console_sessions WHERE token_hash = ?",
-            |q| q.bind(token_hash)
-        );
+            vec![Param::Text(token_hash.to_string())],
+        ))
+        .await?;
         Ok(())
+    }
+
+    /// (week, value) rows: `SELECT (column - since) / week, sum FROM table WHERE scope AND
+    /// column >= since [AND extra] GROUP BY week`.
+    async fn weekly(
+        &self,
+        table: &str,
+        column: &str,
+        scope: &Scope,
+        extra: &str,
+        sum: impl Fn(&mut Statement),
+        since: i64,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut st = self.statement();
+        st.push(&format!("SELECT CAST(({column} - "))
+            .int(since)
+            .push(") / 604800 AS BIGINT) AS w, CAST(");
+        sum(&mut st);
+        st.push(&format!(" AS BIGINT) FROM {table} WHERE "));
+        push_scope(&mut st, scope, true);
+        st.push(extra)
+            .push(&format!(" AND {column} >= "))
+            .int(since)
+            .push(" GROUP BY w ORDER BY w");
+        Ok(self
+            .cells(st.finish(), &[Ty::Int, Ty::Int])
+            .await?
+            .iter()
+            .map(|r| (r[0].int().unwrap_or(0), r[1].int().unwrap_or(0)))
+            .collect())
+    }
+
+    /// `SUM(ROUND(<field> * 100))`: a JSON amount in kronor, summed in öre.
+    fn sum_ore(st: &mut Statement, field: &str) {
+        st.push("SUM(ROUND(")
+            .json_number("doc", &[field])
+            .push(" * 100))");
     }
 
     /// The overview's totals within `scope`; series start at `since` (seconds).
@@ -320,97 +362,88 @@ impl Store {
         since: i64,
         month_start: i64,
     ) -> Result<Overview, StoreError> {
-        let cases = scope_sql(scope, true);
-        let remaining = match &self.backend {
-            Backend::Sqlite(_) => {
-                "CAST(SUM(ROUND(json_extract(doc, '$.total_remaining_transaction_amount') * 100)) AS INTEGER)"
-            }
-            Backend::Postgres(_) => {
-                "CAST(SUM(ROUND(CAST(doc->>'total_remaining_transaction_amount' AS NUMERIC) * 100)) AS BIGINT)"
-            }
-        };
-        let sql = format!(
-            "SELECT state, status, COUNT(*), COALESCE({remaining}, 0) FROM cases \
-             WHERE {cases} AND closed_at IS NULL GROUP BY state, status ORDER BY state, status"
-        );
-        let states: Vec<(String, String, i64, i64)> = read!(self, &sql, fetch_all, |q| q);
-        // Per week since `since`: week 0 is the first.
-        let weekly = |column: &str, table_where: &str, sum: &str| {
-            format!(
-                "SELECT CAST(({column} - ?) / 604800 AS BIGINT) AS w, CAST({sum} AS BIGINT) \
-                 FROM {table_where} AND {column} >= ? GROUP BY w ORDER BY w"
-            )
-        };
-        let amount = |field: &str| match &self.backend {
-            Backend::Sqlite(_) => {
-                format!("SUM(ROUND(json_extract(doc, '$.{field}') * 100))")
-            }
-            Backend::Postgres(_) => {
-                format!("SUM(ROUND(CAST(doc->>'{field}' AS NUMERIC) * 100))")
-            }
-        };
-        let sql = weekly("created", &format!("cases WHERE {cases}"), "COUNT(*)");
-        let opened: Vec<(i64, i64)> = read!(self, &sql, fetch_all, |q| q.bind(since).bind(since));
-        let sql = weekly("closed_at", &format!("cases WHERE {cases}"), "COUNT(*)");
-        let closed: Vec<(i64, i64)> = read!(self, &sql, fetch_all, |q| q.bind(since).bind(since));
-        let sql = weekly(
-            "created",
-            &format!(
-                "payout_specifications WHERE {cases} \
-                 AND finance_category IN ('capital', 'interest', 'creditor_outlay')"
-            ),
-            &amount("total_amount"),
-        );
-        let collected: Vec<(i64, i64)> =
-            read!(self, &sql, fetch_all, |q| q.bind(since).bind(since));
-        let sql = weekly(
-            "created",
-            &format!("payouts WHERE {cases}"),
-            &amount("total_amount"),
-        );
-        let paid_out: Vec<(i64, i64)> = read!(self, &sql, fetch_all, |q| q.bind(since).bind(since));
-        let collected_where = format!(
-            "payout_specifications WHERE {cases} \
-             AND finance_category IN ('capital', 'interest', 'creditor_outlay')"
-        );
-        let total = |table_where: &str| {
-            format!(
-                "SELECT CAST(COALESCE({}, 0) AS BIGINT) FROM {table_where} AND created >= ?",
-                amount("total_amount")
-            )
-        };
-        let (collected_month,): (i64,) = read!(self, &total(&collected_where), fetch_one, |q| q
-            .bind(month_start));
-        let (paid_out_month,): (i64,) = read!(
-            self,
-            &total(&format!("payouts WHERE {cases}")),
-            fetch_one,
-            |q| q.bind(month_start)
-        );
-        let sql = format!(
-            "SELECT account, MIN(due_at) FROM cases WHERE {cases} AND due_at IS NOT NULL GROUP BY account"
-        );
-        let due: Vec<(String, i64)> = read!(self, &sql, fetch_all, |q| q);
-        Ok(Overview {
-            states: states
-                .into_iter()
-                .map(|(state, status, cases, remaining)| StateTotal {
-                    state,
-                    status,
+        let mut st = self.statement();
+        st.push("SELECT state, status, COUNT(*), CAST(COALESCE(");
+        Self::sum_ore(&mut st, "total_remaining_transaction_amount");
+        st.push(", 0) AS BIGINT) FROM cases WHERE ");
+        push_scope(&mut st, scope, true);
+        st.push(" AND closed_at IS NULL GROUP BY state, status ORDER BY state, status");
+        let states = self
+            .cells(st.finish(), &[Ty::Text, Ty::Text, Ty::Int, Ty::Int])
+            .await?
+            .into_iter()
+            .map(|r| {
+                let (cases, remaining) = (r[2].int().unwrap_or(0), r[3].int().unwrap_or(0));
+                let mut t = r.into_iter().map(Cell::into_text);
+                StateTotal {
+                    state: t.next().flatten().unwrap_or_default(),
+                    status: t.next().flatten().unwrap_or_default(),
                     cases,
                     remaining,
-                })
-                .collect(),
+                }
+            })
+            .collect();
+        let count = |st: &mut Statement| {
+            st.push("COUNT(*)");
+        };
+        let total = |st: &mut Statement| Self::sum_ore(st, "total_amount");
+        const COLLECTED: &str =
+            " AND finance_category IN ('capital', 'interest', 'creditor_outlay')";
+        let opened = self
+            .weekly("cases", "created", scope, "", count, since)
+            .await?;
+        let closed = self
+            .weekly("cases", "closed_at", scope, "", count, since)
+            .await?;
+        let collected = self
+            .weekly(
+                "payout_specifications",
+                "created",
+                scope,
+                COLLECTED,
+                total,
+                since,
+            )
+            .await?;
+        let paid_out = self
+            .weekly("payouts", "created", scope, "", total, since)
+            .await?;
+        let month = |table: &str, extra: &str| {
+            let mut st = self.statement();
+            st.push("SELECT CAST(COALESCE(");
+            Self::sum_ore(&mut st, "total_amount");
+            st.push(&format!(", 0) AS BIGINT) FROM {table} WHERE "));
+            push_scope(&mut st, scope, true);
+            st.push(extra).push(" AND created >= ").int(month_start);
+            st.finish()
+        };
+        let collected_month = self
+            .int(month("payout_specifications", COLLECTED))
+            .await?
+            .unwrap_or(0);
+        let paid_out_month = self.int(month("payouts", "")).await?.unwrap_or(0);
+        let mut st = self.statement();
+        st.push("SELECT account, MIN(due_at) FROM cases WHERE ");
+        push_scope(&mut st, scope, true);
+        st.push(" AND due_at IS NOT NULL GROUP BY account");
+        let due = self
+            .cells(st.finish(), &[Ty::Text, Ty::Int])
+            .await?
+            .into_iter()
+            .map(|r| {
+                let t = r[1].int().unwrap_or(0);
+                Ok((oid(r.into_iter().next().and_then(Cell::into_text))?, t))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Overview {
+            states,
             opened,
             closed,
             collected,
             paid_out,
             collected_month,
             paid_out_month,
-            due: due
-                .into_iter()
-                .map(|(a, t)| Ok((oid(a)?, t)))
-                .collect::<Result<_, StoreError>>()?,
+            due,
         })
     }
 }

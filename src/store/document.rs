@@ -30,19 +30,6 @@ pub enum ColumnValue {
     Null,
 }
 
-/// `ON CONFLICT (id) DO UPDATE …`: every typed column, the etag and the document.
-pub(super) fn upsert_clause(res: &Resource) -> String {
-    let sets: Vec<String> = res
-        .columns
-        .iter()
-        .map(|c| c.name)
-        .filter(|n| *n != "id")
-        .chain(["etag", "doc"])
-        .map(|n| format!("{n} = excluded.{n}"))
-        .collect();
-    format!(" ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
-}
-
 fn doc_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Document(e.to_string())
 }

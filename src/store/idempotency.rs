@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
+use super::exec::{Cell, Ty};
 use super::{StoreError, Tx};
 use crate::domain::ObjectId;
-use crate::eve::sql::{Param, Sql};
+use crate::sql::{query, Dialect, Param};
 
 /// An `Idempotency-Key` and the hash of the request it came with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,32 +43,6 @@ pub struct KeyRecord<'a> {
     pub created: i64,
 }
 
-/// `n` rows of `width` placeholders each, `(?, ?)` or `($1, $2)`, joined by `sep`, with
-/// `row` turning one row's placeholders into its text.
-fn placeholders(
-    pg: bool,
-    n: usize,
-    width: usize,
-    sep: &str,
-    row: impl Fn(&[String]) -> String,
-) -> String {
-    (0..n)
-        .map(|i| {
-            let marks: Vec<String> = (1..=width)
-                .map(|j| {
-                    if pg {
-                        format!("${}", i * width + j)
-                    } else {
-                        "?".into()
-                    }
-                })
-                .collect();
-            row(&marks)
-        })
-        .collect::<Vec<_>>()
-        .join(sep)
-}
-
 impl Tx<'_> {
     /// The recorded answers for some (account, key) pairs, keyed the same way.
     pub async fn used_idempotency_keys(
@@ -78,31 +53,38 @@ impl Tx<'_> {
         if keys.is_empty() {
             return Ok(found);
         }
-        let pg = matches!(self, Tx::Postgres(..));
-        let sql = format!(
-            "SELECT account, key, request_hash, {}, response FROM idempotency_keys WHERE {}",
-            if pg { "status::int8" } else { "status" },
-            placeholders(pg, keys.len(), 2, " OR ", |m| {
-                format!("(account = {} AND key = {})", m[0], m[1])
-            })
-        );
-        type KeyRow = (String, String, String, i64, String);
-        let rows: Vec<KeyRow> = match self {
-            Tx::Sqlite(tx, _) => {
-                let mut q = sqlx::query_as(&sql);
-                for (a, k) in keys {
-                    q = q.bind(a.to_hex()).bind(k.as_str());
-                }
-                q.fetch_all(&mut **tx).await?
+        let mut st = self.statement();
+        st.push("SELECT account, key, request_hash, CAST(status AS BIGINT), response FROM idempotency_keys WHERE ");
+        for (i, (a, k)) in keys.iter().enumerate() {
+            if i > 0 {
+                st.push(" OR ");
             }
-            Tx::Postgres(tx, _) => {
-                let mut q = sqlx::query_as(&sql);
-                for (a, k) in keys {
-                    q = q.bind(a.to_hex()).bind(k.as_str());
-                }
-                q.fetch_all(&mut **tx).await?
-            }
-        };
+            st.push("(account = ")
+                .text(a.to_hex())
+                .push(" AND key = ")
+                .text(k.clone())
+                .push(")");
+        }
+        let rows = self
+            .cells(
+                st.finish(),
+                &[Ty::Text, Ty::Text, Ty::Text, Ty::Int, Ty::Text],
+            )
+            .await?
+            .into_iter()
+            .map(|r| {
+                let status = r[3].int().unwrap_or_default();
+                let mut t = r.into_iter().map(Cell::into_text);
+                let (account, key, hash) = (t.next(), t.next(), t.next());
+                let response = t.nth(1).flatten();
+                (
+                    account.flatten().unwrap_or_default(),
+                    key.flatten().unwrap_or_default(),
+                    hash.flatten().unwrap_or_default(),
+                    status,
+                    response.unwrap_or_default(),
+                )
+            });
         for (account, key, request_hash, status, response) in rows {
             let account: ObjectId = account
                 .parse()
@@ -129,14 +111,13 @@ impl Tx<'_> {
         if records.is_empty() {
             return Ok(());
         }
-        let pg = matches!(self, Tx::Postgres(..));
-        let text = format!(
-            "INSERT INTO idempotency_keys (account, key, request_hash, status, response, created) VALUES {}",
-            placeholders(pg, records.len(), 6, ", ", |m| format!("({})", m.join(", ")))
-        );
-        let mut params = Vec::with_capacity(6 * records.len());
-        for r in records {
-            params.extend([
+        let mut st = self.statement();
+        st.push("INSERT INTO idempotency_keys (account, key, request_hash, status, response, created) VALUES ");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                st.push(", ");
+            }
+            st.row([
                 Param::Text(r.account.to_hex()),
                 Param::Text(r.key.to_string()),
                 Param::Text(r.used.request_hash.clone()),
@@ -145,7 +126,7 @@ impl Tx<'_> {
                 Param::Int(r.created),
             ]);
         }
-        self.execute(&Sql { text, params }).await?;
+        self.execute(st.finish()).await?;
         Ok(())
     }
 
@@ -153,21 +134,18 @@ impl Tx<'_> {
     /// customer, an idempotency key) on PostgreSQL until commit; SQLite has a single writer
     /// already. The keys are locked in sorted order, so two transactions cannot deadlock.
     pub async fn lock_keys(&mut self, keys: &[String]) -> Result<(), StoreError> {
-        if let Tx::Postgres(tx, _) = self {
-            if keys.is_empty() {
-                return Ok(());
-            }
-            let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        if self.dialect() == Dialect::Postgres && !keys.is_empty() {
+            let mut keys: Vec<String> = keys.to_vec();
             keys.sort_unstable();
             keys.dedup();
             // One statement; PostgreSQL evaluates a volatile select list after the ORDER BY.
-            sqlx::query(
+            let sql = query(
+                Dialect::Postgres,
                 "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) \
-                 FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
-            )
-            .bind(keys)
-            .execute(&mut **tx)
-            .await?;
+                 FROM unnest(?) WITH ORDINALITY AS t(k, n) ORDER BY n",
+                vec![Param::TextArray(keys)],
+            );
+            self.cells(sql, &[]).await?;
         }
         Ok(())
     }

@@ -3,9 +3,9 @@
 //! with `SKIP LOCKED` on PostgreSQL so nodes share the work), and deleted when done, in the
 //! job's own transaction when it has one.
 
-use super::flow::{sql, Ty};
+use super::exec::Ty;
 use super::{Store, StoreError, Tx};
-use crate::eve::sql::Param;
+use crate::sql::{query, Lock, Param};
 
 /// A job to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,20 +58,20 @@ impl Tx<'_> {
                     Param::Int(now),
                 ]);
             }
-            let q = sql(self.is_pg(), &text, params);
-            self.execute(&q).await?;
+            let q = query(self.dialect(), &text, params);
+            self.execute(q).await?;
         }
         Ok(())
     }
 
     /// Removes a job (done). Nothing when it is gone already.
     pub async fn delete_job(&mut self, id: i64) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
+        let q = query(
+            self.dialect(),
             "DELETE FROM jobs WHERE id = ?",
             vec![Param::Int(id)],
         );
-        self.execute(&q).await?;
+        self.execute(q).await?;
         Ok(())
     }
 
@@ -84,8 +84,8 @@ impl Tx<'_> {
         error: Option<&str>,
         reset: bool,
     ) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
+        let q = query(
+            self.dialect(),
             if reset {
                 "UPDATE jobs SET run_at = ?, last_error = ?, attempts = 0 WHERE id = ?"
             } else {
@@ -97,41 +97,41 @@ impl Tx<'_> {
                 Param::Int(id),
             ],
         );
-        self.execute(&q).await?;
+        self.execute(q).await?;
         Ok(())
     }
 
     /// Puts a claimed job that did not run back in the queue, to run at `run_at` (its
     /// attempts as they were).
     pub async fn release_job(&mut self, id: i64, run_at: i64) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
+        let q = query(
+            self.dialect(),
             "UPDATE jobs SET run_at = ?, attempts = attempts - 1 WHERE id = ? AND attempts > 0",
             vec![Param::Int(run_at), Param::Int(id)],
         );
-        self.execute(&q).await?;
+        self.execute(q).await?;
         Ok(())
     }
 
     /// Makes the job with this unique key due now (if it waits).
     pub async fn run_job_now(&mut self, unique_key: &str) -> Result<(), StoreError> {
-        let q = sql(
-            self.is_pg(),
+        let q = query(
+            self.dialect(),
             "UPDATE jobs SET run_at = 0 WHERE unique_key = ?",
             vec![Param::Text(unique_key.to_string())],
         );
-        self.execute(&q).await?;
+        self.execute(q).await?;
         Ok(())
     }
 
     /// Deletes an account's waiting jobs (a sandbox reset); how many.
     pub async fn delete_account_jobs(&mut self, account: &str) -> Result<u64, StoreError> {
-        let q = sql(
-            self.is_pg(),
+        let q = query(
+            self.dialect(),
             "DELETE FROM jobs WHERE account = ?",
             vec![Param::Text(account.to_string())],
         );
-        self.execute(&q).await
+        self.execute(q).await
     }
 }
 
@@ -150,26 +150,23 @@ impl Store {
         if kinds.is_empty() {
             return Ok(vec![]);
         }
-        let pg = self.pg();
-        let text = format!(
-            "UPDATE jobs SET run_at = ?, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM jobs WHERE priority <= ? AND run_at <= ? AND kind IN ({}) \
-             ORDER BY priority, run_at, id LIMIT ?{}) \
-             RETURNING id, kind, payload, account, attempts",
-            vec!["?"; kinds.len()].join(", "),
-            if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
-        );
-        let mut params = vec![
-            Param::Int(lease_until),
-            Param::Int(max_priority),
-            Param::Int(now),
-        ];
-        params.extend(kinds.iter().map(|k| Param::Text(k.to_string())));
-        params.push(Param::Int(limit));
-        let q = sql(pg, &text, params);
+        let mut st = self.statement();
+        st.push("UPDATE jobs SET run_at = ")
+            .int(lease_until)
+            .push(", attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs WHERE priority <= ")
+            .int(max_priority)
+            .push(" AND run_at <= ")
+            .int(now)
+            .push(" AND kind IN (")
+            .list(kinds.iter().map(|k| Param::Text(k.to_string())))
+            .push(") ORDER BY priority, run_at, id LIMIT ")
+            .int(limit)
+            .lock(Lock::SkipLocked)
+            .push(") RETURNING id, kind, payload, account, attempts");
+        let q = st.finish();
         let mut tx = self.begin().await?;
         let rows = tx
-            .cells(&q, &[Ty::Int, Ty::Text, Ty::Text, Ty::Text, Ty::Int])
+            .cells(q, &[Ty::Int, Ty::Text, Ty::Text, Ty::Text, Ty::Int])
             .await?;
         tx.commit().await?;
         let mut jobs: Vec<ClaimedJob> = rows
@@ -203,23 +200,19 @@ impl Store {
             text.push_str(" AND kind = ?");
             params.push(Param::Text(k.to_string()));
         }
-        let rows = self
-            .cells(&sql(self.pg(), &text, params), &[Ty::Int])
-            .await?;
-        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
+        Ok(self
+            .int(query(self.dialect(), &text, params))
+            .await?
+            .unwrap_or(0))
     }
 
     /// Seconds the longest-waiting due job of `kind` has waited past its time (0 when none).
     pub async fn job_lag(&self, kind: &str, now: i64) -> Result<i64, StoreError> {
-        let q = sql(
-            self.pg(),
+        let q = query(
+            self.dialect(),
             "SELECT MIN(run_at) FROM jobs WHERE kind = ?",
             vec![Param::Text(kind.to_string())],
         );
-        let rows = self.cells(&q, &[Ty::Int]).await?;
-        Ok(rows
-            .first()
-            .and_then(|r| r[0].int())
-            .map_or(0, |t| (now - t).max(0)))
+        Ok(self.int(q).await?.map_or(0, |t| (now - t).max(0)))
     }
 }

@@ -12,11 +12,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Row as _};
 
-use super::document::{ColumnValue, StoredDoc};
-use super::{Row, StoreError, Touched};
-use crate::domain::ObjectId;
-use crate::eve::sql::{Param, Sql};
-use crate::eve::{QueryError, Resource};
+use super::exec::{Cell, Ty};
+use super::{Row, StoreError};
+use crate::eve::QueryError;
+use crate::sql::{Param, Sql};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -40,13 +39,14 @@ pub struct Sqlite {
     single: bool,
 }
 
-fn args(params: &[Param]) -> Result<SqliteArguments<'static>, StoreError> {
+/// The statement's parameters as SQLite arguments (moved, not copied: documents are large).
+fn args(params: Vec<Param>) -> Result<SqliteArguments<'static>, StoreError> {
     let mut a = SqliteArguments::default();
     for p in params {
         let r = match p {
-            Param::Text(s) => a.add(s.clone()),
-            Param::Int(i) => a.add(*i),
-            Param::Float(f) => a.add(*f),
+            Param::Text(s) | Param::Json(s) => a.add(s),
+            Param::Int(i) => a.add(i),
+            Param::Float(f) => a.add(f),
             Param::TextArray(_) | Param::NullText => a.add(Option::<String>::None),
             Param::NullInt => a.add(Option::<i64>::None),
         };
@@ -121,34 +121,17 @@ impl Sqlite {
 
     /// A client's list query, stopped when it runs past `budget` or when its caller goes away
     /// (the request's future is dropped).
-    pub async fn rows(&self, sql: &Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
+    pub async fn rows(&self, sql: Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
         let mut run = Budgeted::start(self.read.acquire().await?, budget).await?;
         let out = rows_on(run.conn(), sql).await;
         run.finish(out).await
     }
 
     /// A client's count query, under the same budget as [`Sqlite::rows`].
-    pub async fn count(&self, sql: &Sql, budget: Duration) -> Result<i64, StoreError> {
+    pub async fn count(&self, sql: Sql, budget: Duration) -> Result<i64, StoreError> {
         let mut run = Budgeted::start(self.read.acquire().await?, budget).await?;
         let out = scalar_on(run.conn(), sql).await;
         run.finish(out).await
-    }
-
-    pub async fn write_version(
-        &self,
-        table: &str,
-        account: Option<&ObjectId>,
-    ) -> Result<i64, StoreError> {
-        let q = match account {
-            Some(a) => sqlx::query_scalar(
-                "SELECT COALESCE(SUM(version), 0) FROM write_versions WHERE tbl = ? AND account = ?",
-            )
-            .bind(table.to_string())
-            .bind(a.to_hex()),
-            None => sqlx::query_scalar("SELECT COALESCE(SUM(version), 0) FROM write_versions WHERE tbl = ?")
-                .bind(table.to_string()),
-        };
-        Ok(q.fetch_one(&self.read).await?)
     }
 
     pub fn reader(&self) -> &SqlitePool {
@@ -343,8 +326,8 @@ impl Drop for Budgeted {
 }
 
 /// `SELECT doc, updated, etag …` on a given connection (a reader, or a write transaction).
-pub async fn rows_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<Vec<Row>, StoreError> {
-    let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+pub async fn rows_on(conn: &mut sqlx::SqliteConnection, sql: Sql) -> Result<Vec<Row>, StoreError> {
+    let rows = sqlx::query_with(&sql.text, args(sql.params)?)
         .fetch_all(&mut *conn)
         .await?;
     rows.into_iter()
@@ -361,11 +344,10 @@ pub async fn rows_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<Vec
 /// Rows of the given column types.
 pub(super) async fn cells_on(
     conn: &mut sqlx::SqliteConnection,
-    sql: &Sql,
-    types: &[super::flow::Ty],
-) -> Result<Vec<Vec<super::flow::Cell>>, StoreError> {
-    use super::flow::{Cell, Ty};
-    let rows = sqlx::query_with(&sql.text, args(&sql.params)?)
+    sql: Sql,
+    types: &[Ty],
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let rows = sqlx::query_with(&sql.text, args(sql.params)?)
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
@@ -384,221 +366,18 @@ pub(super) async fn cells_on(
         .collect()
 }
 
-pub async fn scalar_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar_with(&sql.text, args(&sql.params)?)
+pub async fn scalar_on(conn: &mut sqlx::SqliteConnection, sql: Sql) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar_with(&sql.text, args(sql.params)?)
         .fetch_one(&mut *conn)
         .await?)
 }
 
 /// Runs a statement; the number of rows it changed.
-pub async fn execute_on(conn: &mut sqlx::SqliteConnection, sql: &Sql) -> Result<u64, StoreError> {
-    Ok(sqlx::query_with(&sql.text, args(&sql.params)?)
+pub async fn execute_on(conn: &mut sqlx::SqliteConnection, sql: Sql) -> Result<u64, StoreError> {
+    Ok(sqlx::query_with(&sql.text, args(sql.params)?)
         .execute(&mut *conn)
         .await?
         .rows_affected())
-}
-
-/// Replaces a document if its stored etag is still `expected`; whether it did.
-pub async fn replace(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    res: &Resource,
-    d: StoredDoc,
-    expected: &str,
-    old: Option<&[ColumnValue]>,
-) -> Result<bool, StoreError> {
-    let changed = |i: usize, c: &ColumnValue| old.is_none_or(|o| o.get(i) != Some(c));
-    let mut sets: Vec<String> = res
-        .columns
-        .iter()
-        .zip(&d.columns)
-        .enumerate()
-        .filter(|(i, (_, v))| changed(*i, v))
-        .map(|(_, (c, _))| format!("{} = ?, ", c.name))
-        .collect();
-    sets.push("etag = ?, doc = ?".into());
-    let sql = format!(
-        "UPDATE {} SET {} WHERE id = ? AND etag = ?",
-        res.table,
-        sets.concat()
-    );
-    let mut a = SqliteArguments::default();
-    let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
-    let columns: Vec<ColumnValue> = d
-        .columns
-        .into_iter()
-        .enumerate()
-        .filter(|(i, v)| changed(*i, v))
-        .map(|(_, v)| v)
-        .collect();
-    for c in columns {
-        match c {
-            ColumnValue::Text(s) => a.add(s),
-            ColumnValue::Int(i) => a.add(i),
-            ColumnValue::Null => a.add(Option::<i64>::None),
-        }
-        .map_err(err)?;
-    }
-    a.add(d.etag).map_err(err)?;
-    a.add(d.text).map_err(err)?;
-    a.add(d.id).map_err(err)?;
-    a.add(expected.to_string()).map_err(err)?;
-    let n = sqlx::query_with(&sql, a)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-/// Replaces many documents in few statements: rows are grouped by which typed columns
-/// changed, and each group is one `UPDATE … FROM (VALUES …)` (each row still conditional on
-/// its expected etag). Whether every row was replaced.
-pub async fn replace_many(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    res: &Resource,
-    rows: Vec<super::Replacement>,
-) -> Result<bool, StoreError> {
-    // Grouped by the columns that changed, and by whether the rows are found by rowid.
-    type Group = (Vec<bool>, bool);
-    let mut groups: std::collections::BTreeMap<Group, Vec<super::Replacement>> =
-        std::collections::BTreeMap::new();
-    for r in rows {
-        let mask: Vec<bool> = r
-            .doc
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| r.old_columns.as_ref().is_none_or(|o| o.get(i) != Some(c)))
-            .collect();
-        groups.entry((mask, r.rowid.is_some())).or_default().push(r);
-    }
-    let err = |e: sqlx::error::BoxDynError| StoreError::Document(e.to_string());
-    for ((mask, by_rowid), docs) in groups {
-        let changed: Vec<(usize, &str)> = res
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| mask[*i])
-            .map(|(i, c)| (i, c.name))
-            .collect();
-        let width = changed.len() + 4;
-        let mut docs = docs.into_iter().peekable();
-        while docs.peek().is_some() {
-            let chunk: Vec<super::Replacement> = docs.by_ref().take(200).collect();
-            let mut sets: Vec<String> = changed
-                .iter()
-                .enumerate()
-                .map(|(k, (_, name))| format!("{name} = v.column{}", k + 3))
-                .collect();
-            sets.push(format!("etag = v.column{}", width - 1));
-            sets.push(format!("doc = v.column{width}"));
-            let row = format!("({})", vec!["?"; width].join(", "));
-            let sql = format!(
-                "UPDATE {t} SET {} FROM (VALUES {}) AS v WHERE {t}.{} = v.column1 AND {t}.etag = v.column2",
-                sets.join(", "),
-                vec![row.as_str(); chunk.len()].join(", "),
-                if by_rowid { "rowid" } else { "id" },
-                t = res.table,
-            );
-            let n = chunk.len() as u64;
-            let mut a = SqliteArguments::default();
-            for r in chunk {
-                let d = r.doc;
-                match r.rowid {
-                    Some(rowid) if by_rowid => a.add(rowid),
-                    _ => a.add(d.id),
-                }
-                .map_err(err)?;
-                a.add(r.expected_etag).map_err(err)?;
-                for (i, c) in d.columns.into_iter().enumerate() {
-                    if !mask[i] {
-                        continue;
-                    }
-                    match c {
-                        ColumnValue::Text(s) => a.add(s),
-                        ColumnValue::Int(v) => a.add(v),
-                        ColumnValue::Null => a.add(Option::<i64>::None),
-                    }
-                    .map_err(err)?;
-                }
-                a.add(d.etag).map_err(err)?;
-                a.add(d.text).map_err(err)?;
-            }
-            let done = sqlx::query_with(&sql, a)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-            if done != n {
-                return Ok(false);
-            }
-        }
-    }
-    Ok(true)
-}
-
-/// Multi-row INSERTs, a few hundred rows per statement. The documents are moved into the
-/// statement's arguments, not copied (the seed writes 4 GB of them). With `upsert`, a row
-/// whose id exists is replaced instead.
-pub async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    res: &Resource,
-    docs: Vec<StoredDoc>,
-    upsert: bool,
-) -> Result<(), StoreError> {
-    let names: Vec<&str> = res.columns.iter().map(|c| c.name).collect();
-    let per_row = names.len() + 2;
-    let rows_per_stmt = (30_000 / per_row).clamp(1, 200);
-    let row = format!("({})", vec!["?"; per_row].join(", "));
-    let mut docs = docs.into_iter().peekable();
-    while docs.peek().is_some() {
-        let chunk: Vec<StoredDoc> = docs.by_ref().take(rows_per_stmt).collect();
-        let mut sql = format!(
-            "INSERT INTO {} ({}, etag, doc) VALUES ",
-            res.table,
-            names.join(", ")
-        );
-        sql.push_str(&vec![row.as_str(); chunk.len()].join(", "));
-        if upsert {
-            sql.push_str(&super::document::upsert_clause(res));
-        }
-        let mut a = SqliteArguments::default();
-        for d in chunk {
-            for c in d.columns {
-                let r = match c {
-                    ColumnValue::Text(s) => a.add(s),
-                    ColumnValue::Int(i) => a.add(i),
-                    ColumnValue::Null => a.add(Option::<i64>::None),
-                };
-                r.map_err(|e| StoreError::Document(e.to_string()))?;
-            }
-            a.add(d.etag)
-                .map_err(|e| StoreError::Document(e.to_string()))?;
-            a.add(d.text)
-                .map_err(|e| StoreError::Document(e.to_string()))?;
-        }
-        sqlx::query_with(&sql, a).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-pub async fn bump_versions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    touched: &Touched,
-) -> Result<(), StoreError> {
-    if touched.is_empty() {
-        return Ok(());
-    }
-    // One statement for every table and account the transaction touched.
-    let rows = vec!["(?, ?, 1)"; touched.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO write_versions (tbl, account, version) VALUES {rows} \
-         ON CONFLICT (tbl, account) DO UPDATE SET version = version + 1"
-    );
-    let mut q = sqlx::query(&sql);
-    for (table, account) in touched.iter() {
-        q = q.bind(table.to_string()).bind(account.clone());
-    }
-    q.execute(&mut **tx).await?;
-    Ok(())
 }
 
 impl Sqlite {

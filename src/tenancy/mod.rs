@@ -4,9 +4,8 @@
 //! caller's transaction.
 
 pub mod creditors;
-mod scope;
 
-pub use scope::Scope;
+pub use crate::scope::Scope;
 
 use crate::auth::jwt::Algorithm;
 use crate::auth::{keys, ApiCredential};
@@ -195,7 +194,8 @@ pub async fn create_api_user(
         algorithm,
         public_key_pem,
     };
-    tx.insert_api_credential(&credential, now.unix()).await?;
+    tx.insert_api_credential(&credential.api_code, &credential.stored(), now.unix())
+        .await?;
     Ok(NewApiUser {
         user,
         credential,

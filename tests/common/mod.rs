@@ -286,7 +286,9 @@ impl Api {
             public_key_pem: pem,
         };
         let mut tx = self.db.store.begin().await.unwrap();
-        tx.insert_api_credential(&cred, 0).await.unwrap();
+        tx.insert_api_credential(&cred.api_code, &cred.stored(), 0)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         (cred.api_code, sk)
     }

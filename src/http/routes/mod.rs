@@ -13,6 +13,7 @@ pub mod creditor_actions;
 pub mod creditors;
 pub mod customers;
 pub mod finance;
+pub mod health;
 pub mod media;
 pub mod sandbox;
 pub mod unmatched_payments;

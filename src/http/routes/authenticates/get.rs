@@ -40,7 +40,13 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     if limiter.blocked(&format!("code:{api_code}"), now) {
         return Err(rate_limited());
     }
-    let Some(cred) = state.app.store.api_credential(&api_code).await? else {
+    let Some(cred) = state
+        .app
+        .store
+        .api_credential(&api_code)
+        .await?
+        .and_then(|c| crate::auth::ApiCredential::from_stored(&api_code, c))
+    else {
         return Err(fail(Some(&api_code), "unknown api code"));
     };
     let key =

@@ -31,7 +31,13 @@ pub async fn issue(state: &AppState, cred: &ApiCredential) -> Result<Response, A
     state
         .app
         .store
-        .insert_token(&keys::token_hash(&token), cred, expires, now)
+        .insert_token(
+            &keys::token_hash(&token),
+            &cred.api_code,
+            &cred.stored(),
+            expires,
+            now,
+        )
         .await?;
     let expires = HttpDate::from_unix(expires)
         .unwrap_or(HttpDate::EPOCH)

@@ -43,7 +43,13 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     if state.auth.limiter.blocked(&code_key, now) {
         return Err(rate_limited());
     }
-    match state.app.store.api_credential(&api_code).await? {
+    match state
+        .app
+        .store
+        .api_credential(&api_code)
+        .await?
+        .and_then(|c| crate::auth::ApiCredential::from_stored(&api_code, c))
+    {
         Some(cred) if !api_code.is_empty() => issue(&state, &cred).await,
         _ => {
             state.auth.limiter.fail(&ip_key, now);
