@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Grant;
 use crate::domain::{HttpDate, ObjectId};
 
 /// Who made a change.
@@ -146,31 +145,18 @@ pub fn current() -> Actor {
         .unwrap_or_else(|_| Actor::system())
 }
 
-/// Records, for the rest of the request, that a console operator is acting (`grant.user` is
-/// the operator's id).
-pub fn identify_console(grant: &Grant, email: &str) {
+/// Records, for the rest of the task's scope, who is acting (`kind`: `api_user`,
+/// `operator`, `console_operator`), for which account, as which user (and a console
+/// operator's email).
+pub fn identify(kind: &str, account: ObjectId, user: Option<ObjectId>, email: Option<&str>) {
     let _ = CURRENT.try_with(|a| {
         if let Ok(mut a) = a.lock() {
-            a.kind = "console_operator".into();
-            a.account = Some(grant.account);
-            a.user = grant.user;
-            a.email = Some(email.to_string());
-        }
-    });
-}
-
-/// Records, for the rest of the request, whose token it carries.
-pub fn identify(grant: &Grant) {
-    let _ = CURRENT.try_with(|a| {
-        if let Ok(mut a) = a.lock() {
-            a.kind = if grant.is_operator() {
-                "operator"
-            } else {
-                "api_user"
+            a.kind = kind.into();
+            a.account = Some(account);
+            a.user = user;
+            if let Some(e) = email {
+                a.email = Some(e.to_string());
             }
-            .into();
-            a.account = Some(grant.account);
-            a.user = grant.user;
         }
     });
 }

@@ -17,8 +17,8 @@ use crate::resources::{
     AUDIT_EVENTS, CASES, CASE_LETTERS, CASE_REGISTRATIONS, CASE_RESPITES, CREDITOR_CANCELLATIONS,
     CREDITOR_CREDITINGS, CREDITOR_PAYMENTS, CUSTOMERS,
 };
+use crate::scope::Scope;
 use crate::store::{ListQuery, Store};
-use crate::tenancy::Scope;
 
 /// What a pseudonymised text field reads.
 pub use crate::domain::party::PURGED;

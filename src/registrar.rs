@@ -39,9 +39,9 @@ use crate::domain::{ocr, HttpDate, ObjectId};
 use crate::eve::validate::{must_exist, Issues};
 use crate::eve::{Filter, Val};
 use crate::resources::{ACCOUNTS, CASES, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+use crate::scope::Scope;
 pub use crate::store::Idempotency;
 use crate::store::{prepare_document, KeyRecord, Store, StoreError, Tx, UsedKey};
-use crate::tenancy::Scope;
 
 pub const INACTIVE_CREDITOR: &str =
     "creditor is not active; an inactive creditor cannot receive case registrations";

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use crate::auth::ApiCredential;
 use crate::domain::case::{CaseSettings, InterestRateSettings};
-use crate::domain::party::{Account, Address, CaseConfig, Creditor, PayoutAccount, PayoutDetails};
+use crate::domain::party::{Account, Address, Creditor};
 use crate::domain::{Clock, ObjectId};
 use crate::resources::ACCOUNTS;
+use crate::scope::Scope;
 use crate::store::{Store, StoreError};
 use crate::tenancy;
-use crate::tenancy::Scope;
 
 pub const SANDBOX_ACCOUNT: &str = "674dbeaf08847b9501cc9132";
 pub const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";
@@ -41,42 +41,7 @@ pub fn creditor(
     number: i64,
     clock: &dyn Clock,
 ) -> Creditor {
-    let now = clock.now();
-    let addr = address("Redaregatan 50", "25236", "Helsingborg");
-    Creditor {
-        id,
-        account,
-        name: name.into(),
-        organization_no: Some(organization_no.into()),
-        non_swedish_organization_no: None,
-        agreement_template: None,
-        is_active: true,
-        standard_debt_description: Some("Standard skuldbeskrivning på Konto".into()),
-        agreement_address: Some(addr.clone()),
-        case_config: Some(CaseConfig {
-            vat_area: "sweden".into(),
-            commission_excluded_vat: false,
-            payout_capital_by_invoice: true,
-            payout_interest_by_invoice: false,
-        }),
-        description: Some("Generella tester".into()),
-        default_letter_locale: "sv".into(),
-        payout_details: Some(PayoutDetails {
-            sek: Some(PayoutAccount {
-                bankgiro: Some("12312312".into()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        sender_address: Some(addr.clone()),
-        invoice_address: Some(addr),
-        always_use_standard_debt_description: false,
-        added_to_erp_system: false,
-        creditor_number: number,
-        created: now,
-        updated: now,
-        etag: String::new(),
-    }
+    Creditor::as_in_the_seeds(id, account, name, organization_no, number, clock.now())
 }
 
 /// Where `serve` writes the sandbox API user's credentials.

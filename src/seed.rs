@@ -31,8 +31,8 @@ use crate::domain::registration::{
 };
 use crate::domain::{Clock, HttpDate, Money, ObjectId};
 use crate::resources::{ACCOUNTS, CASE_REGISTRATIONS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, Store, StoreError, StoredDoc};
-use crate::tenancy::Scope;
 
 pub struct SeedReport {
     pub cases: u64,

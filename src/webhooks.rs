@@ -20,8 +20,8 @@ use crate::domain::{HttpDate, ObjectId};
 use crate::eve::Filter;
 use crate::jobs::{new_job, DeliverWebhook, FanOutEvent, Job, Next, Priority, Run};
 use crate::resources::{WEBHOOKS, WEBHOOK_DELIVERIES};
+use crate::scope::Scope;
 use crate::store::{prepare_document, NewJob, Store, StoreError, Tx};
-use crate::tenancy::Scope;
 
 /// The outbox job kind of an event waiting to be fanned out.
 pub const EVENT_JOB: &str = "event";

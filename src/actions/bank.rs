@@ -23,8 +23,8 @@ use crate::domain::registration::OcrNumber;
 use crate::domain::{HttpDate, Money, ObjectId};
 use crate::eve::filter::{Filter, Val};
 use crate::resources::{BANK_FILES, CASES, OCR_NUMBERS, UNMATCHED_PAYMENTS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, StoreError, Tx};
-use crate::tenancy::Scope;
 
 /// What an import did.
 #[derive(Debug)]

@@ -37,9 +37,9 @@ use crate::domain::ObjectId;
 use crate::eve::filter::{Filter, Val};
 use crate::eve::validate::Issues;
 use crate::resources::CASES;
+use crate::scope::Scope;
 pub use crate::store::Idempotency;
 use crate::store::{KeyRecord, Row, Store, StoreError, Tx, UsedKey};
-use crate::tenancy::Scope;
 
 /// Who acts: what they may see and change, and who they are in the audit trail.
 #[derive(Clone, Debug)]

@@ -13,8 +13,8 @@ use crate::domain::finance::{self, Payout, PayoutSpecification};
 use crate::domain::{Money, ObjectId};
 use crate::eve::filter::Filter;
 use crate::resources::{PAYOUTS, PAYOUT_SPECIFICATIONS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, StoreError, Tx};
-use crate::tenancy::Scope;
 
 /// Which creditors a run pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,8 +23,8 @@ use crate::domain::{HttpDate, ObjectId};
 use crate::eve::{Cond, Filter, Val};
 use crate::jobs::{new_job, DeleteMedia, Priority};
 use crate::resources::{CASES, CASE_LETTERS, CASE_REGISTRATIONS, CUSTOMERS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, StoreError, Tx};
-use crate::tenancy::Scope;
 
 /// How many of each were pseudonymised (or would be, in a dry run), and the files deleted.
 #[derive(Debug, Default)]

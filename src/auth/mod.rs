@@ -73,6 +73,17 @@ impl From<crate::store::StoredToken> for Grant {
 }
 
 impl Grant {
+    /// Records, for the rest of the request, that this grant's holder acts (the audit
+    /// trail's author): a console operator named by `email`, else the token's API user.
+    pub fn identify(&self, console_email: Option<&str>) {
+        let kind = match (console_email, self.is_operator()) {
+            (Some(_), _) => "console_operator",
+            (None, true) => "operator",
+            (None, false) => "api_user",
+        };
+        crate::audit::identify(kind, self.account, self.user, console_email);
+    }
+
     pub fn scope(&self) -> Scope {
         if self.is_operator() {
             return Scope::unrestricted();

@@ -294,7 +294,7 @@ async fn run_singly(
             .ok()
             .and_then(|v| v["_id"].as_str().and_then(|s| ObjectId::parse(s).ok()));
         let Some(id) = id else { continue };
-        let scope = crate::tenancy::Scope {
+        let scope = crate::scope::Scope {
             account: Some(*account),
             creditors: None,
         };

@@ -8,8 +8,8 @@ use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::{HttpDate, ObjectId};
 use crate::jobs::{new_job, DeleteMedia, Priority, RenderLetter};
 use crate::resources::{CASES, CASE_LETTERS, DUE_AT, PAYOUT_SPECIFICATIONS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, ColumnValue, NewJob, Replacement, StoreError, StoredDoc, Tx};
-use crate::tenancy::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MutateError {

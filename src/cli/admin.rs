@@ -19,9 +19,9 @@ use crate::domain::policy::CreditorPolicy;
 use crate::domain::{Clock, ObjectId, SystemClock};
 use crate::eve::validate::{expand_dotted, validate, Issues, Mode};
 use crate::resources::{ACCOUNTS, CREDITORS};
+use crate::scope::Scope;
 use crate::store::Store;
 use crate::tenancy::creditors;
-use crate::tenancy::Scope;
 use crate::tenancy::{self, ApiKey};
 
 use super::compose::StoreArgs;

@@ -41,7 +41,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         .list(
             &crate::resources::AUDIT_EVENTS,
             &crate::store::ListQuery {
-                scope: &crate::tenancy::Scope::unrestricted(),
+                scope: &crate::scope::Scope::unrestricted(),
                 filter: &filter,
                 sort: &Sort::parse("-_created,-_id")?,
                 paging: Paging {

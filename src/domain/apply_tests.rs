@@ -25,13 +25,13 @@ fn seed_002() -> CaseRegistration {
 }
 
 fn open(reg: &CaseRegistration, now: HttpDate) -> Case {
-    let creditor = crate::sandbox::creditor(
+    let creditor = crate::domain::party::Creditor::as_in_the_seeds(
         reg.creditor,
         reg.account,
         "Amili Integration Team",
         "1122334455",
         2_000_037,
-        &crate::domain::clock::FixedClock::at(now),
+        now,
     );
     open_case(
         reg,

@@ -325,3 +325,56 @@ impl Customer {
         self.updated = now;
     }
 }
+
+impl Creditor {
+    /// A creditor as the seeds show it (amili-api.md §4.12 example), active.
+    pub fn as_in_the_seeds(
+        id: ObjectId,
+        account: ObjectId,
+        name: &str,
+        organization_no: &str,
+        number: i64,
+        now: HttpDate,
+    ) -> Creditor {
+        let addr = Address {
+            address_line_1: "Redaregatan 50".into(),
+            zip_code: "25236".into(),
+            city: "Helsingborg".into(),
+            country: "SE".into(),
+        };
+        Creditor {
+            id,
+            account,
+            name: name.into(),
+            organization_no: Some(organization_no.into()),
+            non_swedish_organization_no: None,
+            agreement_template: None,
+            is_active: true,
+            standard_debt_description: Some("Standard skuldbeskrivning på Konto".into()),
+            agreement_address: Some(addr.clone()),
+            case_config: Some(CaseConfig {
+                vat_area: "sweden".into(),
+                commission_excluded_vat: false,
+                payout_capital_by_invoice: true,
+                payout_interest_by_invoice: false,
+            }),
+            description: Some("Generella tester".into()),
+            default_letter_locale: "sv".into(),
+            payout_details: Some(PayoutDetails {
+                sek: Some(PayoutAccount {
+                    bankgiro: Some("12312312".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            sender_address: Some(addr.clone()),
+            invoice_address: Some(addr),
+            always_use_standard_debt_description: false,
+            added_to_erp_system: false,
+            creditor_number: number,
+            created: now,
+            updated: now,
+            etag: String::new(),
+        }
+    }
+}

@@ -338,13 +338,13 @@ pub(crate) mod tests {
     #[test]
     fn a_registered_debt_opens_an_initializing_case_with_its_ledger() {
         let reg = seed_001();
-        let creditor = crate::sandbox::creditor(
+        let creditor = crate::domain::party::Creditor::as_in_the_seeds(
             reg.creditor,
             reg.account,
             "Amili Integration Team",
             "1122334455",
             2_000_037,
-            &crate::domain::clock::FixedClock::at(reg.created),
+            reg.created,
         );
         let case = open_case(
             &reg,

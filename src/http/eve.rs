@@ -9,8 +9,8 @@ use super::error::ApiError;
 use super::AppState;
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::{Filter, Paging, Projection, Resource, Sort};
+use crate::scope::Scope;
 use crate::store::{ListQuery, Row, Search};
-use crate::tenancy::Scope;
 
 /// The query parameters Eve reads; the first occurrence of each wins (Werkzeug's MultiDict).
 #[derive(Debug, Default)]

@@ -10,7 +10,7 @@ use super::routes::authenticates::unauthorized;
 use super::AppState;
 use crate::auth::keys::token_hash;
 use crate::auth::{ConsoleGrant, Grant};
-use crate::tenancy::Scope;
+use crate::scope::Scope;
 
 pub struct RequestScope(pub Scope);
 
@@ -68,7 +68,7 @@ impl FromRequestParts<AppState> for OperatorScope {
 /// The grant of the request's access token (or of the console's operator).
 async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
     if let Some(c) = parts.extensions.get::<ConsoleGrant>() {
-        crate::audit::identify_console(&c.grant, &c.email);
+        c.grant.identify(Some(&c.email));
         return Ok(c.grant.clone());
     }
     let token = parts
@@ -79,13 +79,13 @@ async fn grant(parts: &Parts, state: &AppState) -> Result<Grant, ApiError> {
     let now = state.app.clocks.real().unix();
     let hash = token_hash(token.trim());
     if let Some(grant) = state.auth.cached(&hash, now) {
-        crate::audit::identify(&grant);
+        grant.identify(None);
         return Ok(grant);
     }
     match state.app.store.token(&hash).await?.map(Grant::from) {
         Some(grant) if grant.expires > now => {
             state.auth.remember(hash, grant.clone(), now);
-            crate::audit::identify(&grant);
+            grant.identify(None);
             Ok(grant)
         }
         _ => Err(unauthorized()),

@@ -22,8 +22,8 @@ use crate::eve::{Filter, Val};
 use crate::jobs::{Next, RenderLetter, Run};
 use crate::media::Media;
 use crate::resources::{CASES, CASE_LETTERS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
+use crate::scope::Scope;
 use crate::store::{prepare_document, Store, StoreError};
-use crate::tenancy::Scope;
 
 /// The default template, embedded in the binary.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/letter.typ");

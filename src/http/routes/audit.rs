@@ -10,7 +10,7 @@ use crate::http::eve;
 use crate::http::scope::RequestScope;
 use crate::http::AppState;
 use crate::resources::AUDIT_EVENTS;
-use crate::tenancy::Scope;
+use crate::scope::Scope;
 
 const CREDITOR_BOUND: &str =
     "the audit trail is the account's: an API user bound to one creditor cannot read it";

@@ -23,8 +23,8 @@ use crate::http::write::{
 };
 use crate::http::{eve, AppState};
 use crate::resources::{CREDITORS, WEBHOOKS, WEBHOOK_DELIVERIES};
+use crate::scope::Scope;
 use crate::store::prepare_document;
-use crate::tenancy::Scope;
 
 const EVENT: Rule = Rule::string().allowed(EVENTS);
 

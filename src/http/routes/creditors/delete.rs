@@ -14,7 +14,7 @@ use crate::http::scope::RequestScope;
 use crate::http::write::{check_if_match, deleted};
 use crate::http::AppState;
 use crate::resources::{ACCESS_GROUPS, CASES, CREDITORS, USERS};
-use crate::tenancy::Scope;
+use crate::scope::Scope;
 
 pub const HAS_CASES: &str =
     "The creditor has cases and cannot be deleted; set is_active to false instead";
