@@ -14,9 +14,6 @@
 //!   batch, so reading, computing and writing overlap on different cores. A batch that meets
 //!   a case changed meanwhile is rolled back whole and its cases are claimed again afterwards.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use tokio::sync::mpsc;
 
 use super::{Engine, MutateError, RuleBook};
@@ -24,8 +21,6 @@ use crate::cases;
 use crate::clocks::Clocks;
 use crate::domain::apply::{Command, Ctx};
 use crate::domain::case::Case;
-use crate::domain::flow::FlowConfig;
-use crate::domain::policy::CreditorPolicy;
 use crate::domain::{HttpDate, ObjectId};
 use crate::resources::CASES;
 use crate::store::{ColumnValue, Row, Store, StoreError};
@@ -188,7 +183,7 @@ async fn pipeline(
         .position(|c| c.name == "creditor")
         .ok_or_else(|| StoreError::Document("cases has no creditor column".into()))?;
     let compute = async move {
-        let mut rules: HashMap<ObjectId, (Arc<CreditorPolicy>, Arc<FlowConfig>)> = HashMap::new();
+        let mut rules = RuleBook::new();
         while let Some(batch) = rows_rx.recv().await {
             // The rules of the batch's creditors (read once per run); everything else, the
             // JSON included, is done on a blocking thread so this task keeps the writer fed.
@@ -200,13 +195,13 @@ async fn pipeline(
                     })?,
                     _ => return Err(StoreError::Document("a case without a creditor".into())),
                 };
-                let (policy, flow) = match rules.entry(creditor) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
+                let (policy, flow) = match rules.cached(&creditor) {
+                    Some(r) => r,
+                    None => {
                         let mut tx = store.begin().await?;
-                        let r = RuleBook::new().rules(&mut tx, &creditor).await?;
+                        let r = rules.rules(&mut tx, &creditor).await?;
                         tx.commit().await?;
-                        e.insert(r).clone()
+                        r
                     }
                 };
                 jobs.push((row, columns, rowid, policy, flow));

@@ -66,6 +66,13 @@ impl RuleBook {
         Ok(flow)
     }
 
+    /// The creditor's rules if they have been read already.
+    pub fn cached(&self, creditor: &ObjectId) -> Option<(Arc<CreditorPolicy>, Arc<FlowConfig>)> {
+        let policy = self.policies.get(creditor)?;
+        let flow = self.flows.get(&policy.flow_config)?;
+        Some((policy.clone(), flow.clone()))
+    }
+
     /// The creditor's policy and the flow configuration it names.
     pub async fn rules(
         &mut self,

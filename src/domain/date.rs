@@ -249,8 +249,57 @@ impl Lenient<'_> {
     }
 }
 
+/// The civil date of a day count since 1970-01-01 (proleptic Gregorian), as (year, month
+/// 1–12, day 1–31): Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+impl HttpDate {
+    /// The RFC 1123 text written into `buf` (29 bytes), for years 0–9999; `None` outside
+    /// them. Every stored document holds many dates: this is on every write's path.
+    fn rfc1123<'b>(&self, buf: &'b mut [u8; 29]) -> Option<&'b str> {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        // 1970-01-01 was a Thursday.
+        let weekday = (days + 3).rem_euclid(7) as usize;
+        let two = |b: &mut [u8], v: u32| {
+            b[0] = b'0' + (v / 10) as u8;
+            b[1] = b'0' + (v % 10) as u8;
+        };
+        buf.copy_from_slice(b"Mon, 00 Jan 0000 00:00:00 GMT");
+        buf[..3].copy_from_slice(WEEKDAYS[weekday].as_bytes());
+        two(&mut buf[5..7], day);
+        buf[8..11].copy_from_slice(MONTHS[month as usize - 1].as_bytes());
+        let y = year as u32;
+        two(&mut buf[12..14], y / 100);
+        two(&mut buf[14..16], y % 100);
+        two(&mut buf[17..19], (secs / 3600) as u32);
+        two(&mut buf[20..22], (secs / 60 % 60) as u32);
+        two(&mut buf[23..25], (secs % 60) as u32);
+        std::str::from_utf8(buf).ok()
+    }
+}
+
 impl fmt::Display for HttpDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 29];
+        if let Some(s) = self.rfc1123(&mut buf) {
+            return f.write_str(s);
+        }
         let dt = self.chrono();
         write!(
             f,
@@ -281,7 +330,11 @@ impl FromStr for HttpDate {
 
 impl Serialize for HttpDate {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0u8; 29];
+        match self.rfc1123(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -307,6 +360,29 @@ impl schemars::JsonSchema for HttpDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_rendering_is_chronos_for_every_day_of_four_centuries() {
+        let mut t = HttpDate::from_ymd_hms(1900, 1, 1, 23, 59, 58).unwrap().0;
+        let end = HttpDate::from_ymd_hms(2300, 3, 1, 0, 0, 0).unwrap().0;
+        while t < end {
+            let d = HttpDate(t);
+            let dt = d.chrono();
+            let slow = format!(
+                "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+                WEEKDAYS[dt.weekday().num_days_from_monday() as usize],
+                dt.day(),
+                MONTHS[dt.month0() as usize],
+                dt.year(),
+                dt.hour(),
+                dt.minute(),
+                dt.second()
+            );
+            assert_eq!(d.to_string(), slow);
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{slow}\""));
+            t += 86_400 + 3_601;
+        }
+    }
 
     fn d(s: &str) -> Option<String> {
         HttpDate::parse_lenient(s).ok().map(|d| d.to_string())

@@ -24,6 +24,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// cost more than the memory.
 const WRITER_CACHE: &str = "-65536";
 
+/// The tables `indriva seed` fills, whose indexes a bulk load into an empty table builds at
+/// the end.
+const BULK_TABLES: [&str; 7] = [
+    "cases",
+    "case_registrations",
+    "customers",
+    "ocr_numbers",
+    "case_letters",
+    "payout_specifications",
+    "jobs",
+];
+
 /// Case documents are 4–6 KB: 8 KB pages keep most of them out of overflow chains, and a
 /// rewritten case costs one 8 KB page in the WAL, not 16 (the flow worker rewrites hundreds
 /// of thousands; measured: 24,300 → 27,300 items/s, reads unchanged; docs/PERFORMANCE.md).
@@ -158,7 +170,7 @@ impl Sqlite {
     /// Bulk loading (the seed): no fsync per transaction and a 1 GB page cache on the
     /// writer. When the cases table is still empty and no other connection has the file
     /// open, the load also runs without a rollback journal (each page is written once, not
-    /// twice) and with the secondary indexes of `cases` dropped, to be built once, sorted, by
+    /// twice) and with the secondary indexes of the seeded tables dropped, to be built once, sorted, by
     /// [`Sqlite::finish_bulk_load`]. The price: a crash during such a seed can leave the file
     /// unusable — it held no cases yet, so `rm -r` and seed again. Into a table that already
     /// holds cases the seed stays in WAL mode with every index in place.
@@ -189,17 +201,32 @@ impl Sqlite {
                 return Ok(vec![]);
             }
         }
-        let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        for (name, _) in &indexes {
-            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
-                .execute(&mut *conn)
-                .await?;
+        // The tables a seed fills (its cases and what their lives wrote) that are still
+        // empty: their secondary indexes are built once at the end, sorted, instead of taking
+        // hundreds of thousands of random inserts.
+        let mut rebuild = Vec::new();
+        for table in BULK_TABLES {
+            let empty: i64 =
+                sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"))
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if empty != 1 {
+                continue;
+            }
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            )
+            .bind(table)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (name, sql) in indexes {
+                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
+                    .execute(&mut *conn)
+                    .await?;
+                rebuild.push(sql);
+            }
         }
-        Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+        Ok(rebuild)
     }
 
     /// Rebuilds the indexes [`Sqlite::bulk_load_mode`] dropped.
