@@ -17,7 +17,7 @@ const SANDBOX: &str = "674dbeaf08847b9501cc9132";
 const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";
 
 async fn operator(api: &Api, email: &str, account: Option<ObjectId>, creditor: Option<ObjectId>) {
-    indriva::console::create_operator(&api.db.store, email, PASSWORD, account, creditor, api.now())
+    indriva::auth::operators::create_operator(&api.db.store, email, PASSWORD, account, creditor, api.now())
         .await
         .expect("operator");
 }
@@ -672,7 +672,7 @@ async fn operators_need_an_email_a_long_password_and_a_unique_email() {
     let store = &api.db.store;
     let now = api.now();
     let err = |r: anyhow::Result<_>| r.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err(indriva::console::create_operator(
+    assert!(err(indriva::auth::operators::create_operator(
         store,
         "not-an-email",
         PASSWORD,
@@ -682,7 +682,7 @@ async fn operators_need_an_email_a_long_password_and_a_unique_email() {
     )
     .await)
     .contains("email"));
-    assert!(err(indriva::console::create_operator(
+    assert!(err(indriva::auth::operators::create_operator(
         store,
         "a@example.com",
         "short",
@@ -692,10 +692,10 @@ async fn operators_need_an_email_a_long_password_and_a_unique_email() {
     )
     .await)
     .contains("12 characters"));
-    indriva::console::create_operator(store, "A@Example.com", PASSWORD, None, None, now)
+    indriva::auth::operators::create_operator(store, "A@Example.com", PASSWORD, None, None, now)
         .await
         .unwrap();
-    assert!(err(indriva::console::create_operator(
+    assert!(err(indriva::auth::operators::create_operator(
         store,
         "a@example.com",
         PASSWORD,

@@ -259,7 +259,7 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
                 }
             }
             let password = password_from_stdin()?;
-            let op = crate::console::create_operator(
+            let op = crate::auth::operators::create_operator(
                 store,
                 &email,
                 &password,
@@ -303,13 +303,13 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> anyhow::Result<String> {
         }
         AdminCommand::Operator(OperatorCommand::Password { email, .. }) => {
             let password = password_from_stdin()?;
-            if password.chars().count() < crate::console::MIN_PASSWORD_CHARS {
+            if password.chars().count() < crate::auth::operators::MIN_PASSWORD_CHARS {
                 anyhow::bail!(
                     "the password must have at least {} characters",
-                    crate::console::MIN_PASSWORD_CHARS
+                    crate::auth::operators::MIN_PASSWORD_CHARS
                 );
             }
-            let hash = crate::console::hash_password(&password)?;
+            let hash = crate::auth::operators::hash_password(&password)?;
             if !store
                 .set_console_password(&email.trim().to_lowercase(), &hash)
                 .await?

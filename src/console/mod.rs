@@ -556,8 +556,6 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
-pub use crate::auth::operators::{create_operator, hash_password, MIN_PASSWORD_CHARS};
-
 async fn sign_out(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
     if let Err(e) = operators::close_session(&c.app.store, &who.token_hash).await {
         return internal(e);
