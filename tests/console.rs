@@ -17,9 +17,16 @@ const SANDBOX: &str = "674dbeaf08847b9501cc9132";
 const SANDBOX_CREDITOR: &str = "674dbeb208847b9501cc9138";
 
 async fn operator(api: &Api, email: &str, account: Option<ObjectId>, creditor: Option<ObjectId>) {
-    indriva::auth::operators::create_operator(&api.db.store, email, PASSWORD, account, creditor, api.now())
-        .await
-        .expect("operator");
+    indriva::auth::operators::create_operator(
+        &api.db.store,
+        email,
+        PASSWORD,
+        account,
+        creditor,
+        api.now(),
+    )
+    .await
+    .expect("operator");
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
