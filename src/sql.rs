@@ -45,11 +45,6 @@ impl Param {
     pub fn opt_text(v: Option<impl Into<String>>) -> Param {
         v.map_or(Param::NullText, |s| Param::Text(s.into()))
     }
-
-    /// An integer, or NULL.
-    pub fn opt_int(v: Option<i64>) -> Param {
-        v.map_or(Param::NullInt, Param::Int)
-    }
 }
 
 /// SQL text and its parameters, in order.
@@ -207,11 +202,6 @@ impl Statement {
     pub fn rewind(&mut self, mark: (usize, usize)) {
         self.out.text.truncate(mark.0);
         self.out.params.truncate(mark.1);
-    }
-
-    /// Whether nothing has been written since `mark`.
-    pub fn unchanged_since(&self, mark: (usize, usize)) -> bool {
-        self.mark() == mark
     }
 
     pub fn finish(self) -> Sql {

@@ -31,7 +31,6 @@ use std::future::Future;
 
 use crate::auth::Grant;
 use crate::cases::MutateError;
-use crate::domain::bank::AGENCY_ACCOUNT;
 use crate::domain::case::Case;
 use crate::domain::ObjectId;
 use crate::eve::filter::{Filter, Val};
@@ -329,9 +328,4 @@ pub(crate) async fn record_answer(
         created: now,
     }])
     .await
-}
-
-/// The agency's own account, where bank files and unmatched payments live.
-pub fn agency_account() -> ObjectId {
-    AGENCY_ACCOUNT
 }

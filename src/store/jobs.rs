@@ -123,16 +123,6 @@ impl Tx<'_> {
         self.execute(q).await?;
         Ok(())
     }
-
-    /// Deletes an account's waiting jobs (a sandbox reset); how many.
-    pub async fn delete_account_jobs(&mut self, account: &str) -> Result<u64, StoreError> {
-        let q = query(
-            self.dialect(),
-            "DELETE FROM jobs WHERE account = ?",
-            vec![Param::Text(account.to_string())],
-        );
-        self.execute(q).await
-    }
 }
 
 impl Store {
