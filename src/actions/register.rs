@@ -97,6 +97,15 @@ fn check(reg: &mut CaseRegistration, now: HttpDate) -> Issues {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, d) in reg.debts.iter().enumerate() {
+        if d.invoice_date.date() > now.date() {
+            issues.add(
+                &format!("debts.{i}.invoice_date"),
+                format!(
+                    "the invoice date cannot be later than today ({})",
+                    now.date().format("%Y-%m-%d")
+                ),
+            );
+        }
         if d.included_fees() > d.capital_to_claim {
             issues.add(
                 &format!("debts.{i}.fees_included_in_capital_to_claim"),

@@ -359,6 +359,20 @@ impl Case {
         self.closed.is_none() && self.case_settings.interest_rate.reference_rate
     }
 
+    /// The day the invoice fell due (`invoice_date + invoice_due_days_after_invoice_date`).
+    pub fn due_date(&self) -> NaiveDate {
+        self.debt.invoice_date.date()
+            + chrono::Duration::days(self.debt.invoice_due_days_after_invoice_date.max(0))
+    }
+
+    /// The earliest a reminder or collection letter may be sent: 00:00 of the day after the
+    /// due date, plus the creditor's grace days. Lag (1981:739) om skydd mot obehörig
+    /// inkassoverksamhet covers only a claim that has fallen due (4 §), and good collection
+    /// practice (god inkassosed, 4 §) sends no reminder or demand before.
+    pub fn first_action_allowed(&self, policy: &CreditorPolicy) -> HttpDate {
+        HttpDate::midnight(self.due_date() + chrono::Duration::days(1 + policy.grace_days.max(0)))
+    }
+
     /// The first day interest runs: the day after the due date
     /// (`invoice_date + interest_days_after_invoice_date`).
     pub fn interest_first_day(&self) -> NaiveDate {

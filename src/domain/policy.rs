@@ -26,6 +26,10 @@ pub struct CreditorPolicy {
     pub payout_day: String,
     /// A payout smaller than this waits for the next run (kronor).
     pub minimum_payout_amount: super::Money,
+    /// Days after an invoice's due date before the first reminder or demand may be sent
+    /// (0: the day after the due date). Never before: lag (1981:739) om skydd mot
+    /// obehörig inkassoverksamhet, 4 §, covers only a claim that has fallen due.
+    pub grace_days: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -91,6 +95,7 @@ impl Default for CreditorPolicy {
             payout_frequency: PayoutFrequency::Weekly,
             payout_day: "friday".into(),
             minimum_payout_amount: super::Money::from_ore(10_000),
+            grace_days: 0,
         }
     }
 }
@@ -135,6 +140,9 @@ impl CreditorPolicy {
                 "payout_day".into(),
                 "a weekday (monday … sunday) for weekly payouts, 1–28 for monthly ones".into(),
             ));
+        }
+        if !(0..=90).contains(&self.grace_days) {
+            out.push(("grace_days".into(), "0 to 90 days".into()));
         }
         if self.minimum_payout_amount < super::Money::ZERO {
             out.push((

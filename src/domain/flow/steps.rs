@@ -25,6 +25,15 @@ pub(crate) fn run_step(
             case.set_status(CaseStatus::Initialized, at);
             let first = case.flow_state().first_action;
             next = step.first_action_items.as_ref().and_then(|m| m.get(&first));
+            // The first reminder or demand waits until the claim has fallen due (and the
+            // creditor's grace days have passed).
+            case.updated = at;
+            case.schedule(flow, next, at);
+            let earliest = case.first_action_allowed(ctx.policy);
+            if let Some(item) = case.next_flow_item.as_mut() {
+                item.schedule_to_execute = item.schedule_to_execute.max(earliest);
+            }
+            return;
         }
         Action::SendReminder => {
             case.enter_state(CaseState::Reminder, CaseStatus::ReminderSent, at);
