@@ -491,6 +491,7 @@ pub fn generate(rng: &mut SmallRng, t: &Target, engine: &Engine, n: u64) -> Seed
             invoice_due_days_after_invoice_date: due_days,
             fees_included_in_capital_to_claim: None,
             fees_already_claimed: None,
+            limitation_interrupted_date: None,
         }],
         cases: vec![],
         ocr_numbers: vec![],

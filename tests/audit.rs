@@ -3,7 +3,7 @@
 //! it holds ids, never identity numbers, tokens or secrets. Runs on SQLite, and on PostgreSQL
 //! in CI.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::seed002::{ok, register_seed_002, set_clock};

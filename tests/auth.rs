@@ -2,7 +2,7 @@
 //! `/authenticates/api-code` needs a valid access token, and a token only ever reaches its own
 //! account's (or creditor's) documents — by id, by `where`, by `projection`, or by listing.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;

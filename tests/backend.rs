@@ -2,7 +2,7 @@
 //! PostgreSQL (not silently on SQLite), and a database URL of another kind is refused rather
 //! than taken for a SQLite file name.
 
-mod common;
+use crate::common;
 
 use indriva::eve::sql::Dialect;
 use indriva::store::Store;

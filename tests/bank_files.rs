@@ -3,7 +3,7 @@
 //! payments matched by hand; operators only. Runs on SQLite, and on PostgreSQL when
 //! `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

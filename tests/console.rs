@@ -3,7 +3,7 @@
 //! command path and the audit trail, API users created and revoked, the payout run.
 //! Runs on SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,7 +2,7 @@
 //! creditings, cancellations and respites, each through the case's one change path. Runs on
 //! SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

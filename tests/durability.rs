@@ -6,7 +6,7 @@
 //! letter). On SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set. Prints the
 //! figures.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

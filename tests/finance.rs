@@ -2,7 +2,7 @@
 //! that group them, and the totals reconciling to the öre. Runs on SQLite, and on PostgreSQL
 //! when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,7 +2,7 @@
 //! rules, letters as PDFs, the forecast, the worker in real time, tenancy. Runs on SQLite,
 //! and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::seed002::{ok, register_seed_002, seed_002, set_clock, CREATED, LOOKED_AT};

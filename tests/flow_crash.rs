@@ -3,7 +3,7 @@
 //! half-way, run it again, and compare every case with what the engine makes of it in
 //! memory. On SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};

@@ -8,7 +8,7 @@
 //! `FUZZ_CASES=20000 cargo test --release --test fuzz -- --nocapture`
 //! (and with `INDRIVA_TEST_DATABASE_URL=postgres://…` for PostgreSQL).
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,7 +1,7 @@
 //! `GET /cases` and `GET /cases/{id}` on the wire: the seeds' queries (seed 003), Eve's
 //! envelopes, paging, projection, conditional GET and every documented error.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

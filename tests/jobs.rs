@@ -3,7 +3,7 @@
 //! them in their sequence, and a recurring job exists once. On SQLite, and on PostgreSQL
 //! when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! integrator would meet it on the sandbox clock. On SQLite, and on PostgreSQL when
 //! `INDRIVA_TEST_DATABASE_URL` is set. The worked examples are in docs/flow.md.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::seed002::{ok, seed_002, set_clock};
@@ -89,6 +89,118 @@ async fn nothing_is_sent_or_charged_before_the_due_date() {
     assert_eq!(
         e["_issues"]["debts"]["0"]["invoice_date"],
         "the invoice date cannot be later than today (2024-12-26)",
+        "{e}"
+    );
+}
+
+fn consumer(mut body: Value) -> Value {
+    body["customer"] = json!({
+        "name": "Anna Andersson", "id_number": "198112289874", "is_company": false,
+        "address": {"address_line_1": "Storgatan 1", "zip_code": "11122",
+                    "city": "Stockholm", "country": "SE"}
+    });
+    body
+}
+
+/// Item 3: limitation runs from the due date at registration (3 years for a consumer, 10
+/// for a company), a registration may name the creditor's own last interruption, a barred
+/// claim is refused, and nothing revives it (preskriptionslag (1981:130) 2, 5 and 8 §§).
+#[tokio::test]
+async fn a_time_barred_claim_is_refused_and_limitation_runs_from_the_due_date() {
+    let api = Api::new().await;
+    default_policy(&api).await;
+    set_clock(&api, "Mon, 01 Dec 2025 09:00:00 GMT").await;
+
+    // A consumer's invoice of 1 June 2021, due 1 July 2021: barred since 1 July 2024.
+    let mut old = consumer(seed_002());
+    old["debts"][0]["invoice_number"] = json!("INV-2021");
+    old["debts"][0]["invoice_date"] = json!("Tue, 01 Jun 2021 00:00:00 GMT");
+    old["debts"][0]["invoice_due_days_after_invoice_date"] = json!(30);
+    let e = ok(
+        &api.post("/case--registrations", &old).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    let msg = e["_issues"]["debts"]["0"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("the claim is time-barred: its limitation period of 3 years ran from 2021-07-01 and ended on 2024-07-01"),
+        "{e}"
+    );
+    assert!(msg.contains("preskriptionslag (1981:130)"), "{msg}");
+
+    // A company's claim of 2014: ten years, barred in 2024.
+    let mut company = seed_002();
+    company["debts"][0]["invoice_number"] = json!("INV-2014");
+    company["debts"][0]["invoice_date"] = json!("Mon, 03 Nov 2014 00:00:00 GMT");
+    let e = ok(
+        &api.post("/case--registrations", &company).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert!(
+        e["_issues"]["debts"]["0"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("period of 10 years ran from 2014-12-04 and ended on 2024-12-04"),
+        "{e}"
+    );
+    // Nothing was written by either refusal.
+    let all = ok(&api.get("/cases").await, StatusCode::OK);
+    assert_eq!(all["_meta"]["total"], 0, "{all}");
+
+    // The same 2021 invoice, but the debtor acknowledged it on 1 March 2023: limitation
+    // runs from then (5 §) to 1 March 2026, and the case is accepted.
+    old["debts"][0]["limitation_interrupted_date"] = json!("Wed, 01 Mar 2023 00:00:00 GMT");
+    let r = ok(
+        &api.post("/case--registrations", &old).await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    let c = case(&api, &id).await;
+    assert_eq!(
+        c["limitation"]["limitation_date"], "Sun, 01 Mar 2026 00:00:00 GMT",
+        "{c}"
+    );
+    assert_eq!(
+        c["limitation"]["locale_annotation"],
+        "api.log_messages.creditor_interruption"
+    );
+    // The demand that goes out at 09:15 interrupts it again: three years from the letter.
+    set_clock(&api, "Tue, 02 Dec 2025 09:00:00 GMT").await;
+    let c = case(&api, &id).await;
+    assert_eq!(
+        c["limitation"]["limitation_date"], "Fri, 01 Dec 2028 09:15:00 GMT",
+        "{c}"
+    );
+
+    // An invoice of 2024 that nobody interrupted: from its due date, 31 January 2024.
+    let mut recent = consumer(seed_002());
+    recent["debts"][0]["invoice_number"] = json!("INV-2024");
+    recent["debts"][0]["invoice_date"] = json!("Mon, 01 Jan 2024 00:00:00 GMT");
+    recent["debts"][0]["invoice_due_days_after_invoice_date"] = json!(30);
+    let r = ok(
+        &api.post("/case--registrations", &recent).await,
+        StatusCode::CREATED,
+    );
+    let c = case(&api, r["_cases"][0].as_str().unwrap()).await;
+    assert_eq!(
+        c["limitation"]["limitation_date"], "Sun, 31 Jan 2027 00:00:00 GMT",
+        "{c}"
+    );
+    assert_eq!(
+        c["limitation"]["locale_annotation"],
+        "api.log_messages.claim_fell_due"
+    );
+
+    // An interruption dated after today is refused.
+    let mut ahead = consumer(seed_002());
+    ahead["debts"][0]["invoice_number"] = json!("INV-AHEAD");
+    ahead["debts"][0]["limitation_interrupted_date"] = json!("Fri, 05 Dec 2025 00:00:00 GMT");
+    let e = ok(
+        &api.post("/case--registrations", &ahead).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert_eq!(
+        e["_issues"]["debts"]["0"]["limitation_interrupted_date"],
+        "the limitation interruption cannot be later than today (2025-12-02)",
         "{e}"
     );
 }

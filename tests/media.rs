@@ -2,7 +2,7 @@
 //! upload as Python's `requests` sends it, every documented error, replacement, and no file
 //! left behind by a failed request.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,7 +2,7 @@
 //! is gone or the flow worker is stuck. Runs on SQLite, and on PostgreSQL when
 //! `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::Api;

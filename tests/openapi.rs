@@ -4,7 +4,7 @@
 //! read — match the schemas documented for their status. Swagger UI is served from the
 //! binary. Runs on SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

@@ -2,7 +2,7 @@
 //! that pseudonymises cases closed before their retention ends while keeping every amount and
 //! ledger line. On SQLite, and on PostgreSQL in CI.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::seed002::{ok, register_seed_002, set_clock};

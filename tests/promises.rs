@@ -1,7 +1,7 @@
 //! Promises the README and docs/api.md make that no other test held the code to: each claim
 //! here is a test. Runs on SQLite, and on PostgreSQL in CI.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -3,7 +3,7 @@
 //! query forms Eve answers (`$all` through an array of documents, `sort` as a JSON object) are
 //! answered here too. Runs on SQLite, and on PostgreSQL in CI.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! reference evaluator (`indriva::eve::eval`); both must select the same documents, in the
 //! same order. A failure prints the filter, so it can be turned into a unit test.
 
-mod common;
+use crate::common;
 
 use indriva::eve::{eval, Filter, Paging, Sort};
 use indriva::resources::CASES;

@@ -1,7 +1,7 @@
 //! `POST /case--registrations` (issue 5 §2): both seeds' bodies verbatim, every validation
 //! rule, all-or-nothing, idempotency, duplicates, and the customer upsert.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

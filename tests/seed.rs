@@ -4,7 +4,7 @@
 //! the öre. The check: 10,000 seeded cases. On SQLite, and on PostgreSQL when
 //! `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! scoping — a foreign or out-of-scope id is a 404 on reads and a 422 on writes, and nothing
 //! is written.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{insert_account, Api, Resp};

@@ -5,7 +5,7 @@
 //! stored in plain text is now only a hash. SQLite always; PostgreSQL when
 //! `INDRIVA_TEST_DATABASE_URL` names one (a fresh database is created for the dump).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

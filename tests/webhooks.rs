@@ -4,7 +4,7 @@
 //! addresses are refused unless allowed; tenants see only their own webhooks and
 //! deliveries. Runs on SQLite, and on PostgreSQL when `INDRIVA_TEST_DATABASE_URL` is set.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -7,6 +7,7 @@
 use super::{ActionError, Actor, Answer, Idempotency};
 use crate::app::App;
 use crate::domain::identity::{parse_id_number, IdKind};
+use crate::domain::limitation;
 use crate::domain::registration::CaseRegistration;
 use crate::domain::{HttpDate, ObjectId};
 use crate::eve::validate::Issues;
@@ -103,6 +104,34 @@ fn check(reg: &mut CaseRegistration, now: HttpDate) -> Issues {
                 format!(
                     "the invoice date cannot be later than today ({})",
                     now.date().format("%Y-%m-%d")
+                ),
+            );
+        }
+        if let Some(at) = d.limitation_interrupted_date {
+            if at.date() > now.date() {
+                issues.add(
+                    &format!("debts.{i}.limitation_interrupted_date"),
+                    format!(
+                        "the limitation interruption cannot be later than today ({})",
+                        now.date().format("%Y-%m-%d")
+                    ),
+                );
+            }
+        }
+        // Preskriptionslag (1981:130) 2 §: the period runs from the due date, 3 years for a
+        // consumer, 10 otherwise; 8 §: a barred claim may not be collected.
+        let company = reg.customer.id_number.len() == 10;
+        let lim = limitation::at_registration(d.due_date(), d.limitation_interrupted_date, company);
+        if limitation::is_barred(&lim, now) {
+            issues.add(
+                &format!("debts.{i}"),
+                format!(
+                    "the claim is time-barred: its limitation period of {} years ran from {} and \
+                     ended on {} (preskriptionslag (1981:130) 2 and 8 §§); if the debtor or the \
+                     creditor interrupted it later, give that date as limitation_interrupted_date",
+                    if company { 10 } else { 3 },
+                    lim.break_date.date().format("%Y-%m-%d"),
+                    lim.limitation_date.date().format("%Y-%m-%d"),
                 ),
             );
         }

@@ -580,6 +580,13 @@ impl Case {
         annotation: &str,
         out: &mut Applied,
     ) {
+        // A barred claim stays barred: nothing done after its limitation date revives it
+        // (preskriptionslag (1981:130) 8 §).
+        if let Some(current) = &self.limitation {
+            if limitation::is_barred(current, at) {
+                return;
+            }
+        }
         let interrupted = limitation::interrupted(at, self.debtor_is_company(), annotation);
         out.effects
             .push(Effect::LimitationInterrupted(interrupted.clone()));

@@ -1004,3 +1004,32 @@ fn pseudonymising_keeps_the_money_and_lets_go_of_the_person() {
     // Twice is once.
     assert!(!run.apply(&mut case, Command::Pseudonymise, later).changed);
 }
+
+#[test]
+fn nothing_revives_a_barred_claim() {
+    // Preskriptionslag (1981:130) 8 §: once the limitation date has passed, a payment (or a
+    // letter) no longer interrupts it.
+    let run = Run::with_fees(FeePolicy::default());
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let barred = crate::domain::limitation::interrupted(
+        d("Wed, 01 Sep 2021 00:00:00 GMT"),
+        false,
+        crate::domain::limitation::annotations::CLAIM_FELL_DUE,
+    );
+    case.limitation = Some(barred.clone());
+    let now = d("Mon, 08 Sep 2025 12:00:00 GMT");
+    let a = run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: kr(100),
+            paid: d("Mon, 08 Sep 2025 00:00:00 GMT"),
+        },
+        now,
+    );
+    assert_eq!(a.settled, kr(100));
+    assert_eq!(case.limitation, Some(barred), "still barred");
+    assert!(!a
+        .effects
+        .iter()
+        .any(|e| matches!(e, crate::domain::effects::Effect::LimitationInterrupted(_))));
+}

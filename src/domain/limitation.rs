@@ -22,6 +22,11 @@ pub mod annotations {
     pub const PAYMENT: &str = "api.log_messages.payment_received";
     pub const ENFORCEMENT_APPLICATION: &str = "api.log_messages.enforcement_application";
     pub const ENFORCEMENT_VERDICT: &str = "api.log_messages.enforcement_verdict";
+    /// At registration: the period runs from the due date (2 §).
+    pub const CLAIM_FELL_DUE: &str = "api.log_messages.claim_fell_due";
+    /// At registration: from the last interruption the creditor made (its own reminder, a
+    /// payment it received), as the registration says.
+    pub const CREDITOR_INTERRUPTION: &str = "api.log_messages.creditor_interruption";
 }
 
 /// The limitation period in years: 3 for a consumer (a person) owing a business, 10
@@ -43,9 +48,68 @@ pub fn interrupted(at: HttpDate, debtor_is_company: bool, annotation: &str) -> L
     }
 }
 
+/// The limitation a claim has when it is registered: from its due date, or from the last
+/// interruption the creditor made if that was later (preskriptionslag 2 § and 5 §).
+pub fn at_registration(
+    due: chrono::NaiveDate,
+    creditor_interruption: Option<HttpDate>,
+    debtor_is_company: bool,
+) -> Limitation {
+    let fell_due = HttpDate::midnight(due);
+    match creditor_interruption {
+        Some(at) if at > fell_due => {
+            interrupted(at, debtor_is_company, annotations::CREDITOR_INTERRUPTION)
+        }
+        _ => interrupted(fell_due, debtor_is_company, annotations::CLAIM_FELL_DUE),
+    }
+}
+
+/// Whether the claim is time-barred at `at`: its period ran out with no interruption. A
+/// barred claim cannot be revived by a demand (8 §: it may not be collected).
+pub fn is_barred(limitation: &Limitation, at: HttpDate) -> bool {
+    limitation.limitation_date <= at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registered_claim_runs_from_its_due_date_or_the_creditors_last_interruption() {
+        let due = chrono::NaiveDate::from_ymd_opt(2021, 7, 1).unwrap();
+        let l = at_registration(due, None, false);
+        assert_eq!(
+            l.limitation_date.to_string(),
+            "Mon, 01 Jul 2024 00:00:00 GMT"
+        );
+        assert_eq!(l.locale_annotation, annotations::CLAIM_FELL_DUE);
+        let reminded = HttpDate::parse_lenient("Mon, 02 May 2022 00:00:00 GMT").unwrap();
+        let l = at_registration(due, Some(reminded), false);
+        assert_eq!(
+            l.limitation_date.to_string(),
+            "Fri, 02 May 2025 00:00:00 GMT"
+        );
+        assert_eq!(l.locale_annotation, annotations::CREDITOR_INTERRUPTION);
+        // An interruption before the due date changes nothing.
+        let early = HttpDate::parse_lenient("Tue, 01 Jun 2021 00:00:00 GMT").unwrap();
+        assert_eq!(
+            at_registration(due, Some(early), true).break_date,
+            HttpDate::midnight(due)
+        );
+        let company = at_registration(due, None, true);
+        assert_eq!(
+            company.limitation_date.to_string(),
+            "Tue, 01 Jul 2031 00:00:00 GMT"
+        );
+        assert!(is_barred(
+            &l,
+            HttpDate::parse_lenient("Fri, 02 May 2025 00:00:00 GMT").unwrap()
+        ));
+        assert!(!is_barred(
+            &l,
+            HttpDate::parse_lenient("Thu, 01 May 2025 23:59:59 GMT").unwrap()
+        ));
+    }
 
     #[test]
     fn a_company_has_ten_years_a_consumer_three() {

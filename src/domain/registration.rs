@@ -81,6 +81,11 @@ pub struct RegisteredDebt {
     pub fees_included_in_capital_to_claim: Option<FeesIncludedInCapital>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fees_already_claimed: Option<FeesAlreadyClaimed>,
+    /// Indriva: the last time the creditor interrupted limitation itself (a reminder the
+    /// debtor received, a payment, an acknowledgement), when after the due date. The claim's
+    /// limitation runs from it instead of the due date (preskriptionslag 5 §).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limitation_interrupted_date: Option<HttpDate>,
 }
 
 impl RegisteredDebt {
@@ -90,6 +95,12 @@ impl RegisteredDebt {
             .as_ref()
             .map(|f| f.invoice_fee.unwrap_or_default() + f.shipment_fee.unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// The day the invoice fell due: its date plus its due days.
+    pub fn due_date(&self) -> chrono::NaiveDate {
+        self.invoice_date.date()
+            + chrono::Duration::days(self.invoice_due_days_after_invoice_date.max(0))
     }
 }
 
@@ -258,7 +269,11 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
         next_flow_item: ctx.flow.item(&ctx.flow.start, now),
         debt_collection: None,
         services: vec![],
-        limitation: None,
+        limitation: Some(super::limitation::at_registration(
+            d.due_date(),
+            d.limitation_interrupted_date,
+            reg.customer.id_number.len() == 10,
+        )),
         event_listeners: EventListeners::default(),
         closed: None,
         next_flow_item_on_close: None,
@@ -325,6 +340,7 @@ pub(crate) mod tests {
                     }),
                     debt_collection: None,
                 }),
+                limitation_interrupted_date: None,
             }],
             cases: vec![],
             ocr_numbers: vec![],

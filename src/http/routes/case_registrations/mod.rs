@@ -69,6 +69,7 @@ const DEBT: Rule = Rule::dict(&[
             ("debt_collection", Rule::dict(CLAIMED_FEE)),
         ]),
     ),
+    ("limitation_interrupted_date", Rule::datetime()),
 ]);
 
 /// The registration body (seed 000's table; `is_company` from seed 001).
