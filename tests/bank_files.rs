@@ -35,6 +35,7 @@ fn ocr(reference: &str, kronor: i64) -> GeneratedPayment {
         ocr: true,
         amount: Money::from_ore(kronor * 100),
         payer_name: Some("ACME Inc.".into()),
+        parts: vec![],
     }
 }
 
@@ -388,4 +389,197 @@ async fn only_operators_touch_bank_files_and_unmatched_payments() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+fn kr(v: i64) -> Money {
+    Money::from_ore(v * 100)
+}
+
+/// Issue 22 item 4: a deduction (`21`) is money taken back, never a payment. It is netted
+/// against the payment of its deposit that carries its reference; one that no payment
+/// carries is kept as a negative unmatched item; and every import reconciles: settled +
+/// unmatched (+ imported before) = the deposits, to the öre.
+#[tokio::test]
+async fn deductions_are_netted_and_every_import_reconciles() {
+    let a = agency().await;
+    let mut cases = vec![];
+    for n in 1..=4 {
+        cases.push(register(&a.api, &format!("INV-{n}")).await);
+    }
+    set_clock(&a.api, LOOKED_AT).await;
+    let mut free_text = ocr("faktura INV-9", 50);
+    free_text.ocr = false;
+    let text = Generator {
+        payee_bankgiro: "9912346".into(),
+        payment_date: NaiveDate::from_ymd_opt(2025, 9, 3).unwrap(),
+        written: "20250903063012123456".into(),
+        payments: vec![
+            ocr(&cases[0].1, 2014),
+            ocr(&cases[1].1, 500),
+            ocr(&cases[2].1, 2100),
+            ocr("20250000000000000018", 300),
+            free_text,
+            ocr(&cases[3].1, 1000),
+            ocr(&cases[3].1, 100),
+        ],
+        deductions: vec![
+            (cases[0].1.clone(), kr(250)),
+            ("99999999999".into(), kr(40)),
+        ],
+    }
+    .render();
+    let report = ok(
+        &upload(&a.api, &a.operator, "BGMAX_DEDUCTIONS.txt", text.as_bytes()).await,
+        StatusCode::CREATED,
+    );
+    // 2 014 + 500 + 2 100 + 300 + 50 + 1 000 + 100 − 250 − 40
+    assert_eq!(report["deposit_amount"].as_f64(), Some(5774.0), "{report}");
+    // 1 764 (2 014 less the deduction) + 500 + 2 014 + 1 000 + 100
+    assert_eq!(report["settled_amount"].as_f64(), Some(5378.0));
+    // 86 overpaid + 300 unknown + 50 free text − 40 deducted from no payment
+    assert_eq!(report["unmatched_amount"].as_f64(), Some(396.0));
+    assert_eq!(report["duplicate_amount"].as_f64(), Some(0.0));
+    assert_eq!(report["deduction_count"], 2);
+    assert_eq!(report["deduction_amount"].as_f64(), Some(290.0));
+    let first = &report["payments"][0];
+    assert_eq!(first["deducted_amount"].as_f64(), Some(250.0));
+    assert_eq!(first["settled_amount"].as_f64(), Some(1764.0));
+    assert_eq!(first["outcome"], "matched");
+    assert_eq!(report["deductions"][0]["payment_line"], first["line"]);
+    assert_eq!(report["deductions"][0]["code"], 1);
+    assert!(report["deductions"][1]["unmatched_payment"].is_string());
+
+    // The case got what came in, not what was deducted: 250 kr is still owed.
+    let c = case(&a.api, &cases[0].0).await;
+    assert!(c.get("closed").is_none(), "{c}");
+    assert_eq!(
+        c["total_remaining_transaction_amount"].as_f64(),
+        Some(250.0)
+    );
+
+    // The deduction no payment carried waits for an operator, negative, and cannot be
+    // put on a case.
+    let items = unmatched(&a).await;
+    let deduction = items
+        .iter()
+        .find(|u| u["reason"] == "api.unmatched.deduction")
+        .expect("the deduction is kept");
+    assert_eq!(deduction["amount"].as_f64(), Some(-40.0));
+    let r = a
+        .api
+        .write_as(
+            &a.operator,
+            "POST",
+            &format!(
+                "/payments--unmatched/{}/match",
+                deduction["_id"].as_str().unwrap()
+            ),
+            &json!({"case": cases[1].0}),
+            None,
+        )
+        .await;
+    let e = ok(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        e["_issues"]["case"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("a deduction"),
+        "{e}"
+    );
+    // The sum of every unmatched item is the report's.
+    let sum: f64 = items.iter().map(|u| u["amount"].as_f64().unwrap()).sum();
+    assert!((sum - 396.0).abs() < 0.005, "{sum}");
+}
+
+/// Issue 22 item 5: extra references (`22`, `23` negative) that carry amounts split the
+/// payment over their cases; what cannot be put on a case stays unmatched with every
+/// reference; references without amounts are kept for the operator. The shapes are those
+/// of Bankgirot's example file BgMaxfil4.
+#[tokio::test]
+async fn a_split_payment_pays_each_part() {
+    let a = agency().await;
+    let mut cases = vec![];
+    for n in 1..=4 {
+        cases.push(register(&a.api, &format!("INV-{n}")).await);
+    }
+    set_clock(&a.api, LOOKED_AT).await;
+    let no_reference = |kronor: i64, parts: Vec<(String, Money)>| GeneratedPayment {
+        reference: String::new(),
+        ocr: false,
+        amount: kr(kronor),
+        payer_name: Some("Kalles Plat AB".into()),
+        parts,
+    };
+    let text = file(
+        vec![
+            // 2 000,00 = 1 700,00 + 300,00
+            no_reference(
+                2000,
+                vec![
+                    (cases[0].1.clone(), kr(1700)),
+                    (cases[1].1.clone(), kr(300)),
+                ],
+            ),
+            // 1 400,00 = 1 000 + 500 + 400 − 500
+            no_reference(
+                1400,
+                vec![
+                    (cases[2].1.clone(), kr(1000)),
+                    (cases[3].1.clone(), kr(500)),
+                    ("8988777".into(), kr(400)),
+                    ("7445".into(), kr(-500)),
+                ],
+            ),
+            // 600,00 for two references, no amounts
+            no_reference(
+                600,
+                vec![
+                    (cases[0].1.clone(), Money::ZERO),
+                    (cases[1].1.clone(), Money::ZERO),
+                ],
+            ),
+        ],
+        "20250903063012123457",
+    );
+    let report = ok(
+        &upload(&a.api, &a.operator, "BGMAX_SPLIT.txt", text.as_bytes()).await,
+        StatusCode::CREATED,
+    );
+    assert_eq!(report["deposit_amount"].as_f64(), Some(4000.0), "{report}");
+    assert_eq!(report["settled_amount"].as_f64(), Some(3000.0));
+    assert_eq!(report["unmatched_amount"].as_f64(), Some(1000.0));
+
+    let first = &report["payments"][0];
+    assert_eq!(first["outcome"], "matched");
+    assert_eq!(first["parts"][0]["case"], cases[0].0.as_str());
+    assert_eq!(first["parts"][0]["settled_amount"].as_f64(), Some(1700.0));
+    assert_eq!(first["parts"][1]["settled_amount"].as_f64(), Some(300.0));
+    let remaining = |c: &Value| c["total_remaining_transaction_amount"].as_f64();
+    assert_eq!(remaining(&case(&a.api, &cases[0].0).await), Some(314.0));
+    assert_eq!(remaining(&case(&a.api, &cases[1].0).await), Some(1714.0));
+
+    // 1 000 to its case; the 500 part would leave the payment short of its −500, so it and
+    // the rest wait, 400 kr, with every reference.
+    let second = &report["payments"][1];
+    assert_eq!(second["outcome"], "partly_matched");
+    assert_eq!(second["settled_amount"].as_f64(), Some(1000.0));
+    assert_eq!(remaining(&case(&a.api, &cases[2].0).await), Some(1014.0));
+    assert_eq!(remaining(&case(&a.api, &cases[3].0).await), Some(2014.0));
+    let items = unmatched(&a).await;
+    let split = items
+        .iter()
+        .find(|u| u["reason"] == "api.unmatched.split_payment")
+        .expect("the rest of the split payment");
+    assert_eq!(split["amount"].as_f64(), Some(400.0));
+    assert_eq!(
+        split["references"],
+        json!([cases[2].1, cases[3].1, "8988777", "7445 (-500.00)"])
+    );
+    // No amounts: the whole 600 waits, with both references.
+    let kept = items
+        .iter()
+        .find(|u| u["amount"].as_f64() == Some(600.0))
+        .expect("the payment without amounts");
+    assert_eq!(kept["references"], json!([cases[0].1, cases[1].1]));
+    assert_eq!(kept["reason"], "api.unmatched.no_ocr_reference");
 }

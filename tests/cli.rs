@@ -45,9 +45,13 @@ fn request(
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    write!(s, "{head}\r\n{body}").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
+    // A server that refuses a large body (413) may answer and close before the body is
+    // written: a failed write still leaves its answer to read, and a reset after the
+    // answer keeps what arrived.
+    let _ = write!(s, "{head}\r\n{body}");
+    let mut bytes = Vec::new();
+    let _ = s.read_to_end(&mut bytes);
+    let raw = String::from_utf8_lossy(&bytes);
     let status = raw.split(' ').nth(1)?.parse().ok()?;
     let body = raw.split_once("\r\n\r\n")?.1.to_string();
     Some((status, body))

@@ -327,6 +327,7 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
         ocr,
         amount: Money::from_ore(kronor * 100),
         payer_name: Some("ACME Inc.".into()),
+        parts: vec![],
     };
     let file = Generator {
         payee_bankgiro: indriva::letters::SANDBOX_BANKGIRO.replace('-', ""),

@@ -60,6 +60,7 @@ async fn pay_by_bank(api: &Api, ocr: &str, kronor: i64) -> Value {
             ocr: true,
             amount: Money::from_ore(kronor * 100),
             payer_name: None,
+            parts: vec![],
         }],
         deductions: vec![],
     }

@@ -457,6 +457,7 @@ fn random_bank_files_and_uploads_never_fail_the_server() {
             ocr: true,
             amount: indriva::domain::Money::from_ore(200_000),
             payer_name: Some("ACME Inc.".into()),
+            parts: vec![],
         }],
         deductions: vec![],
     }

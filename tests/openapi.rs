@@ -296,6 +296,7 @@ async fn the_examples_answer_as_documented() {
         ocr: true,
         amount: Money::from_ore(kronor * 100),
         payer_name: Some("ACME Inc.".into()),
+        parts: vec![],
     };
     let bgmax = Generator {
         payee_bankgiro: "9912346".into(),

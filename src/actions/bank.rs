@@ -15,8 +15,8 @@ use crate::app::App;
 use crate::cases::{self, MutateError, RuleBook};
 use crate::domain::apply::{Command, Refusal};
 use crate::domain::bank::{
-    unmatched_reasons, BankFile, ImportedPayment, ManualMatch, PaymentOutcome, UnmatchedPayment,
-    UnmatchedStatus, AGENCY_ACCOUNT,
+    unmatched_reasons, BankFile, ImportedDeduction, ImportedPart, ImportedPayment, ManualMatch,
+    PaymentOutcome, UnmatchedPayment, UnmatchedStatus, AGENCY_ACCOUNT,
 };
 use crate::domain::bgmax::{self, Payment, Section};
 use crate::domain::registration::OcrNumber;
@@ -107,6 +107,64 @@ impl Attempt for Import<'_> {
     }
 }
 
+/// Which payment of its deposit each deduction was taken from, and what each payment lost.
+struct Taken {
+    /// Per deduction: the index of the payment, or `None` when no payment carries it.
+    from: Vec<Option<usize>>,
+    /// Per payment: the sum of the deductions taken from it.
+    per_payment: Vec<Money>,
+}
+
+/// Nets a deposit's deductions (`21`) against its payments: each is taken from the first
+/// payment with the same reference (and the same payer bankgiro when both are known) that
+/// still has that much left. The deposit (`15`) is what reached the account, so a deduction
+/// never counts as a payment, and the case is paid only what was not taken back.
+fn net_deductions(section: &Section) -> Taken {
+    let mut left: Vec<Money> = section.payments.iter().map(|p| p.amount).collect();
+    let mut from = Vec::with_capacity(section.deductions.len());
+    let known = |bg: &str| bg.chars().any(|c| c != '0');
+    for d in &section.deductions {
+        let i = section.payments.iter().enumerate().position(|(i, p)| {
+            !d.reference.is_empty()
+                && p.reference == d.reference
+                && (!known(&p.payer_bankgiro)
+                    || !known(&d.payer_bankgiro)
+                    || p.payer_bankgiro == d.payer_bankgiro)
+                && left[i] >= d.amount
+        });
+        if let Some(i) = i {
+            left[i] -= d.amount;
+        }
+        from.push(i);
+    }
+    let per_payment = section
+        .payments
+        .iter()
+        .zip(&left)
+        .map(|(p, l)| p.amount - *l)
+        .collect();
+    Taken { from, per_payment }
+}
+
+fn unmatched_event(
+    u: &UnmatchedPayment,
+    file: ObjectId,
+    now: HttpDate,
+) -> crate::domain::webhook::Event {
+    crate::domain::webhook::Event::new(
+        crate::domain::webhook::PAYMENT_UNMATCHED,
+        AGENCY_ACCOUNT,
+        None,
+        now,
+        serde_json::json!({
+            "unmatched_payment": u.id.to_hex(),
+            "bank_file": file.to_hex(),
+            "amount": u.amount,
+            "reason": u.reason,
+        }),
+    )
+}
+
 /// What a payment did to its case.
 struct Settled {
     settled: Money,
@@ -184,7 +242,12 @@ async fn import_in(
     let known = tx.imported_bank_payments(&keys).await?;
     let ocrs: Vec<Val> = parsed
         .payments()
-        .filter_map(|(_, p)| p.ocr().map(|o| Val::Str(o.to_string())))
+        .flat_map(|(_, p)| {
+            p.ocr()
+                .into_iter()
+                .chain(p.parts.iter().filter_map(|x| x.ocr()))
+        })
+        .map(|o| Val::Str(o.to_string()))
         .collect();
     let cases_by_ocr: HashMap<String, ObjectId> = if ocrs.is_empty() {
         HashMap::new()
@@ -200,82 +263,171 @@ async fn import_in(
     let file_id = ObjectId::at(now.unix());
     let mut book = RuleBook::new();
     let mut report = Vec::new();
+    let mut deductions = Vec::new();
     let mut unmatched = Vec::new();
     let mut events = Vec::new();
     let mut new_keys = Vec::new();
-    for ((section, p), key) in parsed.payments().zip(keys) {
+    let mut duplicate_amount = Money::ZERO;
+    let mut keys = keys.into_iter();
+    for section in &parsed.sections {
         let paid = HttpDate::midnight(section.payment_date);
-        let mut line = ImportedPayment {
-            line: p.line as i64,
-            reference: p.reference.clone(),
-            amount: p.amount,
-            outcome: PaymentOutcome::Unmatched,
-            case: None,
-            settled_amount: Money::ZERO,
-            unmatched_payment: None,
-        };
-        if known.contains(&key) || new_keys.contains(&key) {
-            line.outcome = PaymentOutcome::Duplicate;
-            report.push(line);
-            continue;
+        let taken = net_deductions(section);
+        for (d, from) in section.deductions.iter().zip(&taken.from) {
+            let mut line = ImportedDeduction {
+                line: d.line as i64,
+                reference: d.reference.clone(),
+                amount: d.amount,
+                code: i64::from(d.code),
+                payment_line: from.map(|i| section.payments[i].line as i64),
+                unmatched_payment: None,
+            };
+            if from.is_none() {
+                let u = UnmatchedPayment {
+                    id: ObjectId::at(now.unix()),
+                    account: AGENCY_ACCOUNT,
+                    bank_file: file_id,
+                    line: d.line as i64,
+                    reference: d.reference.clone(),
+                    reference_code: i64::from(d.reference_code),
+                    amount: -d.amount,
+                    paid_amount: -d.amount,
+                    payment_date: paid,
+                    reason: unmatched_reasons::DEDUCTION.into(),
+                    references: vec![],
+                    case: d.ocr().and_then(|o| cases_by_ocr.get(o)).copied(),
+                    payer_name: None,
+                    payer_bankgiro: d.payer_bankgiro.clone(),
+                    information: vec![],
+                    status: UnmatchedStatus::Unmatched,
+                    matches: vec![],
+                    created: now,
+                    updated: now,
+                    etag: String::new(),
+                };
+                line.unmatched_payment = Some(u.id);
+                events.push(unmatched_event(&u, file_id, now));
+                unmatched.push(u);
+            }
+            deductions.push(line);
         }
-        new_keys.push(key);
-        let case = p.ocr().and_then(|o| cases_by_ocr.get(o)).copied();
-        line.case = case;
-        let (rest, reason) = match (p.ocr(), case) {
-            (None, _) => (p.amount, unmatched_reasons::NO_OCR),
-            (Some(_), None) => (p.amount, unmatched_reasons::UNKNOWN_OCR),
-            (Some(_), Some(id)) => match pay_case(tx, &mut book, app, &id, p.amount, paid).await? {
-                None => (p.amount, unmatched_reasons::CASE_CLOSED),
-                Some(s) => {
-                    line.settled_amount = s.settled;
-                    (s.excess, unmatched_reasons::OVERPAYMENT)
-                }
-            },
-        };
-        line.outcome = match (rest > Money::ZERO, line.settled_amount > Money::ZERO) {
-            (false, _) => PaymentOutcome::Matched,
-            (true, true) => PaymentOutcome::PartlyMatched,
-            (true, false) => PaymentOutcome::Unmatched,
-        };
-        if rest > Money::ZERO {
-            let u = UnmatchedPayment {
-                id: ObjectId::at(now.unix()),
-                account: AGENCY_ACCOUNT,
-                bank_file: file_id,
+        for (i, p) in section.payments.iter().enumerate() {
+            let key = keys.next().expect("a key for every payment");
+            let deducted = taken.per_payment[i];
+            let net = p.amount - deducted;
+            let mut line = ImportedPayment {
                 line: p.line as i64,
                 reference: p.reference.clone(),
-                reference_code: i64::from(p.reference_code),
-                amount: rest,
-                paid_amount: p.amount,
-                payment_date: paid,
-                reason: reason.into(),
-                case,
-                payer_name: p.payer_name.clone(),
-                payer_bankgiro: p.payer_bankgiro.clone(),
-                information: p.information.clone(),
-                status: UnmatchedStatus::Unmatched,
-                matches: vec![],
-                created: now,
-                updated: now,
-                etag: String::new(),
+                amount: p.amount,
+                outcome: PaymentOutcome::Unmatched,
+                case: p.ocr().and_then(|o| cases_by_ocr.get(o)).copied(),
+                settled_amount: Money::ZERO,
+                deducted_amount: deducted,
+                parts: vec![],
+                unmatched_payment: None,
             };
-            line.unmatched_payment = Some(u.id);
-            events.push(crate::domain::webhook::Event::new(
-                crate::domain::webhook::PAYMENT_UNMATCHED,
-                AGENCY_ACCOUNT,
-                None,
-                now,
-                serde_json::json!({
-                    "unmatched_payment": u.id.to_hex(),
-                    "bank_file": file_id.to_hex(),
-                    "amount": u.amount,
-                    "reason": u.reason,
-                }),
-            ));
-            unmatched.push(prepare_document(&UNMATCHED_PAYMENTS, &u)?);
+            if known.contains(&key) || new_keys.contains(&key) {
+                line.outcome = PaymentOutcome::Duplicate;
+                duplicate_amount += net;
+                report.push(line);
+                continue;
+            }
+            new_keys.push(key);
+            if net == Money::ZERO {
+                line.outcome = PaymentOutcome::Deducted;
+                report.push(line);
+                continue;
+            }
+            // What goes where: a split payment's parts (and what is left for its own
+            // reference), or the whole net amount to the payment's own reference.
+            let split = p.is_split() && deducted == Money::ZERO;
+            let mut targets: Vec<(i64, String, Option<&str>, Money)> = Vec::new();
+            if split {
+                let own = p.amount - p.parts.iter().map(|x| x.amount).sum::<Money>();
+                if own > Money::ZERO {
+                    targets.push((p.line as i64, p.reference.clone(), p.ocr(), own));
+                }
+                for x in &p.parts {
+                    targets.push((x.line as i64, x.reference.clone(), x.ocr(), x.amount));
+                }
+            } else {
+                targets.push((p.line as i64, p.reference.clone(), p.ocr(), net));
+            }
+            let mut rest = net;
+            let mut reason = None;
+            for (part_line, reference, ocr, amount) in targets {
+                let case = ocr.and_then(|o| cases_by_ocr.get(o)).copied();
+                let mut part = ImportedPart {
+                    line: part_line,
+                    reference,
+                    amount,
+                    case,
+                    settled_amount: Money::ZERO,
+                };
+                let why = match (ocr, case) {
+                    // A negative part, or one the money left cannot cover, waits for a person.
+                    _ if amount <= Money::ZERO || amount > rest => Some(unmatched_reasons::SPLIT),
+                    (None, _) => Some(unmatched_reasons::NO_OCR),
+                    (Some(_), None) => Some(unmatched_reasons::UNKNOWN_OCR),
+                    (Some(_), Some(id)) => {
+                        match pay_case(tx, &mut book, app, &id, amount, paid).await? {
+                            None => Some(unmatched_reasons::CASE_CLOSED),
+                            Some(s) => {
+                                part.settled_amount = s.settled;
+                                rest -= s.settled;
+                                (s.excess > Money::ZERO).then_some(unmatched_reasons::OVERPAYMENT)
+                            }
+                        }
+                    }
+                };
+                reason = reason.or(why);
+                line.settled_amount += part.settled_amount;
+                if split {
+                    line.parts.push(part);
+                }
+            }
+            line.outcome = match (rest > Money::ZERO, line.settled_amount > Money::ZERO) {
+                (false, _) => PaymentOutcome::Matched,
+                (true, true) => PaymentOutcome::PartlyMatched,
+                (true, false) => PaymentOutcome::Unmatched,
+            };
+            if rest > Money::ZERO {
+                let u = UnmatchedPayment {
+                    id: ObjectId::at(now.unix()),
+                    account: AGENCY_ACCOUNT,
+                    bank_file: file_id,
+                    line: p.line as i64,
+                    reference: p.reference.clone(),
+                    reference_code: i64::from(p.reference_code),
+                    amount: rest,
+                    paid_amount: net,
+                    payment_date: paid,
+                    reason: if split {
+                        unmatched_reasons::SPLIT
+                    } else {
+                        reason.unwrap_or(unmatched_reasons::OVERPAYMENT)
+                    }
+                    .into(),
+                    references: if p.parts.is_empty() {
+                        vec![]
+                    } else {
+                        p.references()
+                    },
+                    case: line.case,
+                    payer_name: p.payer_name.clone(),
+                    payer_bankgiro: p.payer_bankgiro.clone(),
+                    information: p.information.clone(),
+                    status: UnmatchedStatus::Unmatched,
+                    matches: vec![],
+                    created: now,
+                    updated: now,
+                    etag: String::new(),
+                };
+                line.unmatched_payment = Some(u.id);
+                events.push(unmatched_event(&u, file_id, now));
+                unmatched.push(u);
+            }
+            report.push(line);
         }
-        report.push(line);
     }
 
     let count = |o: PaymentOutcome| report.iter().filter(|l| l.outcome == o).count() as i64;
@@ -301,23 +453,39 @@ async fn import_in(
         matched_count: count(PaymentOutcome::Matched) + count(PaymentOutcome::PartlyMatched),
         unmatched_count: count(PaymentOutcome::Unmatched),
         duplicate_count: count(PaymentOutcome::Duplicate),
-        deduction_count: parsed
-            .sections
-            .iter()
-            .map(|s| s.deductions.len() as i64)
-            .sum(),
+        deduction_count: deductions.len() as i64,
         deposit_amount: parsed.sections.iter().map(|s| s.amount).sum(),
         settled_amount: report.iter().map(|l| l.settled_amount).sum(),
-        unmatched_amount: report
-            .iter()
-            .filter(|l| l.outcome != PaymentOutcome::Duplicate)
-            .map(|l| l.amount - l.settled_amount)
-            .sum(),
+        unmatched_amount: unmatched.iter().map(|u| u.amount).sum(),
+        duplicate_amount,
+        deduction_amount: deductions.iter().map(|d| d.amount).sum(),
         payments: report,
+        deductions,
         created: now,
         updated: now,
         etag: String::new(),
     };
+    // Every öre of the deposits is accounted for before anything is written.
+    let accounted = file.settled_amount + file.unmatched_amount + file.duplicate_amount;
+    if accounted != file.deposit_amount {
+        return Err(ActionError::invalid(
+            "file",
+            format!(
+                "the import does not reconcile: settled {} + unmatched {} + imported before {} = {}, \
+                 but the deposits are {}; nothing was imported",
+                file.settled_amount,
+                file.unmatched_amount,
+                file.duplicate_amount,
+                accounted,
+                file.deposit_amount
+            ),
+        )
+        .into());
+    }
+    let unmatched = unmatched
+        .iter()
+        .map(|u| prepare_document(&UNMATCHED_PAYMENTS, u))
+        .collect::<Result<Vec<_>, _>>()?;
     tx.insert(&UNMATCHED_PAYMENTS, unmatched).await?;
     crate::webhooks::enqueue(tx, &events, now).await?;
     tx.record_bank_payments(&new_keys, &file_id.to_hex())
@@ -380,6 +548,16 @@ impl Attempt for Match<'_> {
             serde_json::from_str(&row.doc).map_err(|e| StoreError::Document(e.to_string()))?;
         if payment.status == UnmatchedStatus::Matched {
             return Err(ActionError::invalid("case", "the payment was matched already").into());
+        }
+        if payment.amount <= Money::ZERO {
+            return Err(ActionError::invalid(
+                "case",
+                format!(
+                    "this is a deduction the bank made ({}), not a payment: there is nothing to put on a case",
+                    payment.amount
+                ),
+            )
+            .into());
         }
         if tx
             .get(&CASES, &Scope::unrestricted(), &self.case)

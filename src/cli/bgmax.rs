@@ -69,6 +69,7 @@ pub fn run(args: BgmaxArgs) -> anyhow::Result<()> {
                 ocr: is_ocr,
                 amount,
                 payer_name: None,
+                parts: vec![],
             });
         }
     }

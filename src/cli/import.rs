@@ -53,14 +53,18 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     } else {
         println!(
-            "imported bank file {}: {} payments, {} matched ({} settled), {} unmatched ({}), {} already imported",
+            "imported bank file {}: {} payments, {} matched ({} settled), {} unmatched ({}), {} already imported ({}), {} deductions ({}); deposits {}",
             f.id,
             f.payment_count,
             f.matched_count,
             f.settled_amount,
             f.unmatched_count,
             f.unmatched_amount,
-            f.duplicate_count
+            f.duplicate_count,
+            f.duplicate_amount,
+            f.deduction_count,
+            f.deduction_amount,
+            f.deposit_amount
         );
     }
     Ok(())

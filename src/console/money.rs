@@ -231,15 +231,24 @@ async fn render_payments(
                     tr {
                         td { (when(p.get("payment_date"))) }
                         td { (str_of(p, "payer_name")) br; span.muted { "bg " (str_of(p, "payer_bankgiro")) } }
-                        td { code { (str_of(p, "reference")) } }
+                        td {
+                            code { (str_of(p, "reference")) }
+                            @for r in p.get("references").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                                br; code { (r) }
+                            }
+                        }
                         td.num { (kr_json(p.get("amount"))) }
                         td { (label(str_of(p, "reason").rsplit('.').next().unwrap_or(""))) }
                         td {
+                            @if view::ore(p.get("amount")) < 0 {
+                                span.muted { "A deduction: follow it up with the bank" }
+                            } @else {
                             form.inline method="post" action={ "/console/payments/" (str_of(p, "_id")) "/match" } {
                                 (view::csrf(who))
                                 input name="reference" placeholder="OCR number, invoice number or case id" required;
                                 " "
                                 button type="submit" { "Match" }
+                            }
                             }
                         }
                     }
@@ -284,16 +293,24 @@ fn import_report(r: &Value) -> maud::Markup {
                 dt { "Payments" } dd { (r.get("payment_count").and_then(Value::as_i64).unwrap_or(0)) }
                 dt { "Put on cases" } dd { (r.get("matched_count").and_then(Value::as_i64).unwrap_or(0)) " · " (kr_json(r.get("settled_amount"))) }
                 dt { "Unmatched" } dd { (r.get("unmatched_count").and_then(Value::as_i64).unwrap_or(0)) " · " (kr_json(r.get("unmatched_amount"))) }
-                dt { "Deposited" } dd { (kr_json(r.get("deposit_amount"))) }
+                dt { "Deductions" } dd { (r.get("deduction_count").and_then(Value::as_i64).unwrap_or(0)) " · " (kr_json(r.get("deduction_amount"))) }
+                dt { "Imported before" } dd { (r.get("duplicate_count").and_then(Value::as_i64).unwrap_or(0)) " · " (kr_json(r.get("duplicate_amount"))) }
+                dt { "Deposited" } dd { (kr_json(r.get("deposit_amount"))) " (= put on cases + unmatched + imported before)" }
             }
             @if !payments.is_empty() {
                 div.table-wrap { table {
-                    thead { tr { th { "Line" } th { "Reference" } th.num { "Amount" } th { "Outcome" } th { "Case" } } }
+                    thead { tr { th { "Line" } th { "Reference" } th.num { "Amount" } th.num { "Deducted" } th { "Outcome" } th { "Case" } } }
                     tbody { @for p in payments {
                         tr {
                             td { (p.get("line").and_then(Value::as_i64).unwrap_or(0)) }
-                            td { code { (str_of(p, "reference")) } }
+                            td {
+                                code { (str_of(p, "reference")) }
+                                @for part in p.get("parts").and_then(Value::as_array).into_iter().flatten() {
+                                    br; code { (str_of(part, "reference")) } " " (kr_json(part.get("amount")))
+                                }
+                            }
                             td.num { (kr_json(p.get("amount"))) }
+                            td.num { (kr_json(p.get("deducted_amount"))) }
                             td { (badge(str_of(p, "outcome"))) }
                             td { @if let Some(case) = p.get("case").and_then(Value::as_str) { a href={ "/console/cases/" (case) } { "Open case" } } }
                         }

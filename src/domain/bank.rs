@@ -22,6 +22,8 @@ pub enum PaymentOutcome {
     Unmatched,
     /// Already imported from another file (same payee, date, deposit and serial number).
     Duplicate,
+    /// A deduction (`21`) in the same deposit took the whole payment back: nothing came in.
+    Deducted,
 }
 
 /// One payment's line in an import report.
@@ -34,8 +36,46 @@ pub struct ImportedPayment {
     pub outcome: PaymentOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<ObjectId>,
-    /// What was settled on the case.
+    /// What was settled on cases (the payment's own and its parts').
     pub settled_amount: Money,
+    /// What deductions (`21`) of the same deposit took back from this payment.
+    #[serde(default, skip_serializing_if = "Money::is_zero")]
+    pub deducted_amount: Money,
+    /// The parts of a payment split over several references (`22`/`23`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ImportedPart>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmatched_payment: Option<ObjectId>,
+}
+
+/// One part of a split payment in an import report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImportedPart {
+    /// The line of its `22`/`23` record; the payment's own line for the part left for the
+    /// payment's own reference.
+    pub line: i64,
+    pub reference: String,
+    /// Negative for a `23`; zero when the payer gave no amount.
+    pub amount: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<ObjectId>,
+    pub settled_amount: Money,
+}
+
+/// A deduction (`21`) in an import report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImportedDeduction {
+    pub line: i64,
+    pub reference: String,
+    pub amount: Money,
+    /// Bankgirot's deduction code: 1 whole, 2 partial with a rest, 3 partial and final, 0
+    /// not given.
+    pub code: i64,
+    /// The line of the payment in the same deposit it was taken from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_line: Option<i64>,
+    /// When no payment of the deposit carries its reference: the negative unmatched payment
+    /// kept for an operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmatched_payment: Option<ObjectId>,
 }
@@ -62,11 +102,22 @@ pub struct BankFile {
     pub unmatched_count: i64,
     pub duplicate_count: i64,
     pub deduction_count: i64,
-    /// Payments less deductions, as the deposits say.
+    /// Payments less deductions, as the deposits (`15`) say. Always
+    /// `settled_amount + unmatched_amount + duplicate_amount`: an import that would not
+    /// reconcile is refused.
     pub deposit_amount: Money,
     pub settled_amount: Money,
+    /// Kept as unmatched payments: positive rests less deductions no payment carried.
     pub unmatched_amount: Money,
+    /// Payments imported before from another file (their money is counted there).
+    #[serde(default)]
+    pub duplicate_amount: Money,
+    /// Every deduction (`21`) of the file.
+    #[serde(default)]
+    pub deduction_amount: Money,
     pub payments: Vec<ImportedPayment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deductions: Vec<ImportedDeduction>,
     #[serde(rename = "_created")]
     pub created: HttpDate,
     #[serde(rename = "_updated")]
@@ -92,6 +143,12 @@ pub mod unmatched_reasons {
     pub const CASE_CLOSED: &str = "api.unmatched.case_closed";
     /// More than the case owed; this is the rest.
     pub const OVERPAYMENT: &str = "api.unmatched.overpayment";
+    /// A split payment whose parts could not all be put on cases (a part without an OCR
+    /// reference or case, a negative part, parts adding up to more than was paid).
+    pub const SPLIT: &str = "api.unmatched.split_payment";
+    /// A deduction (`21`) no payment of its deposit carried: money the bank took back,
+    /// negative, for an operator to follow up.
+    pub const DEDUCTION: &str = "api.unmatched.deduction";
 }
 
 /// A payment (or the rest of one) waiting for a person to put it on a case.
@@ -104,12 +161,16 @@ pub struct UnmatchedPayment {
     pub line: i64,
     pub reference: String,
     pub reference_code: i64,
-    /// What is still to be put on a case.
+    /// What is still to be put on a case; negative for a deduction.
     pub amount: Money,
     /// What the bank paid in (the whole payment, for an overpayment's rest).
     pub paid_amount: Money,
     pub payment_date: HttpDate,
     pub reason: String,
+    /// Every reference the payment carried (its own and its extra references), for a person
+    /// matching it by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
     /// The case the reference named, when it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<ObjectId>,

@@ -25,8 +25,9 @@ pub struct Payment {
     pub channel: u8,
     /// Bankgirot's serial number for the payment (BGC löpnummer).
     pub serial: String,
-    /// References of `22` records (more invoices paid by the same payment).
-    pub extra_references: Vec<String>,
+    /// Extra references (`22`, and `23` whose amount is negative): more invoices paid by the
+    /// same payment, each with the part of it that is for that invoice when the payer said.
+    pub parts: Vec<Part>,
     /// Information (`25`) and name (`26`) lines, for a person matching it by hand.
     pub information: Vec<String>,
     pub payer_name: Option<String>,
@@ -36,17 +37,75 @@ pub struct Payment {
 impl Payment {
     /// The OCR reference to match a case by: only one that passed Bankgirot's check.
     pub fn ocr(&self) -> Option<&str> {
-        (self.reference_code == 2 && !self.reference.is_empty()).then_some(&self.reference)
+        ocr(&self.reference, self.reference_code)
+    }
+
+    /// Every reference of the payment: its own (when it has one), then its parts'.
+    pub fn references(&self) -> Vec<String> {
+        std::iter::once(self.reference.clone())
+            .filter(|r| !r.is_empty())
+            .chain(self.parts.iter().map(Part::label))
+            .collect()
+    }
+
+    /// Whether the payer split the payment: its parts carry amounts that, with what is left
+    /// for the payment's own reference, add up to the payment.
+    pub fn is_split(&self) -> bool {
+        !self.parts.is_empty()
+            && self.parts.iter().all(|p| p.amount != Money::ZERO)
+            && self.parts.iter().map(|p| p.amount).sum::<Money>() <= self.amount
     }
 }
 
-/// A deduction (`21`): money taken back from the payee, never a payment.
+fn ocr(reference: &str, code: u8) -> Option<&str> {
+    (code == 2 && !reference.is_empty()).then_some(reference)
+}
+
+/// An extra reference (`22`, or `23` for a negative part) of a payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub line: usize,
+    pub reference: String,
+    pub reference_code: u8,
+    /// The part of the payment for this reference: negative for a `23`, zero when the payer
+    /// did not say.
+    pub amount: Money,
+}
+
+impl Part {
+    pub fn ocr(&self) -> Option<&str> {
+        ocr(&self.reference, self.reference_code)
+    }
+
+    /// The reference as a person reads it: a negative part with its minus sign.
+    pub fn label(&self) -> String {
+        if self.amount < Money::ZERO {
+            format!("{} ({})", self.reference, self.amount)
+        } else {
+            self.reference.clone()
+        }
+    }
+}
+
+/// A deduction (`21`): money taken back from the payee, never a payment. The deposit is the
+/// section's payments less its deductions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deduction {
     pub line: usize,
+    pub payer_bankgiro: String,
     pub reference: String,
+    pub reference_code: u8,
     pub amount: Money,
     pub serial: String,
+    /// Position 71: 1 the whole payment deducted (no rest), 2 a partial deduction with a
+    /// rest, 3 a partial deduction, final; 0 when blank (Bankgirot's 2004 examples).
+    pub code: u8,
+}
+
+impl Deduction {
+    pub fn ocr(&self) -> Option<&str> {
+        ocr(&self.reference, self.reference_code)
+    }
 }
 
 /// One deposit: an opening (`05`), its payments and deductions, and its deposit (`15`).
@@ -242,18 +301,36 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                         amount,
                         channel: channel.parse().unwrap_or(0),
                         serial,
-                        extra_references: vec![],
+                        parts: vec![],
                         information: vec![],
                         payer_name: None,
                         payer_id_number: None,
                     });
                 } else {
                     counts[1] += 1;
+                    let code = r.field(71, 71);
                     deductions.push(Deduction {
                         line: r.line,
+                        payer_bankgiro: r.text_field(3, 12),
                         reference: r.text_field(13, 37),
+                        reference_code: r
+                            .digits(56, 56, "the reference code")?
+                            .parse()
+                            .unwrap_or(0),
                         amount,
                         serial,
+                        code: match code.as_str() {
+                            " " | "0" => 0,
+                            "1" | "2" | "3" => code.parse().unwrap_or(0),
+                            other => {
+                                return err(
+                                    r.line,
+                                    format!(
+                                        "deduction code '{other}' (position 71) is not 1, 2 or 3"
+                                    ),
+                                )
+                            }
+                        },
                     });
                 }
             }
@@ -272,7 +349,24 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                     continue;
                 };
                 match kind.as_str() {
-                    "22" => p.extra_references.push(r.text_field(13, 37)),
+                    "22" | "23" => {
+                        let amount = r.ore(38, 55, "the amount")?;
+                        if amount.ore() > MAX_AMOUNT_ORE {
+                            return err(
+                                r.line,
+                                format!("the amount {amount} is beyond any payment"),
+                            );
+                        }
+                        p.parts.push(Part {
+                            line: r.line,
+                            reference: r.text_field(13, 37),
+                            reference_code: r
+                                .digits(56, 56, "the reference code")?
+                                .parse()
+                                .unwrap_or(0),
+                            amount: if kind == "23" { -amount } else { amount },
+                        })
+                    }
                     "25" => p.information.push(r.text_field(3, 52)),
                     "26" => p.payer_name = Some(r.text_field(3, 37)),
                     "29" => p.payer_id_number = Some(r.text_field(3, 14)),
@@ -377,6 +471,8 @@ pub struct Generator {
     /// `YYYYMMDDHHMMSSffffff`.
     pub written: String,
     pub payments: Vec<GeneratedPayment>,
+    /// A reference of digits only is written as an OCR reference (code 2), anything else
+    /// as free text; deduction code 1.
     pub deductions: Vec<(String, Money)>,
 }
 
@@ -387,6 +483,8 @@ pub struct GeneratedPayment {
     pub ocr: bool,
     pub amount: Money,
     pub payer_name: Option<String>,
+    /// Extra references as OCR numbers with their parts: `22` records, `23` when negative.
+    pub parts: Vec<(String, Money)>,
 }
 
 fn left(s: &str, n: usize) -> String {
@@ -435,17 +533,33 @@ impl Generator {
                 if p.ocr { '2' } else { '4' },
                 zeros(serial, 12),
             ));
+            for (reference, amount) in &p.parts {
+                lines.push(format!(
+                    "{}{}{}{}21{}0",
+                    if *amount < Money::ZERO { "23" } else { "22" },
+                    zeros(0, 10),
+                    right(reference, 25),
+                    zeros(amount.ore().abs(), 18),
+                    zeros(serial, 12),
+                ));
+            }
             if let Some(name) = &p.payer_name {
                 lines.push(format!("26{}", left(name, 35)));
             }
         }
         for (reference, amount) in &self.deductions {
             serial += 1;
+            let ocr = !reference.is_empty() && reference.chars().all(|c| c.is_ascii_digit());
             lines.push(format!(
-                "21{}{}{}41{}01",
+                "21{}{}{}{}1{}01",
                 zeros(0, 10),
-                left(reference, 25),
+                if ocr {
+                    right(reference, 25)
+                } else {
+                    left(reference, 25)
+                },
                 zeros(amount.ore(), 18),
+                if ocr { '2' } else { '4' },
                 zeros(serial, 12),
             ));
         }
@@ -464,7 +578,7 @@ impl Generator {
             "70{}{}{}{}",
             zeros(self.payments.len() as i64, 8),
             zeros(self.deductions.len() as i64, 8),
-            zeros(0, 8),
+            zeros(self.payments.iter().map(|p| p.parts.len() as i64).sum(), 8),
             zeros(1, 8),
         ));
         lines
@@ -509,6 +623,83 @@ mod tests {
         assert_eq!(s.payments[0].line, 3);
         assert_eq!(s.payments[1].amount, Money::from_ore(50_050));
         assert_eq!(s.deductions[0].amount, Money::from_ore(10_000));
+    }
+
+    /// Bankgirot's example file BgMaxfil4 (2004), its three SEK sections (the fourth is in
+    /// EUR, which Indriva refuses), with the end record counted again and å, ä written as a.
+    const BGMAXFIL4: &str = "\
+01BGMAX               0120040525173035010331P\n\
+050009912346          SEK\n\
+200003783511                         000000000000180000020001200000180\n\
+220003783511                   665760000000000000000000220001200000180\n\
+220003783511                   665869000000000000000000220001200000180\n\
+220003783511                   665661000000000000000000220001200000180\n\
+220003783511                   657775000000000000000000220001200000180\n\
+25Betalning med extra refnr 665869 657775 665661\n\
+25665760\n\
+26Kalles Plat AB\n\
+200097012333                   524967000000000000190000210000000000190\n\
+26Olles farg AB\n\
+15000000000000000000058410000010098232004052500056000000000000370000SEK00000002\n\
+050009912346          SEK\n\
+200001234567                         000000000000200000030000000000201\n\
+220001234567                   573964000000000000170000230000000000201\n\
+220001234567                   573865000000000000030000230000000000201\n\
+26Berits Garn\n\
+15000000000000000000058410000010098232004052500057000000000000200000SEK00000001\n\
+050009912346          SEK\n\
+200097012333                   525865000000000000050000210000000000210\n\
+200001234567                   525766000000000000050000210000000000220\n\
+200000000000                   535765000000000000050000230000000000230\n\
+200003783511                         000000000000140000030000000000301\n\
+220003783511                  7495575000000000000100000230000000000301\n\
+220003783511                   695668000000000000050000230000000000301\n\
+2200037835118988777                  000000000000040000530000000000301\n\
+230003783511                    74450000000000000050000230000000000301\n\
+26Kalles Plat AB\n\
+15000000000000000000058410000010098232004052500058000000000000290000SEK00000004\n\
+7000000007000000000000001000000003\n";
+
+    #[test]
+    fn bankgirots_split_payments_keep_their_parts() {
+        let f = parse(BGMAXFIL4.as_bytes()).unwrap();
+        let amounts = |p: &Payment| p.parts.iter().map(|x| x.amount.ore()).collect::<Vec<_>>();
+        // 1 800,00 over four references without amounts: not a split the file spells out.
+        let first = &f.sections[0].payments[0];
+        assert_eq!(amounts(first), vec![0, 0, 0, 0]);
+        assert!(!first.is_split());
+        assert_eq!(
+            first.references(),
+            vec!["665760", "665869", "665661", "657775"]
+        );
+        // 2 000,00 = 1 700,00 + 300,00.
+        let second = &f.sections[1].payments[0];
+        assert_eq!(amounts(second), vec![170_000, 30_000]);
+        assert!(second.is_split());
+        assert_eq!(second.parts[0].ocr(), Some("573964"));
+        // 1 400,00 = 1 000 + 500 + 400 (a reference that failed the OCR check) − 500 (23).
+        let last = &f.sections[2].payments[3];
+        assert_eq!(amounts(last), vec![100_000, 50_000, 40_000, -50_000]);
+        assert!(last.is_split());
+        assert_eq!(last.parts[2].ocr(), None, "reference code 5");
+        assert_eq!(last.parts[3].label(), "74450 (-500.00)");
+    }
+
+    #[test]
+    fn deductions_keep_their_reference_and_code() {
+        let s = &parse(SAMPLE.as_bytes()).unwrap().sections[0];
+        let d = &s.deductions[0];
+        assert_eq!(
+            (d.reference.as_str(), d.code, d.reference_code),
+            ("KREDIT 42", 1, 4)
+        );
+        assert_eq!(d.payer_bankgiro, "0003783511");
+        let bad = SAMPLE.replace("00000000000301  ", "00000000000309  ");
+        assert!(
+            refused(&bad).reason.contains("deduction code '9'"),
+            "{}",
+            refused(&bad)
+        );
     }
 
     #[test]
@@ -599,6 +790,7 @@ mod tests {
                 ocr: false,
                 amount: Money::from_ore(100),
                 payer_name: Some("Åsa Öberg".into()),
+                parts: vec![],
             }],
             deductions: vec![],
         };
@@ -630,12 +822,14 @@ mod tests {
                     ocr: true,
                     amount: Money::from_ore(201_400),
                     payer_name: Some("ACME Inc.".into()),
+                    parts: vec![],
                 },
                 GeneratedPayment {
                     reference: "faktura 77".into(),
                     ocr: false,
                     amount: Money::from_ore(5_000),
                     payer_name: None,
+                    parts: vec![],
                 },
             ],
             deductions: vec![("RETUR".into(), Money::from_ore(1_000))],

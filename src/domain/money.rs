@@ -29,6 +29,10 @@ impl Money {
         Money(kr * 100)
     }
 
+    pub const fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     pub const fn ore(&self) -> i64 {
         self.0
     }
