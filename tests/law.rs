@@ -204,3 +204,63 @@ async fn a_time_barred_claim_is_refused_and_limitation_runs_from_the_due_date() 
         "{e}"
     );
 }
+
+/// Item 7: between businesses the 450 kr late-payment compensation absorbs the reminder,
+/// collection and payment-plan fees, the creditor's own included (lag (1981:739) 4 a § last
+/// paragraph): seed 002's company with the creditor's 60 kr reminder fee owes 60 + 390, then
+/// Kronofogden's 300 + 380: 1 130 kr, not 1 190.
+#[tokio::test]
+async fn the_late_payment_compensation_absorbs_the_fees() {
+    let api = Api::new().await;
+    let policy = indriva::domain::policy::CreditorPolicy {
+        fees: indriva::domain::fees::FeePolicy {
+            late_payment_compensation: true,
+            reminder_fee_agreement: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut tx = api.db.store.begin().await.unwrap();
+    tx.set_creditor_policy(
+        &indriva::sandbox::sandbox_creditor_id(),
+        &indriva::sandbox::sandbox_account_id(),
+        &serde_json::to_string(&policy).unwrap(),
+        api.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    set_clock(&api, "Wed, 03 Sep 2025 07:56:11 GMT").await;
+    let mut body = seed_002();
+    body["debts"][0]["fees_already_claimed"] = json!({"reminder": {
+        "amount": 60.0, "fee_registration_date": "Mon, 04 Aug 2025 00:00:00 GMT"}});
+    let r = ok(
+        &api.post("/case--registrations", &body).await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    // The collection letter: the compensation tops the creditor's 60 up to 450.
+    set_clock(&api, "Thu, 04 Sep 2025 09:00:00 GMT").await;
+    let c = case(&api, &id).await;
+    let costs = |c: &Value, tag: &str| -> f64 {
+        c["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["description_locale_tag"] == tag)
+            .map(|t| t["amount"].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        costs(&c, "api.transaction.late_payment_compensation"),
+        390.0,
+        "{c}"
+    );
+    assert_eq!(costs(&c, "api.transaction.debt_collection_fee"), 0.0);
+    assert_eq!(c["total_added_costs_amount"], 450.0);
+    // Through Kronofogden's application: 300 + 380 on top.
+    set_clock(&api, "Mon, 06 Oct 2025 09:00:00 GMT").await;
+    let c = case(&api, &id).await;
+    assert_eq!(c["state"], "enforcement", "{c}");
+    assert_eq!(c["total_added_costs_amount"], 1130.0, "{c}");
+}

@@ -8,8 +8,11 @@
 //! * Payment-plan fee (amorteringsplan), at most 170 SEK, once.
 //! * Kronofogden: the 300 SEK application fee and at most 380 SEK for the applicant's own work.
 //! * Between businesses, when the policy enables it: the fixed 450 SEK late-payment
-//!   compensation (förseningsersättning); reminder and collection fees are then charged only
-//!   for what they together exceed 450 SEK (5 §).
+//!   compensation (förseningsersättning, 4 a §). It absorbs the reminder, collection and
+//!   payment-plan fees, the creditor's own included: they are due only to the extent that
+//!   they together exceed 450 SEK (4 a § last paragraph). The compensation line is what the
+//!   450 adds to the fees already in the ledger, so the group never costs more than
+//!   max(450, the fees).
 //!
 //! A fee the creditor already charged before registration (`fees_already_claimed`) is not
 //! charged again.
@@ -125,13 +128,38 @@ pub fn charges(
         let tag = format!("{}{fee}", tags::FEE_ALREADY_CLAIMED);
         posted(&tag)
     };
+    // The fees the 450 SEK compensation absorbs, as far as the ledger holds them: the
+    // creditor's own and the reminder, collection and plan fees charged so far. (A fee the
+    // compensation swallowed whole left no line and is not counted again: while the group
+    // costs exactly 450 that can only lower a later fee, and only when the creditor's own
+    // fees are more than 40 SEK.)
+    let absorbed = posted(tags::REMINDER_FEE)
+        + posted(tags::DEBT_COLLECTION_FEE)
+        + posted(tags::PAYMENT_PLAN_FEE)
+        + already("reminder")
+        + already("debt_collection");
+    let compensation = policy.late_payment_compensation && debtor_is_company;
+    // 4 a § last paragraph: a fee is due only for what the absorbed fees exceed 450 SEK.
+    // Once the group (the compensation and the fees it absorbs) costs more than 450, the
+    // fees have passed it and a new one is due in full.
+    let group = absorbed + posted(tags::LATE_PAYMENT_COMPENSATION);
+    let beyond_compensation = |fee: Money| {
+        if group > LATE_PAYMENT_COMPENSATION {
+            fee
+        } else {
+            (absorbed + fee - LATE_PAYMENT_COMPENSATION).clamp(Money::ZERO, fee)
+        }
+    };
     let mut out = Vec::new();
     match event {
         FeeEvent::ReminderLetter | FeeEvent::CollectionLetter => {
-            let compensation = policy.late_payment_compensation && debtor_is_company;
-            // The compensation is claimed with the first demand, reminder or collection.
+            // The compensation is claimed with the first demand, reminder or collection,
+            // less the fees already in the ledger that it absorbs.
             if compensation && !has(tags::LATE_PAYMENT_COMPENSATION) {
-                out.push((LATE_PAYMENT_COMPENSATION, tags::LATE_PAYMENT_COMPENSATION));
+                let topped_up = (LATE_PAYMENT_COMPENSATION - absorbed).max(Money::ZERO);
+                if topped_up > Money::ZERO {
+                    out.push((topped_up, tags::LATE_PAYMENT_COMPENSATION));
+                }
             }
             let (fee, tag, claimed) = match event {
                 FeeEvent::ReminderLetter => (
@@ -154,12 +182,7 @@ pub fn charges(
                 return out;
             }
             let owed = if compensation {
-                // Only for what reminder and collection fees together exceed 450 SEK.
-                let earlier = posted(tags::REMINDER_FEE)
-                    + posted(tags::DEBT_COLLECTION_FEE)
-                    + already("reminder")
-                    + already("debt_collection");
-                (earlier + fee - LATE_PAYMENT_COMPENSATION).clamp(Money::ZERO, fee)
+                beyond_compensation(fee)
             } else {
                 fee
             };
@@ -168,8 +191,20 @@ pub fn charges(
             }
         }
         FeeEvent::PaymentPlan => {
-            if !has(tags::PAYMENT_PLAN_FEE) && policy.payment_plan_fee > Money::ZERO {
-                out.push((policy.payment_plan_fee, tags::PAYMENT_PLAN_FEE));
+            let fee = policy.payment_plan_fee;
+            if !has(tags::PAYMENT_PLAN_FEE) && fee > Money::ZERO {
+                // Absorbed once the compensation is claimed (or the fees already pass it).
+                let absorbing = compensation
+                    && (has(tags::LATE_PAYMENT_COMPENSATION)
+                        || absorbed >= LATE_PAYMENT_COMPENSATION);
+                let owed = if absorbing {
+                    beyond_compensation(fee)
+                } else {
+                    fee
+                };
+                if owed > Money::ZERO {
+                    out.push((owed, tags::PAYMENT_PLAN_FEE));
+                }
             }
         }
         FeeEvent::EnforcementApplication => {
@@ -305,14 +340,74 @@ mod tests {
             vec![(kr(180), tags::DEBT_COLLECTION_FEE)]
         );
         // Fees are recoverable for the part beyond 450: the creditor already charged 300,
-        // so of our 180 only 30 is.
+        // so the compensation adds 150 and of our 180 only 30 is due: 480 in all.
         let over = vec![claimed("reminder", 300)];
         assert_eq!(
             charges(FeeEvent::CollectionLetter, &p, &over, true),
             vec![
-                (kr(450), tags::LATE_PAYMENT_COMPENSATION),
+                (kr(150), tags::LATE_PAYMENT_COMPENSATION),
                 (kr(30), tags::DEBT_COLLECTION_FEE)
             ]
+        );
+    }
+
+    /// The group of absorbed fees and the compensation, as booked in `ledger`.
+    fn group(ledger: &[Transaction]) -> Money {
+        ledger
+            .iter()
+            .filter(|t| !t.is(tags::ENFORCEMENT_APPLICATION_FEE))
+            .filter(|t| !t.is(tags::ENFORCEMENT_OWN_WORK_FEE))
+            .map(|t| t.amount)
+            .sum()
+    }
+
+    /// Runs a company's case through every fee event on `ledger`.
+    fn company_case(p: &FeePolicy, mut ledger: Vec<Transaction>) -> Vec<Transaction> {
+        for event in [
+            FeeEvent::ReminderLetter,
+            FeeEvent::CollectionLetter,
+            FeeEvent::PaymentPlan,
+            FeeEvent::EnforcementApplication,
+        ] {
+            let new = lines(event, p, &ledger, true, at());
+            ledger.extend(new);
+        }
+        ledger
+    }
+
+    #[test]
+    fn the_compensation_absorbs_the_creditors_fees_and_the_plan_fee() {
+        // Lag (1981:739) 4 a § last paragraph (issue 22 item 7).
+        let p = FeePolicy {
+            reminder_fee_agreement: true,
+            late_payment_compensation: true,
+            ..FeePolicy::default()
+        };
+        let total = |l: &[Transaction]| l.iter().map(|t| t.amount).sum::<Money>();
+        // Nothing from the creditor: 450 + Kronofogden's 300 + 380.
+        let plain = company_case(&p, vec![]);
+        assert_eq!(total(&plain), kr(1130));
+        assert!(
+            !plain.iter().any(|t| t.is(tags::PAYMENT_PLAN_FEE)),
+            "170 absorbed"
+        );
+        // The creditor's 60 reminder fee (seed 001): 60 + 390, not 60 + 450.
+        let reminded = company_case(&p, vec![claimed("reminder", 60)]);
+        assert_eq!(total(&reminded), kr(1130));
+        assert_eq!(group(&reminded), kr(450));
+        // The creditor's 180 collection fee: 180 + 270.
+        let collected = company_case(&p, vec![claimed("debt_collection", 180)]);
+        assert_eq!(total(&collected), kr(1130));
+        // The creditor's 300: 300 + 150 + 30 (collection) + 170 (plan, all beyond 450).
+        let over = company_case(&p, vec![claimed("reminder", 300)]);
+        assert_eq!(group(&over), kr(300 + 150 + 30 + 170));
+        // The creditor's own fees beyond 450 already: no compensation line, our fees in full.
+        let beyond = company_case(&p, vec![claimed("reminder", 500)]);
+        assert!(!beyond.iter().any(|t| t.is(tags::LATE_PAYMENT_COMPENSATION)));
+        assert_eq!(
+            group(&beyond),
+            kr(500 + 180 + 170),
+            "the creditor charged the reminder fee"
         );
     }
 
