@@ -50,7 +50,7 @@ fn file(payments: Vec<GeneratedPayment>, written: &str) -> String {
     .render()
 }
 
-async fn upload(api: &Api, token: &str, name: &str, bytes: &[u8]) -> Resp {
+pub(crate) async fn upload(api: &Api, token: &str, name: &str, bytes: &[u8]) -> Resp {
     let (ct, body) = multipart(&[], Some((name, "text/plain", bytes)));
     api.send_as(
         Some(token),

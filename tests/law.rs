@@ -264,3 +264,136 @@ async fn the_late_payment_compensation_absorbs_the_fees() {
     assert_eq!(c["state"], "enforcement", "{c}");
     assert_eq!(c["total_added_costs_amount"], 1130.0, "{c}");
 }
+
+async fn set_policy(api: &Api, policy: &indriva::domain::policy::CreditorPolicy) {
+    let mut tx = api.db.store.begin().await.unwrap();
+    tx.set_creditor_policy(
+        &indriva::sandbox::sandbox_creditor_id(),
+        &indriva::sandbox::sandbox_account_id(),
+        &serde_json::to_string(policy).unwrap(),
+        api.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A BgMax file paying `kronor` to `ocr` on `day`, imported by the agency's operator.
+async fn pay_by_bank(api: &Api, ocr: &str, amount: f64, day: (i32, u32, u32)) -> Value {
+    use indriva::domain::bgmax::{GeneratedPayment, Generator};
+    let operator = api
+        .token_for(indriva::domain::bank::AGENCY_ACCOUNT, None)
+        .await;
+    let text = Generator {
+        payee_bankgiro: "9912346".into(),
+        payment_date: chrono::NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap(),
+        written: format!(
+            "{:04}{:02}{:02}063012{}",
+            day.0,
+            day.1,
+            day.2,
+            &ocr[ocr.len() - 6..]
+        ),
+        payments: vec![GeneratedPayment {
+            reference: ocr.into(),
+            ocr: true,
+            amount: indriva::domain::Money::from_kronor_f64(amount).unwrap(),
+            payer_name: None,
+            parts: vec![],
+        }],
+        deductions: vec![],
+    }
+    .render();
+    let name = format!("BGMAX_{ocr}.txt");
+    ok(
+        &crate::bank_files::upload(api, &operator, &name, text.as_bytes()).await,
+        StatusCode::CREATED,
+    )
+}
+
+/// Item 2: the amount a letter demands settles the claim when it is paid by the letter's
+/// pay-by date. Interest that ran after the letter is written off (the default policy) or
+/// demanded by a new letter (`interest_after_demand: demand`); and nothing goes to
+/// Kronofogden for less than `minimum_enforcement_amount` (100 kr by default).
+#[tokio::test]
+async fn paying_what_the_letter_demanded_by_its_date_settles_the_claim() {
+    use indriva::domain::policy::{AfterDemand, CreditorPolicy};
+    let api = Api::new().await;
+    default_policy(&api).await;
+    set_clock(&api, "Fri, 31 Oct 2025 09:00:00 GMT").await;
+    let mut cases = vec![];
+    for invoice in ["INV-A", "INV-B"] {
+        let mut body = consumer(seed_002());
+        body["debts"][0]["invoice_number"] = json!(invoice);
+        body["debts"][0]["invoice_date"] = json!("Mon, 01 Sep 2025 00:00:00 GMT");
+        body["debts"][0]["invoice_due_days_after_invoice_date"] = json!(30);
+        body["debts"][0]["capital_to_claim"] = json!(5000.0);
+        let r = ok(
+            &api.post("/case--registrations", &body).await,
+            StatusCode::CREATED,
+        );
+        cases.push((
+            r["_cases"][0].as_str().unwrap().to_string(),
+            r["_ocr_numbers_ocr"][0].as_str().unwrap().to_string(),
+        ));
+    }
+    set_clock(&api, "Fri, 31 Oct 2025 10:00:00 GMT").await;
+    let mut demanded = vec![];
+    for (id, _) in &cases {
+        let sent = letters(&api, id).await;
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["pay_by"], "Mon, 10 Nov 2025 00:00:00 GMT");
+        demanded.push(sent[0]["total"].as_f64().unwrap());
+    }
+    // 5 000 capital, interest from 1 October, the 180 kr collection fee.
+    assert!(demanded[0] > 5180.0 && demanded[0] < 5300.0, "{demanded:?}");
+
+    // A pays exactly what its letter asked, on the last day: closed, the later interest
+    // written off.
+    set_clock(&api, "Mon, 10 Nov 2025 12:00:00 GMT").await;
+    pay_by_bank(&api, &cases[0].1, demanded[0], (2025, 11, 10)).await;
+    let a = case(&api, &cases[0].0).await;
+    assert_eq!(a["closed"]["reason"], "fully_paid", "{a}");
+    assert_eq!(a["total_remaining_transaction_amount"], 0.0);
+    let written_off: f64 = a["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["description_locale_tag"] == "api.transaction.depreciated")
+        .map(|t| t["amount"].as_f64().unwrap())
+        .sum();
+    // 5 000 + 41 interest (1–31 Oct) + 180 = 5 221 demanded; 54 interest through 10 Nov:
+    // the 13 that ran after the letter is written off.
+    assert_eq!(demanded[0], 5221.0);
+    assert_eq!(written_off, -13.0, "the interest after the letter: {a}");
+
+    // B, the same, but its creditor demands that interest anew.
+    set_policy(
+        &api,
+        &CreditorPolicy {
+            interest_after_demand: AfterDemand::Demand,
+            ..CreditorPolicy::default()
+        },
+    )
+    .await;
+    // (A day earlier: the generator numbers every file's deposit alike, and a payment with
+    // the same date and serial numbers would be the same payment.)
+    pay_by_bank(&api, &cases[1].1, demanded[1], (2025, 11, 9)).await;
+    let b = case(&api, &cases[1].0).await;
+    assert!(b.get("closed").is_none(), "{b}");
+    let left = b["total_remaining_transaction_amount"].as_f64().unwrap();
+    // 53 interest through 9 Nov, 12 of it after the letter: 12 left.
+    assert_eq!(left, 12.0);
+    // The debt statement asks for what is left; the remainder is below 100 kr, so on the
+    // day of the application the case goes to surveillance: no 300 + 380 kr.
+    set_clock(&api, "Mon, 01 Dec 2025 09:00:00 GMT").await;
+    let b = case(&api, &cases[1].0).await;
+    assert_eq!(b["state"], "debt_surveillance", "{b}");
+    assert_eq!(b["total_added_costs_amount"], 180.0, "{b}");
+    let sent = letters(&api, &cases[1].0).await;
+    let statement = sent
+        .iter()
+        .find(|l| l["type"] == "debt_statement")
+        .expect("a debt statement demanded the rest");
+    assert!(statement["total"].as_f64().unwrap() < 100.0, "{statement}");
+}

@@ -120,7 +120,7 @@ fn check(reg: &mut CaseRegistration, now: HttpDate) -> Issues {
         }
         // Preskriptionslag (1981:130) 2 §: the period runs from the due date, 3 years for a
         // consumer, 10 otherwise; 8 §: a barred claim may not be collected.
-        let company = reg.customer.id_number.len() == 10;
+        let company = reg.debtor_is_company();
         let lim = limitation::at_registration(d.due_date(), d.limitation_interrupted_date, company);
         if limitation::is_barred(&lim, now) {
             issues.add(

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::allocation::allocate;
 use super::case::{
-    Case, CaseState, CaseStatus, CloseReason, FlowItem, FlowState, MediaRef, PaymentPlan,
+    Case, CaseState, CaseStatus, CloseReason, Demand, FlowItem, FlowState, MediaRef, PaymentPlan,
     RespiteGiven,
 };
 use super::fees::{self, FeeEvent};
@@ -18,7 +18,7 @@ use super::flow::{self, Action, FlowConfig, LetterKind};
 use super::interest::{self, Accrued, CapitalChange, RateTable};
 use super::ledger::{tags, Balances, Origin, Transaction, TransactionType};
 use super::limitation;
-use super::policy::CreditorPolicy;
+use super::policy::{AfterDemand, CreditorPolicy};
 use super::registration::FirstAction;
 use super::{HttpDate, Money, ObjectId};
 
@@ -167,6 +167,16 @@ pub struct Applied {
     pub settled: Money,
     /// Payments and creditings: the part there was nothing left to apply to.
     pub excess: Money,
+}
+
+/// Whether the flow may apply to Kronofogden for a case now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escalation {
+    Allowed,
+    /// What is left was never demanded by a letter (the last demand was paid).
+    NotDemanded,
+    /// Less than the creditor's `minimum_enforcement_amount`.
+    BelowMinimum,
 }
 
 /// Why a command does not apply to the case as it stands.
@@ -651,36 +661,18 @@ impl Case {
 
     fn debtor_payment(&mut self, amount: Money, paid: HttpDate, ctx: &Ctx<'_>, out: &mut Applied) {
         let now = ctx.now;
-        // What was owed on the day of payment: costs and capital booked by then, and the
-        // interest due through that day less what was already paid or written off of it.
-        let mut owed = Balances::as_of(&self.transactions, paid);
-        let interest_reduced: Money = self
-            .transactions
-            .iter()
-            .filter(|t| {
-                t.kind == TransactionType::Interest
-                    && t.amount < Money::ZERO
-                    && !t.is(tags::INTEREST_CORRECTION)
-            })
-            .map(|t| t.amount)
-            .sum();
-        owed.remaining_interest = if self.accrues_interest() {
-            self.interest_due_through(paid.date(), ctx.rates)
-                .floor_kronor()
-                + interest_reduced
-        } else {
-            owed.remaining_interest
-        };
-        // Payments dated after this one have already settled part of the claim: nothing is
-        // owed beyond what remains now.
-        let current = Balances::from_ledger(&self.transactions);
-        owed.remaining_capital = owed
-            .remaining_capital
-            .min(current.remaining_capital.max(Money::ZERO));
-        owed.remaining_costs = owed
-            .remaining_costs
-            .min(current.remaining_costs.max(Money::ZERO));
-        owed.remaining_interest = owed.remaining_interest.max(Money::ZERO);
+        let mut owed = self.owed_on(paid, ctx);
+        // Paid what the last letter demanded, by its pay-by date: that settles the claim.
+        // The interest that ran after the letter is written off first when the creditor's
+        // policy says so; otherwise a new letter must demand it before anything escalates.
+        let beyond = self.beyond_demand(amount, paid, &owed);
+        if beyond > Money::ZERO && ctx.policy.interest_after_demand == AfterDemand::WriteOff {
+            let mut line =
+                Transaction::booked(TransactionType::Interest, tags::DEPRECIATED, -beyond, paid);
+            line.registration_date = now;
+            self.transactions.push(line);
+            owed.remaining_interest -= beyond;
+        }
         let split = allocate(amount, &owed, &ctx.policy.allocation_order);
         out.settled = split.settled();
         out.excess = split.overpaid;
@@ -723,6 +715,91 @@ impl Case {
                 _ => CloseReason::FullyPaid,
             };
             self.close(reason, now);
+        }
+    }
+
+    /// What was owed on the day of payment: costs and capital booked by then, and the
+    /// interest due through that day less what was already paid or written off of it.
+    fn owed_on(&self, paid: HttpDate, ctx: &Ctx<'_>) -> Balances {
+        let mut owed = Balances::as_of(&self.transactions, paid);
+        let interest_reduced: Money = self
+            .transactions
+            .iter()
+            .filter(|t| {
+                t.kind == TransactionType::Interest
+                    && t.amount < Money::ZERO
+                    && !t.is(tags::INTEREST_CORRECTION)
+            })
+            .map(|t| t.amount)
+            .sum();
+        owed.remaining_interest = if self.accrues_interest() {
+            self.interest_due_through(paid.date(), ctx.rates)
+                .floor_kronor()
+                + interest_reduced
+        } else {
+            owed.remaining_interest
+        };
+        // Payments dated after this one have already settled part of the claim: nothing is
+        // owed beyond what remains now.
+        let current = Balances::from_ledger(&self.transactions);
+        owed.remaining_capital = owed
+            .remaining_capital
+            .min(current.remaining_capital.max(Money::ZERO));
+        owed.remaining_costs = owed
+            .remaining_costs
+            .min(current.remaining_costs.max(Money::ZERO));
+        owed.remaining_interest = owed.remaining_interest.max(Money::ZERO);
+        owed
+    }
+
+    /// The interest owed on `paid` beyond what the last letter demanded and beyond what a
+    /// payment of `amount` that day covers, when it completes that demand within its pay-by
+    /// date; zero otherwise.
+    fn beyond_demand(&self, amount: Money, paid: HttpDate, owed: &Balances) -> Money {
+        let Some(demand) = self.flow_state().demand else {
+            return Money::ZERO;
+        };
+        if paid.date() < demand.sent.date() || paid.date() > demand.pay_by.date() {
+            return Money::ZERO;
+        }
+        let still_demanded = demand.amount - self.paid_since_demand(&demand, Some(demand.pay_by));
+        if still_demanded <= Money::ZERO || amount < still_demanded {
+            return Money::ZERO;
+        }
+        // What the payment leaves of the day's claim, no more than the interest: a payment
+        // that also covers the later interest writes nothing off.
+        (owed.remaining_total() - amount)
+            .min(owed.remaining_interest)
+            .max(Money::ZERO)
+    }
+
+    /// Records the demand a letter just made.
+    pub(crate) fn demanded(&mut self, demand: Demand) {
+        self.flow_state_mut().demand = Some(demand);
+    }
+
+    /// What the debtor paid on or after the last demand's date.
+    fn paid_since_demand(&self, demand: &Demand, through: Option<HttpDate>) -> Money {
+        -self
+            .transactions
+            .iter()
+            .filter(|t| t.is(tags::DEBTOR_PAYMENT) || t.is(tags::CREDITOR_PAYMENT))
+            .filter(|t| t.bank_transaction_date.date() >= demand.sent.date())
+            .filter(|t| through.is_none_or(|by| t.bank_transaction_date.date() <= by.date()))
+            .map(|t| t.amount)
+            .sum::<Money>()
+    }
+
+    /// Whether the flow may take the case to Kronofogden now: only for a remainder a letter
+    /// demanded and the debtor left unpaid, and not for less than the creditor's minimum.
+    pub(crate) fn escalation(&self, policy: &CreditorPolicy) -> Escalation {
+        let left = Balances::from_ledger(&self.transactions).remaining_total();
+        if left < policy.minimum_enforcement_amount {
+            return Escalation::BelowMinimum;
+        }
+        match self.flow_state().demand {
+            Some(d) if self.paid_since_demand(&d, None) < d.amount => Escalation::Allowed,
+            _ => Escalation::NotDemanded,
         }
     }
 

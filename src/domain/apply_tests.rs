@@ -1033,3 +1033,42 @@ fn nothing_revives_a_barred_claim() {
         .iter()
         .any(|e| matches!(e, crate::domain::effects::Effect::LimitationInterrupted(_))));
 }
+
+#[test]
+fn only_a_remainder_a_letter_demanded_goes_to_kronofogden() {
+    use crate::domain::apply::Escalation;
+    use crate::domain::policy::AfterDemand;
+    let run = Run {
+        policy: CreditorPolicy {
+            interest_after_demand: AfterDemand::Demand,
+            minimum_enforcement_amount: Money::ZERO,
+            ..CreditorPolicy::default()
+        },
+    };
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let demand = case
+        .flow_state()
+        .demand
+        .expect("the collection letter demanded");
+    assert_eq!(demand.amount, kr(2194));
+    assert_eq!(demand.pay_by, d("Sat, 13 Sep 2025 00:00:00 GMT"));
+    assert_eq!(case.escalation(&run.policy), Escalation::Allowed);
+    // Paid in full, late: the interest since the letter is left, and no letter asked for it.
+    run.apply(
+        &mut case,
+        Command::DebtorPayment {
+            amount: demand.amount,
+            paid: d("Mon, 15 Sep 2025 00:00:00 GMT"),
+        },
+        d("Mon, 15 Sep 2025 09:00:00 GMT"),
+    );
+    assert!(case.total_remaining_transaction_amount > Money::ZERO);
+    assert_eq!(case.escalation(&run.policy), Escalation::NotDemanded);
+    // Under the creditor's minimum: not at all.
+    let strict = CreditorPolicy {
+        minimum_enforcement_amount: kr(100),
+        ..run.policy.clone()
+    };
+    assert_eq!(case.escalation(&strict), Escalation::BelowMinimum);
+}

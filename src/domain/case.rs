@@ -314,6 +314,18 @@ pub struct FlowState {
     /// The respites (anstånd) given, in order: the creditor's limits count them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub respites: Vec<RespiteGiven>,
+    /// The last letter that demanded payment: what it asked for and by when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<Demand>,
+}
+
+/// What a letter demanded: paid in full by `pay_by`, it settles the claim (as the creditor's
+/// policy says for interest after the letter), and nothing escalates for what it did not ask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Demand {
+    pub sent: HttpDate,
+    pub pay_by: HttpDate,
+    pub amount: Money,
 }
 
 /// A respite given: in which state, for how many days, and when.
@@ -334,6 +346,7 @@ impl FlowState {
             on_hold: None,
             payment_plan: None,
             respites: Vec::new(),
+            demand: None,
         }
     }
 }

@@ -30,6 +30,20 @@ pub struct CreditorPolicy {
     /// (0: the day after the due date). Never before: lag (1981:739) om skydd mot
     /// obehörig inkassoverksamhet, 4 §, covers only a claim that has fallen due.
     pub grace_days: i64,
+    /// When a debtor pays what a letter demanded by its pay-by date, the interest that ran
+    /// after the letter's date: `write_off` (the case closes fully paid) or `demand` (a new
+    /// letter asks for it; nothing escalates for it until then).
+    pub interest_after_demand: AfterDemand,
+    /// No application to Kronofogden for less than this (kronor): a smaller remainder goes
+    /// to debt surveillance instead.
+    pub minimum_enforcement_amount: super::Money,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterDemand {
+    WriteOff,
+    Demand,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -96,6 +110,8 @@ impl Default for CreditorPolicy {
             payout_day: "friday".into(),
             minimum_payout_amount: super::Money::from_ore(10_000),
             grace_days: 0,
+            interest_after_demand: AfterDemand::WriteOff,
+            minimum_enforcement_amount: super::Money::from_kronor(100),
         }
     }
 }
@@ -143,6 +159,12 @@ impl CreditorPolicy {
         }
         if !(0..=90).contains(&self.grace_days) {
             out.push(("grace_days".into(), "0 to 90 days".into()));
+        }
+        if self.minimum_enforcement_amount < super::Money::ZERO {
+            out.push((
+                "minimum_enforcement_amount".into(),
+                "must not be negative".into(),
+            ));
         }
         if self.minimum_payout_amount < super::Money::ZERO {
             out.push((

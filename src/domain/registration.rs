@@ -104,6 +104,16 @@ impl RegisteredDebt {
     }
 }
 
+impl CaseRegistration {
+    /// A company (or other organisation) owes the debt: the registration's `is_company`, or
+    /// else a 10-digit organisation number.
+    pub fn debtor_is_company(&self) -> bool {
+        self.customer
+            .is_company
+            .unwrap_or(self.customer.id_number.len() == 10)
+    }
+}
+
 /// The stored registration: the request as validated (identity number canonical) and what it
 /// created.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -272,20 +282,18 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
         limitation: Some(super::limitation::at_registration(
             d.due_date(),
             d.limitation_interrupted_date,
-            reg.customer.id_number.len() == 10,
+            reg.debtor_is_company(),
         )),
         event_listeners: EventListeners::default(),
         closed: None,
         next_flow_item_on_close: None,
         flow_state: Some(FlowState {
             first_action: reg.first_action,
-            debtor_is_company: reg
-                .customer
-                .is_company
-                .unwrap_or(reg.customer.id_number.len() == 10),
+            debtor_is_company: reg.debtor_is_company(),
             on_hold: None,
             payment_plan: None,
             respites: Vec::new(),
+            demand: None,
         }),
     };
     case.recompute_balances();

@@ -2,8 +2,8 @@
 //! letter, debt statement, payment order, enforcement, surveillance). Interest has already
 //! been posted through the step's time; every step ends by scheduling the next one.
 
-use crate::domain::apply::{Applied, Ctx, Effect};
-use crate::domain::case::{Case, CaseState, CaseStatus, CustomerStatus, Service};
+use crate::domain::apply::{Applied, Ctx, Effect, Escalation};
+use crate::domain::case::{Case, CaseState, CaseStatus, CustomerStatus, Demand, Service};
 use crate::domain::fees::FeeEvent;
 use crate::domain::limitation::annotations;
 use crate::domain::{HttpDate, ObjectId};
@@ -61,6 +61,38 @@ pub(crate) fn run_step(
             send(case, step, at, ctx, out, annotations::DEBT_STATEMENT_LETTER);
         }
         Action::ApplyForEnforcement => {
+            match case.escalation(ctx.policy) {
+                Escalation::Allowed => {}
+                // What is left was never demanded (the debtor paid what the last letter
+                // asked): a debt statement demands it, and the application waits as it
+                // would after one.
+                Escalation::NotDemanded => {
+                    if let Some(statement) = flow.step_for(Action::SendDebtStatement) {
+                        send(
+                            case,
+                            statement,
+                            at,
+                            ctx,
+                            out,
+                            annotations::DEBT_STATEMENT_LETTER,
+                        );
+                        case.updated = at;
+                        case.schedule(flow, statement.next.as_ref(), at);
+                    } else {
+                        case.updated = at;
+                        case.next_flow_item = None;
+                    }
+                    return;
+                }
+                // Too little to take to Kronofogden: debt surveillance instead.
+                Escalation::BelowMinimum => {
+                    case.updated = at;
+                    case.next_flow_item = flow
+                        .step_for(Action::EnterSurveillance)
+                        .map(|s| flow.item_at(s, at));
+                    return;
+                }
+            }
             case.enter_state(CaseState::Enforcement, CaseStatus::Enforcement, at);
             case.charge(FeeEvent::EnforcementApplication, at, ctx.policy);
             add_service(case, "enforcement", at);
@@ -102,9 +134,15 @@ fn send(
 ) {
     if let Some(kind) = step.action.letter() {
         let days = step.payment_days.unwrap_or(kind.min_payment_days());
+        let order = case.letter(kind, at, days, ctx.rates);
+        case.demanded(Demand {
+            sent: at,
+            pay_by: order.pay_by,
+            amount: order.total,
+        });
         out.effects.push(Effect::Letter {
             id: ObjectId::at(at.unix()),
-            order: case.letter(kind, at, days, ctx.rates),
+            order,
         });
         case.interrupt_limitation(at, annotation, out);
     }
