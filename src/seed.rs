@@ -777,7 +777,13 @@ mod tests {
             account: crate::sandbox::sandbox_account_id(),
             creditors: vec![
                 rules(creditor, CreditorPolicy::sandbox()),
-                rules(other, CreditorPolicy::default()),
+                rules(
+                    other,
+                    CreditorPolicy {
+                        in_sandbox: true,
+                        ..CreditorPolicy::default()
+                    },
+                ),
             ],
             case_settings: CaseSettings {
                 interest_rate: InterestRateSettings {
@@ -843,7 +849,10 @@ mod tests {
             let policy = if c.creditor == crate::sandbox::sandbox_creditor_id() {
                 CreditorPolicy::sandbox()
             } else {
-                CreditorPolicy::default()
+                CreditorPolicy {
+                    in_sandbox: true,
+                    ..CreditorPolicy::default()
+                }
             };
             let ctx = Ctx {
                 now,

@@ -127,7 +127,11 @@ async fn a_worker_killed_mid_run_loses_and_doubles_nothing() {
     let after: HashMap<ObjectId, Case> =
         cases(&store).await.into_iter().map(|c| (c.id, c)).collect();
     let sandbox = CreditorPolicy::sandbox();
-    let default = CreditorPolicy::default();
+    // The seeded creditors are all in the sandbox account.
+    let default = CreditorPolicy {
+        in_sandbox: true,
+        ..CreditorPolicy::default()
+    };
     let mut letters_expected = 0;
     for mut c in before {
         let policy = if c.creditor == indriva::sandbox::sandbox_creditor_id() {

@@ -7,6 +7,7 @@ use crate::common;
 use axum::http::StatusCode;
 use common::seed002::{ok, seed_002, set_clock};
 use common::Api;
+use indriva::domain::clock::Clock;
 use serde_json::{json, Value};
 
 async fn case(api: &Api, id: &str) -> Value {
@@ -263,6 +264,8 @@ async fn the_late_payment_compensation_absorbs_the_fees() {
     let c = case(&api, &id).await;
     assert_eq!(c["state"], "enforcement", "{c}");
     assert_eq!(c["total_added_costs_amount"], 1130.0, "{c}");
+    // A sandbox account: Kronofogden's steps are simulated, and the case says so.
+    assert_eq!(c["flow_state"]["kronofogden"]["status"], "simulated");
 }
 
 async fn set_policy(api: &Api, policy: &indriva::domain::policy::CreditorPolicy) {
@@ -396,4 +399,77 @@ async fn paying_what_the_letter_demanded_by_its_date_settles_the_claim() {
         .find(|l| l["type"] == "debt_statement")
         .expect("a debt statement demanded the rest");
     assert!(statement["total"].as_f64().unwrap() < 100.0, "{statement}");
+}
+
+/// Item 6: the flow files nothing with Kronofogden. A real account's case stops where the
+/// application would be made and waits for it to be filed: no 300 + 380 kr, no limitation
+/// break, the wait shown in `flow_state.kronofogden`. (A sandbox account simulates the
+/// application and says so: `the_late_payment_compensation_absorbs_the_fees`.)
+#[tokio::test]
+async fn a_real_account_waits_for_the_application_to_be_filed() {
+    use indriva::domain::{HttpDate, ObjectId};
+    let api = Api::new().await;
+    let at = |s: &str| HttpDate::parse_lenient(s).unwrap();
+    api.clock.set(at("Sun, 01 Nov 2026 12:00:00 GMT"));
+    let account = common::insert_account(&api.db.store, "Real AB", api.clock.now()).await;
+    let mut creditor = indriva::domain::party::Creditor::as_in_the_seeds(
+        ObjectId::at(api.clock.now().unix() + 7),
+        account,
+        "Real Creditor AB",
+        "5566778899",
+        0,
+        api.clock.now(),
+    );
+    let mut tx = api.db.store.begin().await.unwrap();
+    indriva::tenancy::create_creditor(&mut tx, &mut creditor)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let token = api.token_for(account, None).await;
+
+    let mut body = consumer(seed_002());
+    body["account"] = json!(account.to_hex());
+    body["creditor"] = json!(creditor.id.to_hex());
+    body["debts"][0]["invoice_date"] = json!("Tue, 01 Sep 2026 00:00:00 GMT");
+    body["debts"][0]["invoice_due_days_after_invoice_date"] = json!(30);
+    let r = ok(
+        &api.write_as(&token, "POST", "/case--registrations", &body, None)
+            .await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    // Real time passes, a day at a time: the collection letter on 3 November, the debt
+    // statement on the 19th, the application's day on 3 December; then a month more.
+    let mut c = Value::Null;
+    let mut day = at("Mon, 02 Nov 2026 12:00:00 GMT");
+    while day <= at("Mon, 04 Jan 2027 12:00:00 GMT") {
+        api.clock.set(day);
+        // (Tokens expire as real time moves on.)
+        let token = api.token_for(account, None).await;
+        c = ok(
+            &api.get_as(Some(&token), &format!("/cases/{id}")).await,
+            StatusCode::OK,
+        );
+        day = day.plus_days(1);
+    }
+    assert_eq!(
+        c["flow_state"]["kronofogden"],
+        json!({"status": "awaiting_filing", "since": "Thu, 03 Dec 2026 12:00:00 GMT"}),
+        "{c}"
+    );
+    assert_eq!(c["state"], "debt_collection");
+    assert!(c["next_flow_item"].is_null(), "the flow waits: {c}");
+    assert_eq!(
+        c["total_added_costs_amount"], 180.0,
+        "no Kronofogden fees: {c}"
+    );
+    assert_eq!(
+        c["limitation"]["locale_annotation"],
+        "api.log_messages.letter_sent_debt_statement"
+    );
+    assert!(!c["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["service"] == "enforcement"));
 }

@@ -29,11 +29,13 @@ impl RuleBook {
         if let Some(p) = self.policies.get(creditor) {
             return Ok(p.clone());
         }
-        let policy = match tx.creditor_policy(creditor).await? {
+        let mut policy: CreditorPolicy = match tx.creditor_policy(creditor).await? {
             Some(doc) => serde_json::from_str(&doc)
                 .map_err(|e| StoreError::Document(format!("creditor {creditor}'s policy: {e}")))?,
             None => CreditorPolicy::default(),
         };
+        // Never stored: only a sandbox account's flow simulates Kronofogden.
+        policy.in_sandbox = tx.creditor_in_sandbox(creditor).await?;
         let policy = Arc::new(policy);
         self.policies.insert(*creditor, policy.clone());
         Ok(policy)

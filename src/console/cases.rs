@@ -487,6 +487,19 @@ fn case_body(
                     @if let Some(n) = next {
                         dt { "Next flow item" } dd { (label(str_of(n, "item"))) " on " (when(n.get("schedule_to_execute"))) }
                     }
+                    @if let Some(k) = case.pointer("/flow_state/kronofogden") {
+                        dt { "Kronofogden" }
+                        dd {
+                            @if str_of(k, "status") == "simulated" {
+                                (badge("simulated")) " Application and verdict simulated (sandbox account) from " (when(k.get("since")))
+                            } @else {
+                                (badge("awaiting filing")) " The flow stopped on " (when(k.get("since"))) ": the application for a payment order must be filed with Kronofogden. No fee is charged and limitation is not interrupted until it is."
+                            }
+                        }
+                    }
+                    @if let Some(d) = case.pointer("/flow_state/demand") {
+                        dt { "Last demand" } dd { (kr_json(d.get("amount"))) " by " (when(d.get("pay_by"))) }
+                    }
                     @if let Some(inv) = case.get("original_invoice") {
                         dt { "Original invoice" } dd { (str_of(inv, "filename")) }
                     }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::allocation::allocate;
 use super::case::{
-    Case, CaseState, CaseStatus, CloseReason, Demand, FlowItem, FlowState, MediaRef, PaymentPlan,
-    RespiteGiven,
+    Case, CaseState, CaseStatus, CloseReason, Demand, FlowItem, FlowState, KronofogdenStatus,
+    KronofogdenStep, MediaRef, PaymentPlan, RespiteGiven,
 };
 use super::fees::{self, FeeEvent};
 use super::flow::{self, Action, FlowConfig, LetterKind};
@@ -771,6 +771,11 @@ impl Case {
         (owed.remaining_total() - amount)
             .min(owed.remaining_interest)
             .max(Money::ZERO)
+    }
+
+    /// Records how far the case got with Kronofogden.
+    pub(crate) fn set_kronofogden(&mut self, status: KronofogdenStatus, at: HttpDate) {
+        self.flow_state_mut().kronofogden = Some(KronofogdenStep { status, since: at });
     }
 
     /// Records the demand a letter just made.

@@ -264,10 +264,12 @@ fn seed_002s_creditor_payment_closes_the_case_with_depreciation() {
 /// surveillance, with every fee, letter and limitation break in its place.
 #[test]
 fn the_default_flow_runs_from_reminder_to_surveillance() {
-    let run = Run::with_fees(FeePolicy {
+    // A sandbox account: Kronofogden's steps are simulated.
+    let mut run = Run::with_fees(FeePolicy {
         reminder_fee_agreement: true,
         ..FeePolicy::default()
     });
+    run.policy.in_sandbox = true;
     let mut reg = crate::domain::registration::tests::seed_001();
     reg.first_action = FirstAction::Reminder;
     reg.customer.is_company = Some(false);
@@ -1071,4 +1073,45 @@ fn only_a_remainder_a_letter_demanded_goes_to_kronofogden() {
         ..run.policy.clone()
     };
     assert_eq!(case.escalation(&strict), Escalation::BelowMinimum);
+}
+
+#[test]
+fn a_real_account_waits_for_the_application_to_be_filed() {
+    use crate::domain::case::KronofogdenStatus;
+    // Issue 22 item 6: nothing is filed by the flow, so outside a sandbox account no
+    // Kronofogden fee is charged and no limitation break recorded; the case waits.
+    let run = Run::with_fees(FeePolicy::default());
+    assert!(!run.policy.in_sandbox);
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let before = case.limitation.clone();
+    run.until(&mut case, d("Mon, 01 Dec 2025 00:00:00 GMT"));
+    let fs = case.flow_state();
+    let k = fs.kronofogden.expect("the flow reached the application");
+    assert_eq!(k.status, KronofogdenStatus::AwaitingFiling);
+    assert_eq!(k.since, d("Fri, 03 Oct 2025 00:00:00 GMT"));
+    assert_eq!(case.state, CaseState::DebtCollection);
+    assert!(case.next_flow_item.is_none(), "the flow stops");
+    assert_eq!(
+        tagged(&case, tags::ENFORCEMENT_APPLICATION_FEE),
+        Money::ZERO
+    );
+    assert_eq!(tagged(&case, tags::ENFORCEMENT_OWN_WORK_FEE), Money::ZERO);
+    // The debt statement of 19 September broke limitation; nothing after it did.
+    assert_ne!(case.limitation, before);
+    assert_eq!(
+        case.limitation.as_ref().unwrap().locale_annotation,
+        "api.log_messages.letter_sent_debt_statement"
+    );
+
+    // A sandbox account simulates it, and says so.
+    let mut sandbox = run;
+    sandbox.policy.in_sandbox = true;
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    sandbox.until(&mut case, d("Mon, 01 Dec 2025 00:00:00 GMT"));
+    assert_eq!(
+        case.flow_state().kronofogden.map(|k| k.status),
+        Some(KronofogdenStatus::Simulated)
+    );
+    assert_eq!(tagged(&case, tags::ENFORCEMENT_APPLICATION_FEE), kr(300));
 }

@@ -317,6 +317,28 @@ pub struct FlowState {
     /// The last letter that demanded payment: what it asked for and by when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demand: Option<Demand>,
+    /// The flow reached the application to Kronofogden: filed for real (`awaiting_filing`
+    /// until it is), or simulated in a sandbox account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kronofogden: Option<KronofogdenStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KronofogdenStep {
+    pub status: KronofogdenStatus,
+    /// When the flow reached the application.
+    pub since: HttpDate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KronofogdenStatus {
+    /// A real account: the flow stopped here; no fee is charged and limitation is not
+    /// interrupted until the application is filed.
+    AwaitingFiling,
+    /// A sandbox account: the application and the verdict are simulated (fees, limitation
+    /// breaks), and the case says so.
+    Simulated,
 }
 
 /// What a letter demanded: paid in full by `pay_by`, it settles the claim (as the creditor's
@@ -347,6 +369,7 @@ impl FlowState {
             payment_plan: None,
             respites: Vec::new(),
             demand: None,
+            kronofogden: None,
         }
     }
 }

@@ -95,13 +95,31 @@ mod tests {
         let mut case: Case =
             serde_json::from_str(crate::domain::case::tests::SEED_OPEN_CASE).unwrap();
         let now = HttpDate::parse_lenient("Wed, 03 Sep 2025 09:10:17 GMT").unwrap();
-        let policy = CreditorPolicy::default();
+        let policy = CreditorPolicy {
+            in_sandbox: true,
+            ..CreditorPolicy::default()
+        };
         let ctx = Ctx {
             now,
             rates: RateTable::swedish(),
             policy: &policy,
             flow: FlowConfig::default_swedish(),
         };
+        // A real account's forecast ends where the application waits to be filed.
+        let real = CreditorPolicy::default();
+        let waiting = forecast(
+            &case,
+            &Ctx {
+                policy: &real,
+                ..ctx
+            },
+            now.plus_years(2),
+            10,
+        );
+        let last = waiting.last().unwrap();
+        assert_eq!(last.item, "case--enforcements__application");
+        assert_eq!(last.fees_added, Money::ZERO);
+        assert_eq!(waiting.len(), 2);
         let before = case.clone();
         let steps = forecast(&case, &ctx, now.plus_years(2), 10);
         assert_eq!(case, before, "the case itself is not changed");

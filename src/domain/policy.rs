@@ -37,6 +37,12 @@ pub struct CreditorPolicy {
     /// No application to Kronofogden for less than this (kronor): a smaller remainder goes
     /// to debt surveillance instead.
     pub minimum_enforcement_amount: super::Money,
+    /// The creditor's account is a sandbox: set from the account whenever the rules are read,
+    /// never stored or sent. Only there does the flow simulate Kronofogden's steps; a real
+    /// account's case waits for its application to be filed.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub in_sandbox: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -112,6 +118,7 @@ impl Default for CreditorPolicy {
             grace_days: 0,
             interest_after_demand: AfterDemand::WriteOff,
             minimum_enforcement_amount: super::Money::from_kronor(100),
+            in_sandbox: false,
         }
     }
 }
@@ -125,6 +132,7 @@ impl CreditorPolicy {
                 collection_fee: super::Money::ZERO,
                 ..FeePolicy::default()
             },
+            in_sandbox: true,
             ..CreditorPolicy::default()
         }
     }

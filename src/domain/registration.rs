@@ -294,6 +294,7 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
             payment_plan: None,
             respites: Vec::new(),
             demand: None,
+            kronofogden: None,
         }),
     };
     case.recompute_balances();

@@ -23,6 +23,18 @@ impl Tx<'_> {
             .and_then(|mut r| r.remove(0).into_text()))
     }
 
+    /// Whether the creditor belongs to a sandbox account.
+    pub async fn creditor_in_sandbox(&mut self, creditor: &ObjectId) -> Result<bool, StoreError> {
+        let sql = query(
+            self.dialect(),
+            "SELECT cl.sandbox FROM creditors c JOIN account_clocks cl ON cl.account = c.account \
+             WHERE c.id = ?",
+            vec![Param::Text(creditor.to_hex())],
+        );
+        let rows = self.cells(sql, &[Ty::Int]).await?;
+        Ok(rows.first().is_some_and(|r| r[0].int() == Some(1)))
+    }
+
     pub async fn set_creditor_policy(
         &mut self,
         creditor: &ObjectId,

@@ -3,7 +3,9 @@
 //! been posted through the step's time; every step ends by scheduling the next one.
 
 use crate::domain::apply::{Applied, Ctx, Effect, Escalation};
-use crate::domain::case::{Case, CaseState, CaseStatus, CustomerStatus, Demand, Service};
+use crate::domain::case::{
+    Case, CaseState, CaseStatus, CustomerStatus, Demand, KronofogdenStatus, Service,
+};
 use crate::domain::fees::FeeEvent;
 use crate::domain::limitation::annotations;
 use crate::domain::{HttpDate, ObjectId};
@@ -93,6 +95,16 @@ pub(crate) fn run_step(
                     return;
                 }
             }
+            // Nothing is filed with Kronofogden by the flow: outside a sandbox account the
+            // case waits here for its application to be filed, with no fee and no limitation
+            // break; a sandbox account simulates the application and says so.
+            if !ctx.policy.in_sandbox {
+                case.set_kronofogden(KronofogdenStatus::AwaitingFiling, at);
+                case.updated = at;
+                case.next_flow_item = None;
+                return;
+            }
+            case.set_kronofogden(KronofogdenStatus::Simulated, at);
             case.enter_state(CaseState::Enforcement, CaseStatus::Enforcement, at);
             case.charge(FeeEvent::EnforcementApplication, at, ctx.policy);
             add_service(case, "enforcement", at);
