@@ -56,3 +56,31 @@ async fn readyz_is_503_when_the_database_is_gone() {
     // The process itself is still up.
     assert_eq!(api.get_as(None, "/healthz").await.status, StatusCode::OK);
 }
+
+/// Issue 22 item 13: `/readyz` says when the reference-rate table has no row for the
+/// current half-year (it stays 200: interest runs on at the last known rate).
+#[tokio::test]
+async fn readyz_warns_when_the_rate_table_has_no_row_for_this_half_year() {
+    use indriva::domain::HttpDate;
+    let api = Api::new().await;
+    // The shipped table's last row is 1 January 2026.
+    api.clock
+        .set(HttpDate::from_ymd_hms(2026, 3, 1, 12, 0, 0).unwrap());
+    let r = api.get_as(None, "/readyz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json().get("warnings").is_none(), "{}", r.json());
+    api.clock
+        .set(HttpDate::from_ymd_hms(2026, 7, 1, 0, 0, 0).unwrap());
+    let r = api.get_as(None, "/readyz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ready");
+    let w = r.json()["warnings"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        w.starts_with("the reference-rate table has no row for the half-year from 2026-07-01"),
+        "{w}"
+    );
+    assert!(w.contains("2026-01-01 (2,00 %)"), "{w}");
+}

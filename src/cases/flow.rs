@@ -357,5 +357,6 @@ pub async fn run_all(
     // How late the oldest due item of a real-time account is (0 when the worker keeps up).
     let lag = oldest.map_or(0, |due| (until.unix() - due).max(0));
     metrics::gauge!("indriva_flow_lag_seconds").set(lag as f64);
+    engine.rate_table_warning(until);
     Ok(total)
 }

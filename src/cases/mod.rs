@@ -45,6 +45,26 @@ impl Default for Engine {
 
 impl Engine {
     /// With the reference-rate table in `path` instead of the built-in one.
+    /// What is wrong with the reference-rate table at `now`, if anything; also sets the
+    /// `indriva_reference_rate_missing` gauge (1 while the current half-year has no row).
+    pub fn rate_table_warning(&self, now: crate::domain::HttpDate) -> Option<String> {
+        let missing = self.rates.missing_half_year(now.date());
+        metrics::gauge!("indriva_reference_rate_missing").set(if missing.is_some() {
+            1.0
+        } else {
+            0.0
+        });
+        missing.map(|from| {
+            let last = self.rates.last_entry();
+            format!(
+                "the reference-rate table has no row for the half-year from {from}: interest is \
+                 computed at the rate from {last} ({}) until the Riksbank's rate is added \
+                 (--reference-rates FILE, docs/interest.md)",
+                crate::domain::interest::percent_sv(self.rates.reference_bp(last))
+            )
+        })
+    }
+
     pub fn with_rates_file(path: &std::path::Path) -> anyhow::Result<Engine> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;

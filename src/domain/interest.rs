@@ -100,6 +100,15 @@ impl RateTable {
     pub fn last_entry(&self) -> NaiveDate {
         self.rows[self.rows.len() - 1].0
     }
+
+    /// The first day of the half-year `day` is in, when the table has no row for it: the
+    /// Riksbank has set a rate the table does not know yet, and interest from that day is
+    /// computed at the last known rate until an operator adds the row.
+    pub fn missing_half_year(&self, day: NaiveDate) -> Option<NaiveDate> {
+        let month = if day.month() >= 7 { 7 } else { 1 };
+        let start = NaiveDate::from_ymd_opt(day.year(), month, 1)?;
+        (self.last_entry() < start).then_some(start)
+    }
 }
 
 fn percent_to_bp(s: &str) -> Option<i32> {
@@ -314,6 +323,20 @@ mod tests {
         );
         assert_eq!(i.to_ore(), Money::from_ore(163_46));
         assert_eq!(i.floor_kronor(), Money::from_kronor(163));
+    }
+
+    #[test]
+    fn a_half_year_without_a_row_is_reported() {
+        let t = RateTable::parse("2025-07-01,2.00\n2026-01-01,2.00").unwrap();
+        assert_eq!(t.missing_half_year(day("2026-06-30")), None);
+        assert_eq!(
+            t.missing_half_year(day("2026-07-01")),
+            Some(day("2026-07-01"))
+        );
+        assert_eq!(
+            t.missing_half_year(day("2027-02-10")),
+            Some(day("2027-01-01"))
+        );
     }
 
     /// domain-se.md §1.6: 10 000 SEK due 15 Jun 2025, paid 20 Jul 2025: 15 days at 11 %

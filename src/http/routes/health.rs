@@ -31,7 +31,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Err(_) => problems.push("database did not answer within 5 s".to_string()),
     }
     problems.extend(state.health.worker_problem());
-    let (status, body) = if problems.is_empty() {
+    // A stale reference-rate table is a warning, not a reason to stop serving: interest runs
+    // on at the last known rate until an operator adds the row (docs/interest.md).
+    let warnings: Vec<String> = state
+        .app
+        .engine
+        .rate_table_warning(state.app.clocks.real())
+        .into_iter()
+        .collect();
+    let (status, mut body) = if problems.is_empty() {
         (
             StatusCode::OK,
             json!({"status": "ready", "database_ms": started.elapsed().as_millis() as u64}),
@@ -42,6 +50,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             json!({"status": "unavailable", "problems": problems}),
         )
     };
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
