@@ -64,7 +64,7 @@ async fn seeded_cases_have_their_letters_and_their_payout_lines() {
             .or_default()
             .push(l["type"].as_str().unwrap().to_string());
     }
-    let mut checked = (0, 0, 0);
+    let mut checked = (0, 0, 0, 0);
     for c in &cases {
         let sent = letters.get(&c.id.to_hex()).cloned().unwrap_or_default();
         let has = |kind: &str| sent.iter().any(|k| k == kind);
@@ -84,6 +84,11 @@ async fn seeded_cases_have_their_letters_and_their_payout_lines() {
             );
             checked.1 += 1;
         }
+        // Issue 22 item 8: a payment plan's fee comes with the written plan.
+        if passed(CaseState::Amortization) {
+            assert!(has("payment_plan"), "case {} agreed a plan: {sent:?}", c.id);
+            checked.3 += 1;
+        }
         if passed(CaseState::Enforcement) {
             assert!(has("debt_statement"), "case {}: {sent:?}", c.id);
             checked.2 += 1;
@@ -97,8 +102,8 @@ async fn seeded_cases_have_their_letters_and_their_payout_lines() {
         }
     }
     assert!(
-        checked.0 > 50 && checked.1 > 50 && checked.2 > 20,
-        "cases checked (reminder, statement, enforcement): {checked:?}"
+        checked.0 > 50 && checked.1 > 50 && checked.2 > 20 && checked.3 > 20,
+        "cases checked (reminder, statement, enforcement, plan): {checked:?}"
     );
 
     // Payout lines: every öre the debtors paid to the agency towards capital and interest

@@ -139,6 +139,16 @@ pub struct LetterOrder {
     pub interest_periods: Vec<InterestPeriod>,
     /// The late-interest rate on the day of the letter, in basis points.
     pub interest_rate_bp: i32,
+    /// A payment-plan letter's terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanTerms>,
+}
+
+/// What a debtor agreed to pay under a payment plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanTerms {
+    pub monthly_amount: Money,
+    pub first_due: HttpDate,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -570,6 +580,7 @@ impl Case {
                 vec![]
             },
             interest_rate_bp: rates.late_interest_bp(at.date()),
+            plan: None,
         }
     }
 
@@ -851,7 +862,21 @@ impl Case {
             .ok_or_else(|| Refusal::Invalid("the creditor's flow has no payment-plan step".into()))?
             .clone();
         self.catch_up_interest(now, ctx, out);
+        // The fee is for a written plan (lag 1981:739, 3 § 2): the plan goes out as a letter,
+        // listing the fee, and the debtor's agreement to it acknowledges the debt, which
+        // interrupts limitation (preskriptionslag 5 § 1).
         self.charge(FeeEvent::PaymentPlan, now, ctx.policy);
+        let mut order = self.letter(LetterKind::PaymentPlan, now, 0, ctx.rates);
+        order.pay_by = first_due.start_of_day();
+        order.plan = Some(PlanTerms {
+            monthly_amount,
+            first_due: first_due.start_of_day(),
+        });
+        out.effects.push(Effect::Letter {
+            id: ObjectId::at(now.unix()),
+            order,
+        });
+        self.interrupt_limitation(now, limitation::annotations::PAYMENT_PLAN, out);
         let paid_before = self.paid_total();
         let parked = self.next_flow_item.take();
         let fs = self.flow_state_mut();

@@ -684,7 +684,7 @@ fn a_payment_plan_kept_then_broken() {
     let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
     run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
     let now = d("Fri, 05 Sep 2025 10:00:00 GMT");
-    run.apply(
+    let a = run.apply(
         &mut case,
         Command::PaymentPlan {
             monthly_amount: kr(500),
@@ -694,6 +694,24 @@ fn a_payment_plan_kept_then_broken() {
     );
     assert_eq!(case.state, CaseState::Amortization);
     assert_eq!(tagged(&case, tags::PAYMENT_PLAN_FEE), kr(170));
+    // The fee is for a written plan (lag 1981:739, 3 § 2): the plan goes out as a letter
+    // that lists it; agreeing to it acknowledges the debt and interrupts limitation.
+    let sent = letters(&a);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, LetterKind::PaymentPlan);
+    let terms = sent[0].plan.as_ref().expect("the plan's terms");
+    assert_eq!(terms.monthly_amount, kr(500));
+    assert_eq!(terms.first_due, d("Tue, 30 Sep 2025 00:00:00 GMT"));
+    assert!(sent[0]
+        .fees
+        .iter()
+        .any(|(tag, fee)| tag == tags::PAYMENT_PLAN_FEE && *fee == kr(170)));
+    let lim = case.limitation.clone().unwrap();
+    assert_eq!(
+        lim.locale_annotation,
+        "api.log_messages.payment_plan_agreed"
+    );
+    assert_eq!(lim.break_date, now);
     let check = case.next_flow_item.clone().unwrap();
     assert_eq!(check.item, "case--amortizations__instalment_check");
     assert_eq!(

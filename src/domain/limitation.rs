@@ -22,6 +22,8 @@ pub mod annotations {
     pub const PAYMENT: &str = "api.log_messages.payment_received";
     pub const ENFORCEMENT_APPLICATION: &str = "api.log_messages.enforcement_application";
     pub const ENFORCEMENT_VERDICT: &str = "api.log_messages.enforcement_verdict";
+    /// The debtor agreed to a payment plan: an acknowledgement of the debt (5 § 1).
+    pub const PAYMENT_PLAN: &str = "api.log_messages.payment_plan_agreed";
     /// At registration: the period runs from the due date (2 §).
     pub const CLAIM_FELL_DUE: &str = "api.log_messages.claim_fell_due";
     /// At registration: from the last interruption the creditor made (its own reminder, a

@@ -91,6 +91,7 @@ fn title(kind: LetterKind) -> &'static str {
         LetterKind::DebtCollection => "Inkassokrav",
         LetterKind::DebtStatement => "Skuldbesked",
         LetterKind::DebtSurveillance => "Kravbrev",
+        LetterKind::PaymentPlan => "Avbetalningsplan",
     }
 }
 
@@ -199,7 +200,21 @@ pub fn letter_data(
         "lines": lines,
         "reduced": (o.reduced > Money::ZERO).then(|| o.reduced.to_swedish()),
         "total": o.total.to_swedish(),
+        "plan": o.plan.as_ref().map(|p| json!({
+            "monthly_amount": p.monthly_amount.to_swedish(),
+            "first_due": p.first_due.to_swedish_date(),
+        })),
+        // After Kronofogden's verdict (utslag) the claim is settled law: a letter no longer
+        // invites objections to it.
+        "after_verdict": case
+            .status_history
+            .iter()
+            .any(|s| s.status == crate::domain::case::CaseStatus::EnforcementActive),
         "interest": {
+            // The computation to the öre, and what the letter charges of it (whole kronor,
+            // rounded down): one explains the other, so both are named.
+            "computed": o.interest_periods.iter().map(|p| p.amount).sum::<Money>().to_swedish(),
+            "charged": o.interest.to_swedish(),
             "rate": percent_sv(o.interest_rate_bp),
             "basis": "Dröjsmålsränta enligt 6 § räntelagen: Riksbankens referensränta plus 8 procentenheter, beräknad per dag på obetalt kapital.",
             "periods": o.interest_periods.iter().map(|p| json!({
@@ -377,4 +392,115 @@ async fn mark_failed(store: &Store, letter: &ObjectId) -> Result<(), StoreError>
         }
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::apply::{Command, Ctx};
+    use crate::domain::case::Case;
+    use crate::domain::flow::FlowConfig;
+    use crate::domain::interest::RateTable;
+    use crate::domain::policy::CreditorPolicy;
+    use crate::domain::{HttpDate, Money};
+
+    /// Every kind of letter typesets with the default template; the payment plan's says
+    /// what to pay each month and from when.
+    #[test]
+    fn every_kind_of_letter_typesets_and_the_plan_letter_states_its_terms() {
+        let mut case: Case =
+            serde_json::from_str(crate::domain::case::tests::SEED_OPEN_CASE).unwrap();
+        let now = HttpDate::parse_lenient("Fri, 05 Sep 2025 10:00:00 GMT").unwrap();
+        let policy = CreditorPolicy::default();
+        let ctx = Ctx {
+            now,
+            rates: RateTable::swedish(),
+            policy: &policy,
+            flow: FlowConfig::default_swedish(),
+        };
+        let applied = case
+            .apply(
+                Command::PaymentPlan {
+                    monthly_amount: Money::from_kronor(500),
+                    first_due: HttpDate::parse_lenient("Tue, 30 Sep 2025 00:00:00 GMT").unwrap(),
+                },
+                &ctx,
+            )
+            .unwrap();
+        let order = applied
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                crate::domain::apply::Effect::Letter { order, .. } => Some(order.clone()),
+                _ => None,
+            })
+            .expect("the plan letter");
+        for kind in LetterKind::ALL {
+            let mut order = order.clone();
+            order.kind = kind;
+            if kind != LetterKind::PaymentPlan {
+                order.plan = None;
+            }
+            let job = RenderLetter {
+                letter: ObjectId::at(now.unix()),
+                case: case.id,
+                account: Some(case.account),
+                order,
+            };
+            let data = letter_data(&job, &case, None, None, "12345678", &Agency::default());
+            let pdf = typeset::pdf(DEFAULT_TEMPLATE, &data.to_string(), (2025, 9, 5))
+                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            let text: String = pdf_extract::extract_text_from_mem(&pdf)
+                .unwrap()
+                .split_whitespace()
+                .collect();
+            assert!(
+                text.contains(&title(kind).to_uppercase().replace(' ', "")),
+                "{kind:?}: {text}"
+            );
+            // The interest as computed (15,89) and as charged (15,00), each named.
+            assert!(
+                text.contains("Beräknadränta15,89kr") && text.contains("nedåt:15,00kr"),
+                "{kind:?}: {text}"
+            );
+            assert!(text.contains("Omduanserattkravetärfelaktigt"), "{kind:?}");
+            if kind == LetterKind::PaymentPlan {
+                // `INDRIVA_WRITE_LETTER=/tmp/plan.pdf cargo test --lib every_kind` keeps it.
+                if let Ok(path) = std::env::var("INDRIVA_WRITE_LETTER") {
+                    std::fs::write(path, &pdf).unwrap();
+                }
+                for expected in [
+                    "500,00",
+                    "kr",
+                    "imånaden",
+                    "30september2025",
+                    "erkäntskulden",
+                ] {
+                    assert!(text.contains(expected), "{expected} not in: {text}");
+                }
+            }
+        }
+        // After Kronofogden's verdict a letter does not invite objections to the claim.
+        case.status_history.push(crate::domain::case::StatusChange {
+            status: crate::domain::case::CaseStatus::EnforcementActive,
+            status_date: now,
+        });
+        let mut order = order.clone();
+        order.kind = LetterKind::DebtSurveillance;
+        order.plan = None;
+        let job = RenderLetter {
+            letter: ObjectId::at(now.unix()),
+            case: case.id,
+            account: Some(case.account),
+            order,
+        };
+        let data = letter_data(&job, &case, None, None, "12345678", &Agency::default());
+        let pdf = typeset::pdf(DEFAULT_TEMPLATE, &data.to_string(), (2025, 9, 5)).unwrap();
+        let text: String = pdf_extract::extract_text_from_mem(&pdf)
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert!(!text.contains("Omduanserattkravetärfelaktigt"), "{text}");
+        assert!(text.contains("fastställdgenomutslag"), "{text}");
+    }
 }

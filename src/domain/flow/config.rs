@@ -65,14 +65,18 @@ pub enum LetterKind {
     DebtStatement,
     /// Efterbevakning: a periodic demand that keeps the claim alive.
     DebtSurveillance,
+    /// Avbetalningsplan: the written plan a payment-plan fee is charged for (lag 1981:739,
+    /// 3 § 2), sent when the plan is agreed.
+    PaymentPlan,
 }
 
 impl LetterKind {
-    pub const ALL: [LetterKind; 4] = [
+    pub const ALL: [LetterKind; 5] = [
         LetterKind::Reminder,
         LetterKind::DebtCollection,
         LetterKind::DebtStatement,
         LetterKind::DebtSurveillance,
+        LetterKind::PaymentPlan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +85,7 @@ impl LetterKind {
             LetterKind::DebtCollection => "debt_collection",
             LetterKind::DebtStatement => "debt_statement",
             LetterKind::DebtSurveillance => "debt_surveillance",
+            LetterKind::PaymentPlan => "payment_plan",
         }
     }
 
