@@ -210,8 +210,9 @@ async fn seed_002_replayed_on_the_sandbox_clock_gives_the_documented_case() {
         "Amili Integration Team",
         "INV-2025-003",
         "Kronofogden",
-        // ten days to pay or object
-        "13 september 2025",
+        // ten days to pay or object end on Saturday 13 September: the next banking day
+        // (lag 1930:173)
+        "15 september 2025",
     ] {
         // The PDF's text extraction keeps the words; spacing and case may differ.
         let squash = |s: &str| s.split_whitespace().collect::<String>().to_lowercase();

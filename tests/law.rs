@@ -69,27 +69,32 @@ async fn nothing_is_sent_or_charged_before_the_due_date() {
     );
     assert_eq!(c["total_added_costs_amount"], 0.0, "no fee: {c}");
     assert_eq!(c["state"], "initializing");
+    // Due on the 25th, Christmas Day: the due date moves past the holidays to Friday 27
+    // December (lag 1930:173, item 12), and the first action to the day after.
     assert_eq!(
-        c["next_flow_item"]["schedule_to_execute"], "Thu, 26 Dec 2024 00:00:00 GMT",
-        "the day after the due date (25 December)"
+        c["next_flow_item"]["schedule_to_execute"], "Sat, 28 Dec 2024 00:00:00 GMT",
+        "the day after the due date (27 December)"
     );
-    // Due on the 25th: on the 26th the demand goes out, dated then.
-    set_clock(&api, "Thu, 26 Dec 2024 09:00:00 GMT").await;
+    set_clock(&api, "Fri, 27 Dec 2024 09:00:00 GMT").await;
+    assert!(letters(&api, &id).await.is_empty(), "not on the due date");
+    set_clock(&api, "Sat, 28 Dec 2024 09:00:00 GMT").await;
     let sent = letters(&api, &id).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["type"], "debt_collection");
-    assert_eq!(sent[0]["sent_date"], "Thu, 26 Dec 2024 00:10:00 GMT");
+    assert_eq!(sent[0]["sent_date"], "Sat, 28 Dec 2024 00:10:00 GMT");
+    // Ten days to pay end on 7 January; 6 January is a holiday but the 7th is a Tuesday.
+    assert_eq!(sent[0]["pay_by"], "Tue, 07 Jan 2025 00:00:00 GMT");
     assert_eq!(case(&api, &id).await["total_added_costs_amount"], 180.0);
 
     // An invoice dated after the account's today is refused.
     let mut future = seed_002();
     future["debts"][0]["invoice_number"] = json!("INV-FUTURE");
-    future["debts"][0]["invoice_date"] = json!("Fri, 27 Dec 2024 00:00:00 GMT");
+    future["debts"][0]["invoice_date"] = json!("Sun, 29 Dec 2024 00:00:00 GMT");
     let r = api.post("/case--registrations", &future).await;
     let e = ok(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         e["_issues"]["debts"]["0"]["invoice_date"],
-        "the invoice date cannot be later than today (2024-12-26)",
+        "the invoice date cannot be later than today (2024-12-28)",
         "{e}"
     );
 }

@@ -380,9 +380,13 @@ impl Case {
     }
 
     /// The day the invoice fell due (`invoice_date + invoice_due_days_after_invoice_date`).
+    /// The day the invoice fell due: its date plus its due days, moved to the next banking
+    /// day when that is a weekend or holiday (lag 1930:173, 2 §).
     pub fn due_date(&self) -> NaiveDate {
-        self.debt.invoice_date.date()
-            + chrono::Duration::days(self.debt.invoice_due_days_after_invoice_date.max(0))
+        super::banking::on_or_after(
+            self.debt.invoice_date.date()
+                + chrono::Duration::days(self.debt.invoice_due_days_after_invoice_date.max(0)),
+        )
     }
 
     /// The earliest a reminder or collection letter may be sent: 00:00 of the day after the
@@ -396,8 +400,12 @@ impl Case {
     /// The first day interest runs: the day after the due date
     /// (`invoice_date + interest_days_after_invoice_date`).
     pub fn interest_first_day(&self) -> NaiveDate {
-        self.debt.invoice_date.date()
-            + chrono::Duration::days(self.debt.interest_days_after_invoice_date.max(0) + 1)
+        // A due date on a weekend or holiday moves to the next banking day, and no interest
+        // runs for the days moved (lag 1930:173, 2 §).
+        super::banking::on_or_after(
+            self.debt.invoice_date.date()
+                + chrono::Duration::days(self.debt.interest_days_after_invoice_date.max(0)),
+        ) + chrono::Duration::days(1)
     }
 
     /// The capital interest runs on, as changes: a capital line counts from the day after
@@ -567,7 +575,10 @@ impl Case {
         LetterOrder {
             kind,
             sent: at,
-            pay_by: at.plus_days(payment_days).start_of_day(),
+            // The last day to pay, moved off a weekend or holiday (lag 1930:173, 2 §).
+            pay_by: HttpDate::midnight(super::banking::on_or_after(
+                at.plus_days(payment_days).date(),
+            )),
             capital: b.added_capital,
             interest: b.added_interest,
             costs: b.added_costs,

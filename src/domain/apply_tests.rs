@@ -1072,16 +1072,17 @@ fn only_a_remainder_a_letter_demanded_goes_to_kronofogden() {
         .demand
         .expect("the collection letter demanded");
     assert_eq!(demand.amount, kr(2194));
-    assert_eq!(demand.pay_by, d("Sat, 13 Sep 2025 00:00:00 GMT"));
+    // Ten days end on Saturday 13 September: the next banking day (lag 1930:173).
+    assert_eq!(demand.pay_by, d("Mon, 15 Sep 2025 00:00:00 GMT"));
     assert_eq!(case.escalation(&run.policy), Escalation::Allowed);
     // Paid in full, late: the interest since the letter is left, and no letter asked for it.
     run.apply(
         &mut case,
         Command::DebtorPayment {
             amount: demand.amount,
-            paid: d("Mon, 15 Sep 2025 00:00:00 GMT"),
+            paid: d("Tue, 16 Sep 2025 00:00:00 GMT"),
         },
-        d("Mon, 15 Sep 2025 09:00:00 GMT"),
+        d("Tue, 16 Sep 2025 09:00:00 GMT"),
     );
     assert!(case.total_remaining_transaction_amount > Money::ZERO);
     assert_eq!(case.escalation(&run.policy), Escalation::NotDemanded);
@@ -1132,4 +1133,21 @@ fn a_real_account_waits_for_the_application_to_be_filed() {
         Some(KronofogdenStatus::Simulated)
     );
     assert_eq!(tagged(&case, tags::ENFORCEMENT_APPLICATION_FEE), kr(300));
+}
+
+#[test]
+fn no_interest_runs_for_the_days_a_due_date_moves() {
+    // Issue 22 item 12: 13 August 2025 + 31 days is Saturday 13 September; the invoice
+    // falls due on Monday 15 (lag 1930:173, 2 §) and interest runs from Tuesday 16.
+    let mut reg = seed_002();
+    reg.debts[0].invoice_date = d("Wed, 13 Aug 2025 00:00:00 GMT");
+    let case = open(&reg, d("Wed, 01 Oct 2025 09:00:00 GMT"));
+    assert_eq!(
+        case.due_date(),
+        NaiveDate::from_ymd_opt(2025, 9, 15).unwrap()
+    );
+    assert_eq!(
+        case.interest_first_day(),
+        NaiveDate::from_ymd_opt(2025, 9, 16).unwrap()
+    );
 }

@@ -7,6 +7,7 @@ pub mod action;
 pub mod allocation;
 pub mod apply;
 pub mod bank;
+pub mod banking;
 pub mod bgmax;
 pub mod case;
 pub mod clock;

@@ -97,10 +97,13 @@ impl RegisteredDebt {
             .unwrap_or_default()
     }
 
-    /// The day the invoice fell due: its date plus its due days.
+    /// The day the invoice fell due: its date plus its due days, moved to the next banking
+    /// day when that is a weekend or holiday (lag 1930:173, 2 §).
     pub fn due_date(&self) -> chrono::NaiveDate {
-        self.invoice_date.date()
-            + chrono::Duration::days(self.invoice_due_days_after_invoice_date.max(0))
+        super::banking::on_or_after(
+            self.invoice_date.date()
+                + chrono::Duration::days(self.invoice_due_days_after_invoice_date.max(0)),
+        )
     }
 }
 
