@@ -17,17 +17,7 @@ async fn case(api: &Api, id: &str) -> Value {
 /// The sandbox creditor on the default policy (a 180 kr collection fee; the sandbox's own
 /// charges none, to match seed 002).
 async fn default_policy(api: &Api) {
-    let policy = indriva::domain::policy::CreditorPolicy::default();
-    let mut tx = api.db.store.begin().await.unwrap();
-    tx.set_creditor_policy(
-        &indriva::sandbox::sandbox_creditor_id(),
-        &indriva::sandbox::sandbox_account_id(),
-        &serde_json::to_string(&policy).unwrap(),
-        api.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    set_policy(api, &indriva::domain::policy::CreditorPolicy::default()).await;
 }
 
 async fn letters(api: &Api, case: &str) -> Vec<Value> {
@@ -226,16 +216,7 @@ async fn the_late_payment_compensation_absorbs_the_fees() {
         },
         ..Default::default()
     };
-    let mut tx = api.db.store.begin().await.unwrap();
-    tx.set_creditor_policy(
-        &indriva::sandbox::sandbox_creditor_id(),
-        &indriva::sandbox::sandbox_account_id(),
-        &serde_json::to_string(&policy).unwrap(),
-        api.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    set_policy(&api, &policy).await;
     set_clock(&api, "Wed, 03 Sep 2025 07:56:11 GMT").await;
     let mut body = seed_002();
     body["debts"][0]["fees_already_claimed"] = json!({"reminder": {

@@ -93,9 +93,10 @@ async fn seeded_cases_have_their_letters_and_their_payout_lines() {
             assert!(has("debt_statement"), "case {}: {sent:?}", c.id);
             checked.2 += 1;
         }
+        // (A payment plan agreed before any demand comes with its plan letter.)
         if !passed(CaseState::Reminder) && !passed(CaseState::DebtCollection) {
             assert!(
-                sent.is_empty(),
+                sent.iter().all(|k| k == "payment_plan"),
                 "case {} sent {sent:?} before any letter step",
                 c.id
             );

@@ -146,6 +146,40 @@ fn net_deductions(section: &Section) -> Taken {
     Taken { from, per_payment }
 }
 
+/// What the import keeps for an operator: `amount` of the payment or deduction on `line`
+/// (reference, reference code, payer bankgiro) of bank file `file`.
+fn kept(
+    file: ObjectId,
+    now: HttpDate,
+    paid: HttpDate,
+    (line, reference, reference_code, payer_bankgiro): (usize, &str, u8, &str),
+    amount: Money,
+    reason: &str,
+) -> UnmatchedPayment {
+    UnmatchedPayment {
+        id: ObjectId::at(now.unix()),
+        account: AGENCY_ACCOUNT,
+        bank_file: file,
+        line: line as i64,
+        reference: reference.to_string(),
+        reference_code: i64::from(reference_code),
+        amount,
+        paid_amount: amount,
+        payment_date: paid,
+        reason: reason.into(),
+        references: vec![],
+        case: None,
+        payer_name: None,
+        payer_bankgiro: payer_bankgiro.to_string(),
+        information: vec![],
+        status: UnmatchedStatus::Unmatched,
+        matches: vec![],
+        created: now,
+        updated: now,
+        etag: String::new(),
+    }
+}
+
 fn unmatched_event(
     u: &UnmatchedPayment,
     file: ObjectId,
@@ -268,7 +302,6 @@ async fn import_in(
     let mut events = Vec::new();
     let mut new_keys = Vec::new();
     let mut duplicate_amount = Money::ZERO;
-    let mut keys = keys.into_iter();
     for section in &parsed.sections {
         let paid = HttpDate::midnight(section.payment_date);
         let taken = net_deductions(section);
@@ -283,26 +316,15 @@ async fn import_in(
             };
             if from.is_none() {
                 let u = UnmatchedPayment {
-                    id: ObjectId::at(now.unix()),
-                    account: AGENCY_ACCOUNT,
-                    bank_file: file_id,
-                    line: d.line as i64,
-                    reference: d.reference.clone(),
-                    reference_code: i64::from(d.reference_code),
-                    amount: -d.amount,
-                    paid_amount: -d.amount,
-                    payment_date: paid,
-                    reason: unmatched_reasons::DEDUCTION.into(),
-                    references: vec![],
                     case: d.ocr().and_then(|o| cases_by_ocr.get(o)).copied(),
-                    payer_name: None,
-                    payer_bankgiro: d.payer_bankgiro.clone(),
-                    information: vec![],
-                    status: UnmatchedStatus::Unmatched,
-                    matches: vec![],
-                    created: now,
-                    updated: now,
-                    etag: String::new(),
+                    ..kept(
+                        file_id,
+                        now,
+                        paid,
+                        (d.line, &d.reference, d.reference_code, &d.payer_bankgiro),
+                        -d.amount,
+                        unmatched_reasons::DEDUCTION,
+                    )
                 };
                 line.unmatched_payment = Some(u.id);
                 events.push(unmatched_event(&u, file_id, now));
@@ -311,7 +333,7 @@ async fn import_in(
             deductions.push(line);
         }
         for (i, p) in section.payments.iter().enumerate() {
-            let key = keys.next().expect("a key for every payment");
+            let key = payment_key(section, p);
             let deducted = taken.per_payment[i];
             let net = p.amount - deducted;
             let mut line = ImportedPayment {
@@ -392,21 +414,7 @@ async fn import_in(
             };
             if rest > Money::ZERO {
                 let u = UnmatchedPayment {
-                    id: ObjectId::at(now.unix()),
-                    account: AGENCY_ACCOUNT,
-                    bank_file: file_id,
-                    line: p.line as i64,
-                    reference: p.reference.clone(),
-                    reference_code: i64::from(p.reference_code),
-                    amount: rest,
                     paid_amount: net,
-                    payment_date: paid,
-                    reason: if split {
-                        unmatched_reasons::SPLIT
-                    } else {
-                        reason.unwrap_or(unmatched_reasons::OVERPAYMENT)
-                    }
-                    .into(),
                     references: if p.parts.is_empty() {
                         vec![]
                     } else {
@@ -414,13 +422,19 @@ async fn import_in(
                     },
                     case: line.case,
                     payer_name: p.payer_name.clone(),
-                    payer_bankgiro: p.payer_bankgiro.clone(),
                     information: p.information.clone(),
-                    status: UnmatchedStatus::Unmatched,
-                    matches: vec![],
-                    created: now,
-                    updated: now,
-                    etag: String::new(),
+                    ..kept(
+                        file_id,
+                        now,
+                        paid,
+                        (p.line, &p.reference, p.reference_code, &p.payer_bankgiro),
+                        rest,
+                        if split {
+                            unmatched_reasons::SPLIT
+                        } else {
+                            reason.unwrap_or(unmatched_reasons::OVERPAYMENT)
+                        },
+                    )
                 };
                 line.unmatched_payment = Some(u.id);
                 events.push(unmatched_event(&u, file_id, now));

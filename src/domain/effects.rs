@@ -1,8 +1,8 @@
 //! What a change to a case causes outside the case: the letters to send, the money owed to
 //! or by the creditor (payout-specification lines), the events an integrator can subscribe
 //! to, the limitation breaks, the files the case no longer refers to. [`Case::apply`] returns
-//! them all; whoever applies a command holds every consequence in its hands, and the I/O half
-//! (`crate::cases`) only persists what it is handed.
+//! them all; whoever applies a command holds every consequence in its hands, and the layer
+//! that writes (outside the domain) only persists what it is handed.
 //!
 //! [`Case::apply`]: super::case::Case::apply
 

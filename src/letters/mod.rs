@@ -404,6 +404,29 @@ mod tests {
     use crate::domain::policy::CreditorPolicy;
     use crate::domain::{HttpDate, Money};
 
+    /// `order` for `case` typeset with the default template: the PDF, and its text without
+    /// whitespace (text extraction keeps the words, not their spacing).
+    fn typeset_with_default(
+        case: &Case,
+        order: crate::domain::apply::LetterOrder,
+    ) -> (Vec<u8>, String) {
+        let kind = order.kind;
+        let job = RenderLetter {
+            letter: case.id,
+            case: case.id,
+            account: Some(case.account),
+            order,
+        };
+        let data = letter_data(&job, case, None, None, "12345678", &Agency::default());
+        let pdf = typeset::pdf(DEFAULT_TEMPLATE, &data.to_string(), (2025, 9, 5))
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let text = pdf_extract::extract_text_from_mem(&pdf)
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        (pdf, text)
+    }
+
     /// Every kind of letter typesets with the default template; the payment plan's says
     /// what to pay each month and from when.
     #[test]
@@ -441,19 +464,7 @@ mod tests {
             if kind != LetterKind::PaymentPlan {
                 order.plan = None;
             }
-            let job = RenderLetter {
-                letter: ObjectId::at(now.unix()),
-                case: case.id,
-                account: Some(case.account),
-                order,
-            };
-            let data = letter_data(&job, &case, None, None, "12345678", &Agency::default());
-            let pdf = typeset::pdf(DEFAULT_TEMPLATE, &data.to_string(), (2025, 9, 5))
-                .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-            let text: String = pdf_extract::extract_text_from_mem(&pdf)
-                .unwrap()
-                .split_whitespace()
-                .collect();
+            let (pdf, text) = typeset_with_default(&case, order);
             assert!(
                 text.contains(&title(kind).to_uppercase().replace(' ', "")),
                 "{kind:?}: {text}"
@@ -488,18 +499,7 @@ mod tests {
         let mut order = order.clone();
         order.kind = LetterKind::DebtSurveillance;
         order.plan = None;
-        let job = RenderLetter {
-            letter: ObjectId::at(now.unix()),
-            case: case.id,
-            account: Some(case.account),
-            order,
-        };
-        let data = letter_data(&job, &case, None, None, "12345678", &Agency::default());
-        let pdf = typeset::pdf(DEFAULT_TEMPLATE, &data.to_string(), (2025, 9, 5)).unwrap();
-        let text: String = pdf_extract::extract_text_from_mem(&pdf)
-            .unwrap()
-            .split_whitespace()
-            .collect();
+        let (_, text) = typeset_with_default(&case, order);
         assert!(!text.contains("Omduanserattkravetärfelaktigt"), "{text}");
         assert!(text.contains("fastställdgenomutslag"), "{text}");
     }
