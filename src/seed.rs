@@ -492,6 +492,7 @@ pub fn generate(rng: &mut SmallRng, t: &Target, engine: &Engine, n: u64) -> Seed
             fees_included_in_capital_to_claim: None,
             fees_already_claimed: None,
             limitation_interrupted_date: None,
+            due_date_agreed: None,
         }],
         cases: vec![],
         ocr_numbers: vec![],

@@ -459,3 +459,87 @@ async fn a_real_account_waits_for_the_application_to_be_filed() {
         .iter()
         .any(|s| s["service"] == "enforcement"));
 }
+
+/// Item 9: a claim with no due date agreed in advance (räntelagen 4 §) accrues interest
+/// only from the day that falls 30 days after the first demand was sent. Zero days to pay
+/// (payable on demand) is such a claim unless the creditor says a due date was agreed
+/// (`due_date_agreed: true`); `due_date_agreed: false` makes any claim one. The worked
+/// example is in docs/interest.md.
+#[tokio::test]
+async fn without_an_agreed_due_date_interest_runs_from_thirty_days_after_the_demand() {
+    let api = Api::new().await;
+    default_policy(&api).await;
+    set_clock(&api, "Mon, 01 Sep 2025 09:00:00 GMT").await;
+    let mut ids = vec![];
+    for (invoice, days, agreed) in [
+        ("ON-DEMAND", 0, None),
+        ("NOT-AGREED", 10, Some(false)),
+        ("AGREED-0", 0, Some(true)),
+    ] {
+        let mut body = consumer(seed_002());
+        body["debts"][0]["invoice_number"] = json!(invoice);
+        body["debts"][0]["invoice_date"] = json!("Mon, 01 Sep 2025 00:00:00 GMT");
+        body["debts"][0]["invoice_due_days_after_invoice_date"] = json!(days);
+        body["debts"][0]["capital_to_claim"] = json!(10000.0);
+        if let Some(agreed) = agreed {
+            body["debts"][0]["due_date_agreed"] = json!(agreed);
+        }
+        let r = ok(
+            &api.post("/case--registrations", &body).await,
+            StatusCode::CREATED,
+        );
+        ids.push(r["_cases"][0].as_str().unwrap().to_string());
+    }
+    let (on_demand, not_agreed, agreed_0) = (&ids[0], &ids[1], &ids[2]);
+
+    // Payable on demand: the demand goes out the day after the invoice date (2 September);
+    // interest runs from 2 October, 30 days later.
+    set_clock(&api, "Wed, 01 Oct 2025 23:00:00 GMT").await;
+    let c = case(&api, on_demand).await;
+    assert_eq!(c["debt"]["due_date_agreed"], false, "{c}");
+    assert_eq!(
+        c["debt"]["first_demand_date"],
+        "Tue, 02 Sep 2025 00:10:00 GMT"
+    );
+    assert_eq!(c["debt"]["interest_days_after_invoice_date"], 30);
+    assert_eq!(
+        c["total_added_interest_amount"], 0.0,
+        "no interest yet: {c}"
+    );
+    let sent = letters(&api, on_demand).await;
+    assert_eq!(sent[0]["type"], "debt_collection");
+    // 10 000 capital and the 180 kr collection fee; no interest demanded.
+    assert_eq!(sent[0]["total"], 10180.0);
+    // The agreed zero-day claim has run interest since 2 September: 10 000 kr at 10 %
+    // (reference rate 2 % + 8) for 30 days is 82,19 kr, 82 charged.
+    assert_eq!(
+        case(&api, agreed_0).await["total_added_interest_amount"],
+        82.0
+    );
+
+    // On 31 October the on-demand claim has 30 days of interest (2–31 October): 82 kr.
+    set_clock(&api, "Fri, 31 Oct 2025 12:00:00 GMT").await;
+    assert_eq!(
+        case(&api, on_demand).await["total_added_interest_amount"],
+        82.0
+    );
+
+    // Ten days to pay, but not agreed in advance: the demand on 12 September (the day after
+    // the due date), interest from 12 October: 20 days through 31 October, 54,79 → 54 kr.
+    let c = case(&api, not_agreed).await;
+    assert_eq!(
+        c["debt"]["first_demand_date"],
+        "Fri, 12 Sep 2025 00:10:00 GMT"
+    );
+    assert_eq!(c["debt"]["interest_days_after_invoice_date"], 40);
+    assert_eq!(c["total_added_interest_amount"], 54.0, "{c}");
+    // The agreed zero-day claim: 60 days (2 September–31 October), 164,38 → 164 kr.
+    assert_eq!(
+        case(&api, agreed_0).await["total_added_interest_amount"],
+        164.0
+    );
+    // A debt with an agreed due date says nothing new.
+    assert!(case(&api, agreed_0).await["debt"]
+        .get("due_date_agreed")
+        .is_none());
+}

@@ -966,6 +966,7 @@ fn registration_of(
             fees_included_in_capital_to_claim: None,
             fees_already_claimed: None,
             limitation_interrupted_date: None,
+            due_date_agreed: None,
         }],
         cases: vec![],
         ocr_numbers: vec![],

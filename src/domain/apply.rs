@@ -34,6 +34,10 @@ const INTEREST_HORIZON_DAYS: i64 = 400;
 /// this in one command.
 const MAX_ITEMS_PER_RUN: u32 = 64;
 
+/// Räntelagen 4 §: without a due date agreed in advance, interest runs from the day that
+/// falls this many days after the demand was sent.
+const DEMAND_TO_INTEREST_DAYS: i64 = 30;
+
 /// Everything a command is applied under.
 pub struct Ctx<'a> {
     /// The account's current time: what the command is stamped with.
@@ -142,6 +146,10 @@ pub struct LetterOrder {
     /// A payment-plan letter's terms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanTerms>,
+    /// For a claim with no due date agreed in advance, the day interest starts to run
+    /// (räntelagen 4 §: 30 days after the first demand); the letter gives notice of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interest_from: Option<HttpDate>,
 }
 
 /// What a debtor agreed to pay under a payment plan.
@@ -376,7 +384,11 @@ impl Case {
 
     /// Whether interest runs on this case: open, at the statutory rate.
     pub fn accrues_interest(&self) -> bool {
-        self.closed.is_none() && self.case_settings.interest_rate.reference_rate
+        self.closed.is_none()
+            && self.case_settings.interest_rate.reference_rate
+            // Without a due date agreed in advance, no interest before a demand
+            // (räntelagen 4 §).
+            && (self.debt.due_date_agreed || self.debt.first_demand_date.is_some())
     }
 
     /// The day the invoice fell due (`invoice_date + invoice_due_days_after_invoice_date`).
@@ -397,15 +409,41 @@ impl Case {
         HttpDate::midnight(self.due_date() + chrono::Duration::days(1 + policy.grace_days.max(0)))
     }
 
-    /// The first day interest runs: the day after the due date
-    /// (`invoice_date + interest_days_after_invoice_date`).
+    /// The first day interest runs (`invoice_date + interest_days_after_invoice_date`, plus
+    /// one): with a due date agreed in advance, the day after it (räntelagen 3 §), moved with
+    /// the due date off a weekend or holiday (lag 1930:173, 2 §: no interest runs for the
+    /// days moved); without one, the day 30 days after the first demand was sent (4 §,
+    /// which [`Case::record_first_demand`] writes into `interest_days_after_invoice_date`).
     pub fn interest_first_day(&self) -> NaiveDate {
-        // A due date on a weekend or holiday moves to the next banking day, and no interest
-        // runs for the days moved (lag 1930:173, 2 §).
-        super::banking::on_or_after(
-            self.debt.invoice_date.date()
-                + chrono::Duration::days(self.debt.interest_days_after_invoice_date.max(0)),
-        ) + chrono::Duration::days(1)
+        let day = self.debt.invoice_date.date()
+            + chrono::Duration::days(self.debt.interest_days_after_invoice_date.max(0));
+        let day = if self.debt.due_date_agreed {
+            super::banking::on_or_after(day)
+        } else {
+            day
+        };
+        day + chrono::Duration::days(1)
+    }
+
+    /// Räntelagen 4 §: for a claim with no due date agreed in advance, interest runs from
+    /// the day that falls 30 days after the creditor sent a demand for a fixed amount giving
+    /// notice that interest will be charged. The first such letter sets that day (later
+    /// ones change nothing); Amili's `interest_days_after_invoice_date` then says it.
+    pub(crate) fn record_first_demand(&mut self, at: HttpDate) {
+        if self.debt.due_date_agreed || self.debt.first_demand_date.is_some() {
+            return;
+        }
+        self.debt.first_demand_date = Some(at);
+        let first = at.date() + chrono::Duration::days(DEMAND_TO_INTEREST_DAYS);
+        self.debt.interest_days_after_invoice_date =
+            (first - self.debt.invoice_date.date()).num_days() - 1;
+    }
+
+    /// The day interest starts, for a letter to give notice of: only for a claim without a
+    /// due date agreed in advance (the others say when it fell due).
+    fn interest_notice(&self) -> Option<HttpDate> {
+        (!self.debt.due_date_agreed && self.debt.first_demand_date.is_some())
+            .then(|| HttpDate::midnight(self.interest_first_day()))
     }
 
     /// The capital interest runs on, as changes: a capital line counts from the day after
@@ -592,6 +630,7 @@ impl Case {
             },
             interest_rate_bp: rates.late_interest_bp(at.date()),
             plan: None,
+            interest_from: self.interest_notice(),
         }
     }
 

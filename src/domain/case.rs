@@ -154,6 +154,23 @@ pub struct Debt {
     pub initial_capital: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fees_included_in_capital_to_claim: Option<FeesIncludedInCapital>,
+    /// Indriva: `false` when no due date was agreed before the debt arose (räntelagen 4 §):
+    /// interest then runs only from 30 days after the first demand. Absent means `true`
+    /// (3 §: interest from the due date).
+    #[serde(default = "agreed", skip_serializing_if = "is_agreed")]
+    pub due_date_agreed: bool,
+    /// Indriva: when the first letter demanding the claim (with notice that interest will
+    /// be charged) was sent, for a claim with no due date agreed in advance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_demand_date: Option<HttpDate>,
+}
+
+fn agreed() -> bool {
+    true
+}
+
+fn is_agreed(v: &bool) -> bool {
+    *v
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

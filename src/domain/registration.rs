@@ -86,9 +86,23 @@ pub struct RegisteredDebt {
     /// limitation runs from it instead of the due date (preskriptionslag 5 §).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limitation_interrupted_date: Option<HttpDate>,
+    /// Indriva: whether the due date was agreed before the debt arose (räntelagen 3 §).
+    /// When absent, a due date after the invoice date was agreed and 0 days (payable on
+    /// demand) was not; `false` makes interest run from 30 days after the first demand
+    /// (4 §).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date_agreed: Option<bool>,
 }
 
 impl RegisteredDebt {
+    /// Whether interest runs from the due date (räntelagen 3 §) rather than from 30 days
+    /// after the first demand (4 §): as the creditor said, or else whether the invoice gave
+    /// any days to pay.
+    pub fn due_date_agreed(&self) -> bool {
+        self.due_date_agreed
+            .unwrap_or(self.invoice_due_days_after_invoice_date > 0)
+    }
+
     /// The fees inside `capital_to_claim`.
     pub fn included_fees(&self) -> Money {
         self.fees_included_in_capital_to_claim
@@ -230,6 +244,8 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
             interest_days_after_invoice_date: d.invoice_due_days_after_invoice_date,
             initial_capital: (included != Money::ZERO).then(|| d.capital_to_claim - included),
             fees_included_in_capital_to_claim: d.fees_included_in_capital_to_claim.clone(),
+            due_date_agreed: d.due_date_agreed(),
+            first_demand_date: None,
         },
         creditor: reg.creditor,
         created: now,
@@ -353,6 +369,7 @@ pub(crate) mod tests {
                     debt_collection: None,
                 }),
                 limitation_interrupted_date: None,
+                due_date_agreed: None,
             }],
             cases: vec![],
             ocr_numbers: vec![],

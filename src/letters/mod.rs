@@ -17,7 +17,7 @@ use crate::domain::interest::percent_sv;
 use crate::domain::letter::{CaseLetter, LetterStatus};
 use crate::domain::party::{Address, Creditor, Customer};
 use crate::domain::registration::OcrNumber;
-use crate::domain::{Money, ObjectId};
+use crate::domain::{HttpDate, Money, ObjectId};
 use crate::eve::{Filter, Val};
 use crate::jobs::{Next, RenderLetter, Run};
 use crate::media::Media;
@@ -157,10 +157,8 @@ pub fn letter_data(
     for (tag, amount) in &o.fees {
         lines.push(json!({"label": fee_label(tag), "amount": amount.to_swedish()}));
     }
-    let due_date = case
-        .debt
-        .invoice_date
-        .plus_days(case.debt.invoice_due_days_after_invoice_date);
+    // Moved off a weekend or holiday as the engine moves it (lag 1930:173).
+    let due_date = HttpDate::midnight(case.due_date());
     let creditor_address = creditor
         .and_then(|c| c.sender_address.as_ref().or(c.agreement_address.as_ref()))
         .map(address_lines)
@@ -217,6 +215,9 @@ pub fn letter_data(
             "charged": o.interest.to_swedish(),
             "rate": percent_sv(o.interest_rate_bp),
             "basis": "Dröjsmålsränta enligt 6 § räntelagen: Riksbankens referensränta plus 8 procentenheter, beräknad per dag på obetalt kapital.",
+            // A claim with no due date agreed in advance: the notice that interest will run,
+            // and from when (räntelagen 4 §).
+            "from": o.interest_from.map(|d| d.to_swedish_date()),
             "periods": o.interest_periods.iter().map(|p| json!({
                 "from": p.from.to_swedish_date(),
                 "through": p.through.to_swedish_date(),
@@ -502,5 +503,28 @@ mod tests {
         let (_, text) = typeset_with_default(&case, order);
         assert!(!text.contains("Omduanserattkravetärfelaktigt"), "{text}");
         assert!(text.contains("fastställdgenomutslag"), "{text}");
+    }
+
+    /// A claim with no due date agreed in advance: its first demand gives notice that
+    /// interest will run and from which day (räntelagen 4 §).
+    #[test]
+    fn a_demand_without_an_agreed_due_date_says_from_when_interest_runs() {
+        let mut case: Case =
+            serde_json::from_str(crate::domain::case::tests::SEED_OPEN_CASE).unwrap();
+        case.debt.due_date_agreed = false;
+        let at = HttpDate::parse_lenient("Fri, 05 Sep 2025 10:00:00 GMT").unwrap();
+        case.record_first_demand(at);
+        let order = case.letter(LetterKind::DebtCollection, at, 10, RateTable::swedish());
+        assert!(order.interest_periods.is_empty());
+        let (pdf, text) = typeset_with_default(&case, order);
+        // `INDRIVA_WRITE_LETTER_4=/tmp/demand.pdf cargo test --lib a_demand_without` keeps it.
+        if let Ok(path) = std::env::var("INDRIVA_WRITE_LETTER_4") {
+            std::fs::write(path, &pdf).unwrap();
+        }
+        assert!(
+            text.contains("dröjsmålsräntaenligt4och6§§räntelagenfrånochmed5oktober2025"),
+            "{text}"
+        );
+        assert!(text.contains("idag10,00%"), "{text}");
     }
 }

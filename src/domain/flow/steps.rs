@@ -146,6 +146,7 @@ fn send(
 ) {
     if let Some(kind) = step.action.letter() {
         let days = step.payment_days.unwrap_or(kind.min_payment_days());
+        case.record_first_demand(at);
         let order = case.letter(kind, at, days, ctx.rates);
         case.demanded(Demand {
             sent: at,

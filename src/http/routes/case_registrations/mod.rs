@@ -70,6 +70,7 @@ const DEBT: Rule = Rule::dict(&[
         ]),
     ),
     ("limitation_interrupted_date", Rule::datetime()),
+    ("due_date_agreed", Rule::boolean()),
 ]);
 
 /// The registration body (seed 000's table; `is_company` from seed 001).
