@@ -543,3 +543,183 @@ async fn without_an_agreed_due_date_interest_runs_from_thirty_days_after_the_dem
         .get("due_date_agreed")
         .is_none());
 }
+
+/// The payout-specification lines of one case.
+async fn finance_lines(api: &Api, case: &str) -> Vec<Value> {
+    let r = api
+        .get_q(
+            "/finance--payout-specifications",
+            &[("where", &json!({"case": case}).to_string())],
+        )
+        .await;
+    ok(&r, StatusCode::OK)["_items"].as_array().unwrap().clone()
+}
+
+/// (category, article, amount, VAT) of each line, in a stable order.
+fn summed(lines: &[Value]) -> Vec<(String, String, f64, f64)> {
+    let mut out: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["finance_category"].as_str().unwrap().to_string(),
+                l["article"].as_str().unwrap().to_string(),
+                l["amount"].as_f64().unwrap(),
+                l["vat_amount"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    out
+}
+
+/// Item 10: what a B2B case through Kronofogden's application leaves the creditor and the
+/// agency. Costs 1 130 kr: the creditor's 60 kr reminder fee and the 390 kr that tops it up
+/// to the 450 kr förseningsersättning (the creditor's own), Kronofogden's 300 kr fee (the
+/// agency's outlay) and 380 kr for the application's work (the agency's service).
+/// Paid to the agency, the creditor's 450 is passed on and the agency keeps 680; paid to the
+/// creditor, the creditor owes the outlay at cost and the work with 25 % VAT, one line per
+/// article, and nothing for its own 450. docs/finance.md, worked example 3.
+#[tokio::test]
+async fn fees_outlays_and_the_creditors_own_charges_each_go_their_own_way() {
+    let api = Api::new().await;
+    let policy = indriva::domain::policy::CreditorPolicy {
+        fees: indriva::domain::fees::FeePolicy {
+            late_payment_compensation: true,
+            reminder_fee_agreement: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    set_policy(&api, &policy).await;
+    set_clock(&api, "Wed, 03 Sep 2025 07:56:11 GMT").await;
+    let mut cases = vec![];
+    for invoice in ["B2B-TO-AGENCY", "B2B-TO-CREDITOR"] {
+        let mut body = seed_002();
+        body["debts"][0]["invoice_number"] = json!(invoice);
+        body["debts"][0]["fees_already_claimed"] = json!({"reminder": {
+            "amount": 60.0, "fee_registration_date": "Mon, 04 Aug 2025 00:00:00 GMT"}});
+        let r = ok(
+            &api.post("/case--registrations", &body).await,
+            StatusCode::CREATED,
+        );
+        cases.push((
+            r["_cases"][0].as_str().unwrap().to_string(),
+            r["_ocr_numbers_ocr"][0].as_str().unwrap().to_string(),
+        ));
+    }
+    set_clock(&api, "Mon, 06 Oct 2025 09:00:00 GMT").await;
+    let a = case(&api, &cases[0].0).await;
+    assert_eq!(a["total_added_costs_amount"], 1130.0, "{a}");
+    let interest = a["total_remaining_interest_amount"].as_f64().unwrap();
+
+    // The debtor pays the agency everything.
+    let total = a["total_remaining_transaction_amount"].as_f64().unwrap();
+    pay_by_bank(&api, &cases[0].1, total, (2025, 10, 6)).await;
+    assert_eq!(
+        case(&api, &cases[0].0).await["closed"]["reason"],
+        "fully_paid"
+    );
+    assert_eq!(
+        summed(&finance_lines(&api, &cases[0].0).await),
+        vec![
+            ("capital".into(), "capital".into(), 2000.0, 0.0),
+            (
+                "creditor_outlay".into(),
+                "late_payment_fee".into(),
+                390.0,
+                0.0
+            ),
+            ("creditor_outlay".into(), "reminder".into(), 60.0, 0.0),
+            ("interest".into(), "interest".into(), interest, 0.0),
+        ]
+    );
+
+    // The debtor pays the creditor the capital; the rest is written off.
+    let payment = json!({
+        "creditor": indriva::sandbox::sandbox_creditor_id().to_hex(), "case": cases[1].0,
+        "currency": "SEK", "amount": 2000.0,
+        "bank_transaction_date": "Mon, 06 Oct 2025 08:00:00 GMT", "origin": "creditor_system"
+    });
+    ok(
+        &api.post("/creditor--payments", &payment).await,
+        StatusCode::CREATED,
+    );
+    let b = case(&api, &cases[1].0).await;
+    assert_eq!(b["closed"]["reason"], "fully_paid_depreciation", "{b}");
+    let owed = finance_lines(&api, &cases[1].0).await;
+    assert_eq!(
+        summed(&owed),
+        vec![
+            (
+                "creditor_commission".into(),
+                "enforcement".into(),
+                -300.0,
+                0.0
+            ),
+            (
+                "creditor_commission".into(),
+                "enforcement_own_work".into(),
+                -380.0,
+                -95.0
+            ),
+        ]
+    );
+    let total_owed: f64 = owed
+        .iter()
+        .map(|l| l["total_amount"].as_f64().unwrap())
+        .sum();
+    assert_eq!(total_owed, -775.0);
+}
+
+/// Item 10, a consumer: the agency's reminder and collection fees written off after the
+/// debtor paid the creditor are owed as two lines, one per article, each with its VAT.
+#[tokio::test]
+async fn each_written_off_fee_is_owed_under_its_own_article() {
+    let api = Api::new().await;
+    let policy = indriva::domain::policy::CreditorPolicy {
+        fees: indriva::domain::fees::FeePolicy {
+            reminder_fee_agreement: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    set_policy(&api, &policy).await;
+    set_clock(&api, "Wed, 03 Sep 2025 07:56:11 GMT").await;
+    let mut body = consumer(seed_002());
+    body["first_action"] = json!("reminder");
+    let r = ok(
+        &api.post("/case--registrations", &body).await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    // The reminder (60 kr), then the collection letter (180 kr).
+    set_clock(&api, "Mon, 06 Oct 2025 09:00:00 GMT").await;
+    let c = case(&api, &id).await;
+    assert_eq!(c["total_added_costs_amount"], 240.0, "{c}");
+    let payment = json!({
+        "creditor": indriva::sandbox::sandbox_creditor_id().to_hex(), "case": id,
+        "currency": "SEK", "amount": 2000.0,
+        "bank_transaction_date": "Mon, 06 Oct 2025 08:00:00 GMT", "origin": "creditor_system"
+    });
+    ok(
+        &api.post("/creditor--payments", &payment).await,
+        StatusCode::CREATED,
+    );
+    assert_eq!(
+        summed(&finance_lines(&api, &id).await),
+        vec![
+            (
+                "creditor_commission".into(),
+                "debt_collection".into(),
+                -180.0,
+                -45.0
+            ),
+            (
+                "creditor_commission".into(),
+                "reminder".into(),
+                -60.0,
+                -15.0
+            ),
+        ]
+    );
+}

@@ -50,26 +50,85 @@ pub fn vat(amount: Money) -> Money {
     Money::from_ore(rounded)
 }
 
-/// The fee article a cost line is for (`reminder`, `debt_collection`, …).
-fn article(line: &Transaction) -> String {
+/// Whose a cost line's money is, which decides what a settlement does with it (the rule
+/// and a worked payout are in docs/finance.md, "Fees, outlays and VAT").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostOwner {
+    /// The creditor's own claim: its fees from before hand-over (`fees_already_claimed`)
+    /// and the B2B förseningsersättning (lag 1981:739, 4 a §), which the law gives the
+    /// creditor. Paid to the agency: passed on (`creditor_outlay`, no VAT). Written off:
+    /// the creditor's own loss; it owes the agency nothing for it.
+    Creditor,
+    /// Kronofogden's application fee, which the agency pays in the creditor's name (the
+    /// applicant owes it by law): an outlay (utlägg). Paid: the agency has its money back.
+    /// Written off: the creditor owes it at cost, without VAT, since an outlay made in the
+    /// buyer's name is no consideration for a service (mervärdesskattedirektivet
+    /// 2006/112/EG art. 79 c; Skatteverket, ställningstagande 2025-03-25, dnr
+    /// 8-112199-2025).
+    Outlay,
+    /// The agency's own fees for its work (reminder, collection letter, payment plan,
+    /// the work of the application). Paid by the debtor: the agency keeps them, no VAT (the
+    /// debtor pays damages under lag 1981:739, not for a service). Written off because
+    /// the debtor paid the creditor: the creditor owes them as commission for the service
+    /// it bought, with 25 % VAT.
+    Agency,
+}
+
+/// A cost line's payout article (Amili's names where Amili has one) and its owner.
+pub fn cost_article(line: &Transaction) -> (String, CostOwner) {
     let tag = line.description_locale_tag.as_str();
     if let Some(kind) = tag.strip_prefix(tags::FEE_ALREADY_CLAIMED) {
-        return kind.to_string();
+        return (kind.to_string(), CostOwner::Creditor);
     }
-    tag.trim_start_matches("api.transaction.")
-        .trim_end_matches("_fee")
-        .to_string()
+    let (article, owner) = match tag {
+        tags::LATE_PAYMENT_COMPENSATION => ("late_payment_fee", CostOwner::Creditor),
+        tags::ENFORCEMENT_APPLICATION_FEE => ("enforcement", CostOwner::Outlay),
+        tags::ENFORCEMENT_OWN_WORK_FEE => ("enforcement_own_work", CostOwner::Agency),
+        tags::REMINDER_FEE => ("reminder", CostOwner::Agency),
+        tags::DEBT_COLLECTION_FEE => ("debt_collection", CostOwner::Agency),
+        tags::PAYMENT_PLAN_FEE => ("payment_plan", CostOwner::Agency),
+        other => {
+            let a = other.trim_start_matches("api.transaction.");
+            (a.trim_end_matches("_fee"), CostOwner::Agency)
+        }
+    };
+    (article.to_string(), owner)
 }
 
-fn is_outlay(t: &Transaction) -> bool {
-    t.kind == TransactionType::Costs
-        && t.amount > Money::ZERO
-        && t.description_locale_tag
-            .starts_with(tags::FEE_ALREADY_CLAIMED)
+/// The case's charges in the order the costs a debtor pays settle them: the creditor's own
+/// first (in ledger order), then the agency's fees and outlays (in ledger order).
+fn charges(all: &[Transaction]) -> Vec<(String, CostOwner, Money)> {
+    let mut out: Vec<(String, CostOwner, Money)> = all
+        .iter()
+        .filter(|t| t.kind == TransactionType::Costs && t.amount > Money::ZERO)
+        .map(|t| {
+            let (article, owner) = cost_article(t);
+            (article, owner, t.amount)
+        })
+        .collect();
+    out.sort_by_key(|(_, owner, _)| *owner != CostOwner::Creditor);
+    out
 }
 
-fn is_agency_fee(t: &Transaction) -> bool {
-    t.kind == TransactionType::Costs && t.amount > Money::ZERO && !is_outlay(t)
+/// The parts of `charges` that `amount` settles after `already` was settled, in order.
+fn settle(
+    charges: &[(String, CostOwner, Money)],
+    already: Money,
+    amount: Money,
+) -> Vec<(&str, CostOwner, Money)> {
+    let mut skip = already;
+    let mut left = amount;
+    let mut out = Vec::new();
+    for (article, owner, charged) in charges {
+        let covered = skip.min(*charged);
+        skip -= covered;
+        let part = (*charged - covered).min(left);
+        if part > Money::ZERO {
+            out.push((article.as_str(), *owner, part));
+            left -= part;
+        }
+    }
+    out
 }
 
 fn costs_paid(lines: &[Transaction]) -> Money {
@@ -81,91 +140,83 @@ fn costs_paid(lines: &[Transaction]) -> Money {
 }
 
 /// The lines made by the ledger lines `case.transactions[before..]` (what one change
-/// appended). Costs a debtor pays settle the creditor's outlays first (in ledger order), then
-/// the agency's own fees (which the agency keeps: no line).
+/// appended). Costs a debtor pays settle the creditor's own charges first (passed on), then
+/// the agency's (which it keeps: no line). When the debtor paid the creditor and the rest
+/// was written off, the creditor owes the agency its fees and outlays, one line per
+/// article ([`CostOwner`]).
 pub fn settlement_lines(case: &Case, before: usize) -> Vec<FinanceLine> {
     let all = &case.transactions;
     let before = before.min(all.len());
     let (old, new) = all.split_at(before);
     let mut out = Vec::new();
-    let outlays: Vec<&Transaction> = all.iter().filter(|t| is_outlay(t)).collect();
-    let mut outlay_paid = costs_paid(old);
+    let charges = charges(all);
+    let mut costs_settled = costs_paid(old);
     for t in new {
         let day = t.bank_transaction_date.start_of_day();
-        let line = |category, article: &str, amount: Money, vat_amount| FinanceLine {
+        let line = |category, article: &str, amount: Money| FinanceLine {
             category,
             article: article.to_string(),
             amount,
-            vat_amount,
+            vat_amount: Money::ZERO,
             booking_date: day,
         };
         if t.is(tags::DEBTOR_PAYMENT) && t.amount < Money::ZERO {
             let paid = -t.amount;
             match t.kind {
                 TransactionType::Capital => {
-                    out.push(line(FinanceCategory::Capital, "capital", paid, Money::ZERO))
+                    out.push(line(FinanceCategory::Capital, "capital", paid))
                 }
-                TransactionType::Interest => out.push(line(
-                    FinanceCategory::Interest,
-                    "interest",
-                    paid,
-                    Money::ZERO,
-                )),
+                TransactionType::Interest => {
+                    out.push(line(FinanceCategory::Interest, "interest", paid))
+                }
                 TransactionType::Costs => {
-                    // Walk the outlays in order, skipping what earlier payments covered.
-                    let mut skip = outlay_paid;
-                    let mut left = paid;
-                    for o in &outlays {
-                        let covered = skip.min(o.amount);
-                        skip -= covered;
-                        let part = (o.amount - covered).min(left);
-                        if part > Money::ZERO {
-                            out.push(line(
-                                FinanceCategory::CreditorOutlay,
-                                &article(o),
-                                part,
-                                Money::ZERO,
-                            ));
-                            left -= part;
+                    for (article, owner, part) in settle(&charges, costs_settled, paid) {
+                        if owner == CostOwner::Creditor {
+                            out.push(line(FinanceCategory::CreditorOutlay, article, part));
                         }
                     }
-                    outlay_paid += paid;
+                    costs_settled += paid;
                 }
             }
         }
     }
-    // The debtor paid the creditor: the agency's fees written off on the case are owed by
-    // the creditor as commission.
+    // The debtor paid the creditor: what the agency charged and the case wrote off is owed
+    // by the creditor, one line per article.
     let paid_to_creditor = new.iter().any(|t| t.is(tags::CREDITOR_PAYMENT));
-    if paid_to_creditor {
-        let written_off: Money = -new
+    let written_off: Money = -new
+        .iter()
+        .filter(|t| t.kind == TransactionType::Costs && t.is(tags::DEPRECIATED))
+        .map(|t| t.amount)
+        .sum::<Money>();
+    if paid_to_creditor && written_off > Money::ZERO {
+        let day = new
             .iter()
-            .filter(|t| t.kind == TransactionType::Costs && t.is(tags::DEPRECIATED))
-            .map(|t| t.amount)
-            .sum::<Money>();
-        let outlay_left =
-            (outlays.iter().map(|o| o.amount).sum::<Money>() - outlay_paid).max(Money::ZERO);
-        let commission = (written_off - outlay_left).max(Money::ZERO);
-        if commission > Money::ZERO {
-            let fee_article = all
-                .iter()
-                .rev()
-                .find(|t| is_agency_fee(t))
-                .map(article)
-                .unwrap_or_else(|| "debt_collection".into());
-            let day = new
-                .iter()
-                .find(|t| t.is(tags::DEPRECIATED))
-                .map(|t| t.bank_transaction_date.start_of_day())
-                .unwrap_or(case.updated);
-            out.push(FinanceLine {
-                category: FinanceCategory::CreditorCommission,
-                article: fee_article,
-                amount: -commission,
-                vat_amount: vat(-commission),
-                booking_date: day,
-            });
+            .find(|t| t.is(tags::DEPRECIATED))
+            .map(|t| t.bank_transaction_date.start_of_day())
+            .unwrap_or(case.updated);
+        // One line per article (each article has one owner).
+        let mut owed: Vec<(&str, CostOwner, Money)> = Vec::new();
+        for (article, owner, part) in settle(&charges, costs_settled, written_off) {
+            match owed.iter_mut().find(|(a, _, _)| *a == article) {
+                Some((_, _, sum)) => *sum += part,
+                None => owed.push((article, owner, part)),
+            }
         }
+        let owed = owed.into_iter().filter_map(|(article, owner, sum)| {
+            let vat_amount = match owner {
+                CostOwner::Creditor => return None,
+                CostOwner::Outlay => Money::ZERO,
+                CostOwner::Agency => vat(-sum),
+            };
+            Some(FinanceLine {
+                category: FinanceCategory::CreditorCommission,
+                article: article.to_string(),
+                amount: -sum,
+                vat_amount,
+                booking_date: day,
+            })
+        });
+        out.extend(owed);
     }
     out
 }
@@ -376,5 +427,76 @@ mod tests {
         assert_eq!(vat(Money::from_ore(-18000)), Money::from_ore(-4500));
         assert_eq!(vat(Money::from_ore(1)), Money::ZERO);
         assert_eq!(vat(Money::from_ore(2)), Money::from_ore(1));
+    }
+
+    /// Costs a debtor paid settle the creditor's own charges first; what a write-off after
+    /// a payment to the creditor leaves is owed per article, VAT only on the agency's
+    /// service (docs/finance.md, "Fees, outlays and VAT").
+    #[test]
+    fn partly_paid_costs_settle_the_creditors_first_and_the_rest_is_owed_per_article() {
+        let mut case: Case =
+            serde_json::from_str(crate::domain::case::tests::SEED_OPEN_CASE).unwrap();
+        case.transactions
+            .retain(|t| t.kind != TransactionType::Costs);
+        let at = HttpDate::parse_lenient("Mon, 06 Oct 2025 00:00:00 GMT").unwrap();
+        let kr = Money::from_kronor;
+        for (tag, amount) in [
+            (tags::ENFORCEMENT_APPLICATION_FEE, 300),
+            (tags::LATE_PAYMENT_COMPENSATION, 450),
+            (tags::ENFORCEMENT_OWN_WORK_FEE, 380),
+        ] {
+            case.transactions.push(Transaction::booked(
+                TransactionType::Costs,
+                tag,
+                kr(amount),
+                at,
+            ));
+        }
+        // The debtor pays 500 towards the costs: the creditor's 450 first, then 50 of
+        // Kronofogden's fee (which the agency keeps).
+        let before = case.transactions.len();
+        case.transactions.push(Transaction::booked(
+            TransactionType::Costs,
+            tags::DEBTOR_PAYMENT,
+            -kr(500),
+            at,
+        ));
+        let lines = settlement_lines(&case, before);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].category, FinanceCategory::CreditorOutlay);
+        assert_eq!(lines[0].article, "late_payment_fee");
+        assert_eq!(lines[0].amount, kr(450));
+        // Then the creditor reports the capital paid; the 630 left is written off.
+        let before = case.transactions.len();
+        case.transactions.push(Transaction::booked(
+            TransactionType::Capital,
+            tags::CREDITOR_PAYMENT,
+            -kr(1),
+            at,
+        ));
+        case.transactions.push(Transaction::booked(
+            TransactionType::Costs,
+            tags::DEPRECIATED,
+            -kr(630),
+            at,
+        ));
+        let owed: Vec<(String, Money, Money)> = settlement_lines(&case, before)
+            .into_iter()
+            .map(|l| {
+                assert_eq!(l.category, FinanceCategory::CreditorCommission);
+                (l.article, l.amount, l.vat_amount)
+            })
+            .collect();
+        assert_eq!(
+            owed,
+            vec![
+                ("enforcement".to_string(), -kr(250), Money::ZERO),
+                (
+                    "enforcement_own_work".to_string(),
+                    -kr(380),
+                    -Money::from_ore(9_500)
+                ),
+            ]
+        );
     }
 }
