@@ -573,10 +573,19 @@ fn live(
     let mut writes = EffectWrites::backfill();
     // A command the case refuses (a payment on a case the flow closed meanwhile) changes
     // nothing and writes nothing, as it would through the API.
+    // The letters of a seeded past were sent at the time: each records its limitation break
+    // at once (`Command::LetterSent`), though its PDF is typeset later in the background.
     let mut run = |case: &mut Case, cmd: Command, at: HttpDate| {
         if let Ok(applied) = case.apply(cmd, &ctx(at)) {
             if let Err(e) = writes.add(case, &applied.effects, at) {
                 tracing::error!(error = %e, "a seeded case's effects could not be written");
+            }
+            for sent in crate::domain::effects::letters_sent(&applied.effects) {
+                if let Ok(applied) = case.apply(sent, &ctx(at)) {
+                    if let Err(e) = writes.add(case, &applied.effects, at) {
+                        tracing::error!(error = %e, "a seeded case's effects could not be written");
+                    }
+                }
             }
         }
     };

@@ -82,6 +82,22 @@ pub enum Jobs {
 }
 
 /// The job runner with a handler for every kind of job it takes.
+/// Typesets a letter, then marks it rendered and records the limitation break its sending
+/// makes (`actions::letters`), with the job's removal. A failure is retried; after a few the
+/// letter shows `failed`, and it has broken nothing.
+async fn render_letter(c: &JobContext, job: RenderLetter, run: &Run) -> Result<Next, String> {
+    let result = match c.renderer.typeset(&c.app.store, &job).await {
+        Ok(file) => crate::actions::letters::rendered(&c.app, &job, file, run)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        crate::letters::after_failure(&c.app.store, &job.letter, run).await;
+    }
+    result.map(|()| Next::Done)
+}
+
 pub fn job_runner(ctx: JobContext, jobs: Jobs) -> Runner<JobContext> {
     let store = ctx.app.store.clone();
     let clocks = ctx.app.clocks.clone();
@@ -92,9 +108,7 @@ pub fn job_runner(ctx: JobContext, jobs: Jobs) -> Runner<JobContext> {
         runner = runner
             .register(
                 |job: RenderLetter, c: Arc<JobContext>, run: Run| async move {
-                    c.renderer
-                        .render_job(job, &c.app.store, &c.app.clocks, &run)
-                        .await
+                    render_letter(&c, job, &run).await
                 },
             )
             .register(

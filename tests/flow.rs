@@ -148,6 +148,41 @@ async fn seed_002_replayed_on_the_sandbox_clock_gives_the_documented_case() {
     ] {
         assert_eq!(next[f], seed["next_flow_item"][f], "next_flow_item.{f}");
     }
+    // The collection letter is queued, not yet sent: limitation still runs from the due
+    // date (it is interrupted once the letter is typeset, below).
+    assert_eq!(
+        case["limitation"]["locale_annotation"],
+        "api.log_messages.claim_fell_due"
+    );
+    assert!(
+        HttpDate::parse_lenient(case["_updated"].as_str().unwrap()).unwrap()
+            <= HttpDate::parse_lenient(LOOKED_AT).unwrap()
+    );
+
+    // The collection letter: listed at once, a PDF once rendered, holding the OCR reference.
+    let where_ = json!({"case": id}).to_string();
+    let listed = ok(
+        &api.get_q("/case--letters", &[("where", &where_)]).await,
+        StatusCode::OK,
+    );
+    assert_eq!(listed["_meta"]["total"], 1);
+    let letter = &listed["_items"][0];
+    assert_eq!(letter["type"], "debt_collection");
+    assert_eq!(letter["status"], "queued");
+    assert_eq!(num(&letter["total"]), 2014.0);
+    assert!(letter.get("url").is_none());
+
+    // The letter's job only: with no webhook, a change writes no events.
+    assert_eq!(api.render_letters().await, 1);
+    let listed = ok(
+        &api.get_q("/case--letters", &[("where", &where_)]).await,
+        StatusCode::OK,
+    );
+    let letter = &listed["_items"][0];
+    assert_eq!(letter["status"], "rendered");
+    // Sent, the letter interrupts limitation for ten years from its day, as the seed shows.
+    let case = ok(&api.get(&format!("/cases/{id}")).await, StatusCode::OK);
+    assert_eq!(letter["sent_date"], case["limitation"]["break_date"]);
     assert_eq!(
         case["limitation"]["locale_annotation"],
         seed["limitation"]["locale_annotation"]
@@ -164,33 +199,7 @@ async fn seed_002_replayed_on_the_sandbox_clock_gives_the_documented_case() {
         .contains("2035"));
     assert_eq!(case["services"][0]["service"], "debt_collection");
     assert!(case["debt_collection"].is_string());
-    assert!(
-        HttpDate::parse_lenient(case["_updated"].as_str().unwrap()).unwrap()
-            <= HttpDate::parse_lenient(LOOKED_AT).unwrap()
-    );
 
-    // The collection letter: listed at once, a PDF once rendered, holding the OCR reference.
-    let where_ = json!({"case": id}).to_string();
-    let listed = ok(
-        &api.get_q("/case--letters", &[("where", &where_)]).await,
-        StatusCode::OK,
-    );
-    assert_eq!(listed["_meta"]["total"], 1);
-    let letter = &listed["_items"][0];
-    assert_eq!(letter["type"], "debt_collection");
-    assert_eq!(letter["status"], "queued");
-    assert_eq!(letter["sent_date"], case["limitation"]["break_date"]);
-    assert_eq!(num(&letter["total"]), 2014.0);
-    assert!(letter.get("url").is_none());
-
-    // The letter's job only: with no webhook, a change writes no events.
-    assert_eq!(api.render_letters().await, 1);
-    let listed = ok(
-        &api.get_q("/case--letters", &[("where", &where_)]).await,
-        StatusCode::OK,
-    );
-    let letter = &listed["_items"][0];
-    assert_eq!(letter["status"], "rendered");
     assert_eq!(letter["file"]["content_type"], "application/pdf");
     let url = letter["url"].as_str().unwrap();
     let path = &url[url.find("/media/").unwrap()..];

@@ -161,6 +161,7 @@ async fn a_time_barred_claim_is_refused_and_limitation_runs_from_the_due_date() 
     );
     // The demand that goes out at 09:15 interrupts it again: three years from the letter.
     set_clock(&api, "Tue, 02 Dec 2025 09:00:00 GMT").await;
+    api.render_letters().await;
     let c = case(&api, &id).await;
     assert_eq!(
         c["limitation"]["limitation_date"], "Fri, 01 Dec 2028 09:15:00 GMT",
@@ -430,6 +431,8 @@ async fn a_real_account_waits_for_the_application_to_be_filed() {
     let mut day = at("Mon, 02 Nov 2026 12:00:00 GMT");
     while day <= at("Mon, 04 Jan 2027 12:00:00 GMT") {
         api.clock.set(day);
+        // The server's job runner typesets the day's letters.
+        api.render_letters().await;
         // (Tokens expire as real time moves on.)
         let token = api.token_for(account, None).await;
         c = ok(
@@ -722,4 +725,63 @@ async fn each_written_off_fee_is_owed_under_its_own_article() {
             ),
         ]
     );
+}
+
+/// Item 11: a letter breaks limitation when it has been typeset and sent, dated its day;
+/// while it is queued, and when its typesetting fails (a broken template: the letter shows
+/// `failed` after three attempts), the case's limitation stays where it was.
+#[tokio::test]
+async fn a_letter_that_was_never_sent_breaks_nothing() {
+    use indriva::domain::clock::Clock as _;
+    let api = Api::new().await;
+    let (id, _) = common::seed002::register_seed_002(&api).await;
+    set_clock(&api, common::seed002::LOOKED_AT).await;
+    let registered = case(&api, &id).await["limitation"].clone();
+    assert_eq!(
+        registered["locale_annotation"],
+        "api.log_messages.claim_fell_due"
+    );
+    let queued = letters(&api, &id).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["status"], "queued");
+
+    // A creditor template that does not compile.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("letter.typ"), "#let broken = (").unwrap();
+    let broken = indriva::worker::job_runner(
+        indriva::worker::JobContext {
+            app: api.app(),
+            renderer: indriva::letters::Renderer {
+                media: api.media.clone(),
+                templates: indriva::letters::Templates {
+                    dir: Some(dir.path().to_path_buf()),
+                },
+                agency: Default::default(),
+            },
+            sender: indriva::webhooks::Sender::new(Default::default()).unwrap(),
+        },
+        indriva::worker::Jobs::Letters,
+    );
+    for _ in 0..3 {
+        broken
+            .drain(indriva::jobs::Priority::Backfill, None)
+            .await
+            .unwrap();
+        // The job is retried after its backoff (1, 2, 4 minutes).
+        api.clock.set(api.clock.now().plus_seconds(300));
+    }
+    let failed = letters(&api, &id).await;
+    assert_eq!(failed[0]["status"], "failed", "{failed:?}");
+    assert_eq!(case(&api, &id).await["limitation"], registered);
+
+    // The template is fixed (the default one): the letter goes out and its day is the break.
+    api.render_letters().await;
+    let sent = letters(&api, &id).await;
+    assert_eq!(sent[0]["status"], "rendered");
+    let c = case(&api, &id).await;
+    assert_eq!(
+        c["limitation"]["locale_annotation"],
+        "api.log_messages.letter_sent_debt_collection"
+    );
+    assert_eq!(c["limitation"]["break_date"], sent[0]["sent_date"]);
 }

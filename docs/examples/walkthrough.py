@@ -175,17 +175,25 @@ case_id = check(requests.post(f"{base}/case--registrations", json=seed_002,
 
 print(clock("Wed, 03 Sep 2025 09:10:17 GMT"))
 case = check(requests.get(f"{base}/cases/{case_id}", headers=headers), 200)
-print(case["state"], case["local_added_interest_amount"], case["limitation"]["limitation_date"])
+print(case["state"], case["local_added_interest_amount"])
 assert (case["state"], case["local_added_interest_amount"]) == ("debt_collection", 14.0)
 print(case["next_flow_item"]["item"], case["next_flow_item"]["schedule_to_execute"])
 if secret:
     assert heard("case.state_changed")["data"]["state"] == "debt_collection"
     heard("case.letter_sent")
 
-time.sleep(2)    # the worker renders the letter's PDF within a second or two
-letters = check(requests.get(f"{base}/case--letters", headers=headers,
-                             params={"where": json.dumps({"case": case_id})}), 200)["_items"]
+deadline = time.time() + 30   # the worker typesets the letter's PDF within a second or two
+while True:
+    letters = check(requests.get(f"{base}/case--letters", headers=headers,
+                                 params={"where": json.dumps({"case": case_id})}), 200)["_items"]
+    if letters[0]["status"] == "rendered" or time.time() > deadline:
+        break
+    time.sleep(0.5)
 print(letters[0]["type"], letters[0]["status"], letters[0].get("url"))   # the inkassokrav PDF
+# Sent, the letter interrupts limitation: ten years from its day (a company owes the debt).
+case = check(requests.get(f"{base}/cases/{case_id}", headers=headers), 200)
+print(case["limitation"]["limitation_date"], case["limitation"]["locale_annotation"])
+assert case["limitation"]["locale_annotation"] == "api.log_messages.letter_sent_debt_collection"
 forecast = check(requests.get(f"{base}/cases/{case_id}/forecast", headers=headers), 200)
 print([(s["item"], s["date"]) for s in forecast["steps"][:2]])
 

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod creditor_action;
 pub mod creditor_rules;
 pub mod hold;
+pub mod letters;
 pub mod overview;
 pub mod payout_run;
 pub mod pseudonymise;

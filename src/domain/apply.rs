@@ -115,6 +115,13 @@ pub enum Command {
         first_due: HttpDate,
     },
     AttachOriginalInvoice(MediaRef),
+    /// A queued letter was typeset and sent on `sent`: the limitation break it makes
+    /// (`annotation`) is recorded now, dated the letter's day, unless a later break is
+    /// already there. Nothing for a closed case.
+    LetterSent {
+        sent: HttpDate,
+        annotation: String,
+    },
     /// Replaces the debtor's name, identity number and customer number with a pseudonym
     /// and lets go of the uploaded invoice, once the law no longer requires them to be kept
     /// (docs/security.md, "Personal data"). Only a closed case; amounts, dates, states and
@@ -150,6 +157,11 @@ pub struct LetterOrder {
     /// (räntelagen 4 §: 30 days after the first demand); the letter gives notice of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interest_from: Option<HttpDate>,
+    /// The limitation break this letter makes once it exists (its annotation): a written
+    /// demand interrupts limitation when it is sent (preskriptionslag 5 § 2), so a letter
+    /// whose typesetting failed breaks nothing. [`Command::LetterSent`] records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupts: Option<String>,
 }
 
 /// What a debtor agreed to pay under a payment plan.
@@ -249,13 +261,28 @@ impl Case {
         if self.closed.is_some()
             && !matches!(
                 cmd,
-                Command::RunDue { .. } | Command::AttachOriginalInvoice(_) | Command::Pseudonymise
+                Command::RunDue { .. }
+                    | Command::AttachOriginalInvoice(_)
+                    | Command::Pseudonymise
+                    | Command::LetterSent { .. }
             )
         {
             return Err(Refusal::Closed);
         }
         match cmd {
             Command::RunDue { until, simulate } => self.run_due(until, simulate, ctx, out),
+            Command::LetterSent { sent, annotation } => {
+                let later = self
+                    .limitation
+                    .as_ref()
+                    .is_some_and(|l| l.break_date >= sent);
+                if self.closed.is_none() && !later {
+                    self.interrupt_limitation(sent, &annotation, out);
+                    // Dated the letter's day, like the break: the flow's own times (which
+                    // a sandbox run continues from) stay as they were.
+                    self.updated = self.updated.max(sent);
+                }
+            }
             Command::AttachOriginalInvoice(media) => {
                 if let Some(old) = self.original_invoice.replace(media) {
                     out.effects.push(Effect::ReplacedFile(old));
@@ -631,6 +658,7 @@ impl Case {
             interest_rate_bp: rates.late_interest_bp(at.date()),
             plan: None,
             interest_from: self.interest_notice(),
+            interrupts: None,
         }
     }
 

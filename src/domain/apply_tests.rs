@@ -81,8 +81,19 @@ impl Run {
     fn apply(&self, case: &mut Case, cmd: Command, now: HttpDate) -> Applied {
         case.apply(cmd, &self.ctx(now)).unwrap()
     }
-    /// Moves a sandbox clock to `until`.
+    /// Moves a sandbox clock to `until`, and sends the letters that run queued, as the
+    /// letter job does once each is typeset (`Command::LetterSent`, with its effects).
     fn until(&self, case: &mut Case, until: HttpDate) -> Applied {
+        let mut a = self.until_unsent(case, until);
+        let sent = crate::domain::effects::letters_sent(&a.effects);
+        for cmd in sent {
+            let more = self.apply(case, cmd, until);
+            a.effects.extend(more.effects);
+        }
+        a
+    }
+    /// Moves a sandbox clock to `until`; the letters stay queued.
+    fn until_unsent(&self, case: &mut Case, until: HttpDate) -> Applied {
         self.apply(
             case,
             Command::RunDue {
@@ -1150,4 +1161,65 @@ fn no_interest_runs_for_the_days_a_due_date_moves() {
         case.interest_first_day(),
         NaiveDate::from_ymd_opt(2025, 9, 16).unwrap()
     );
+}
+
+/// Issue 22 item 11: a queued letter breaks nothing; its limitation break is recorded when
+/// it has been sent (`Command::LetterSent`), dated the letter's day, and never moves the
+/// limitation back (an older letter typeset after a newer one).
+#[test]
+fn a_letter_breaks_limitation_only_once_it_is_sent() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let registered = case.limitation.clone();
+    let a = run.until_unsent(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let collection = letters(&a)[0].clone();
+    assert_eq!(case.limitation, registered, "queued, not sent");
+    assert!(!a
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::LimitationInterrupted(_))));
+    let statement =
+        letters(&run.until_unsent(&mut case, d("Sat, 20 Sep 2025 09:00:00 GMT")))[0].clone();
+    assert_eq!(statement.kind, LetterKind::DebtStatement);
+    assert_eq!(case.limitation, registered);
+
+    // The debt statement is typeset first: its day is the break.
+    let sent = |o: &LetterOrder| Command::LetterSent {
+        sent: o.sent,
+        annotation: o.interrupts.clone().unwrap(),
+    };
+    let a = run.apply(
+        &mut case,
+        sent(&statement),
+        d("Sat, 20 Sep 2025 09:01:00 GMT"),
+    );
+    let lim = case.limitation.clone().unwrap();
+    assert_eq!(lim.break_date, statement.sent);
+    assert_eq!(
+        lim.locale_annotation,
+        "api.log_messages.letter_sent_debt_statement"
+    );
+    assert!(matches!(a.effects[..], [Effect::LimitationInterrupted(_)]));
+    // Then the older collection letter: it moves nothing back.
+    let a = run.apply(
+        &mut case,
+        sent(&collection),
+        d("Sat, 20 Sep 2025 09:02:00 GMT"),
+    );
+    assert_eq!(case.limitation.as_ref(), Some(&lim));
+    assert!(a.effects.is_empty());
+    // A closed case records nothing.
+    let mut closed = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    let before = closed.limitation.clone();
+    run.apply(
+        &mut closed,
+        Command::Cancel,
+        d("Wed, 03 Sep 2025 08:00:00 GMT"),
+    );
+    run.apply(
+        &mut closed,
+        sent(&statement),
+        d("Sat, 20 Sep 2025 09:01:00 GMT"),
+    );
+    assert_eq!(closed.limitation, before);
 }

@@ -140,3 +140,23 @@ pub(crate) fn consequences(
 fn wire<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or_default()
 }
+
+/// `Command::LetterSent` for each letter among `effects` that breaks limitation once sent:
+/// what a caller applies when it knows the letters went out (the seed's past; tests).
+pub fn letters_sent(effects: &[Effect]) -> Vec<super::apply::Command> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Letter { order, .. } => {
+                order
+                    .interrupts
+                    .clone()
+                    .map(|annotation| super::apply::Command::LetterSent {
+                        sent: order.sent,
+                        annotation,
+                    })
+            }
+            _ => None,
+        })
+        .collect()
+}

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::clocks::Clocks;
 use crate::domain::case::{Case, MediaRef};
 use crate::domain::flow::LetterKind;
 use crate::domain::interest::percent_sv;
@@ -19,7 +18,7 @@ use crate::domain::party::{Address, Creditor, Customer};
 use crate::domain::registration::OcrNumber;
 use crate::domain::{HttpDate, Money, ObjectId};
 use crate::eve::{Filter, Val};
-use crate::jobs::{Next, RenderLetter, Run};
+use crate::jobs::{RenderLetter, Run};
 use crate::media::Media;
 use crate::resources::{CASES, CASE_LETTERS, CREDITORS, CUSTOMERS, OCR_NUMBERS};
 use crate::scope::Scope;
@@ -246,34 +245,26 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 const ATTEMPTS_BEFORE_FAILED: i64 = 3;
 
 impl Renderer {
-    /// Runs a [`RenderLetter`] job: the PDF is stored, then the letter marked `rendered` in
-    /// the transaction that removes the job.
-    pub async fn render_job(
+    /// Typesets a [`RenderLetter`] job's letter and stores its PDF through the media store:
+    /// the file, or `None` when the case is gone (a sandbox reset: nothing to send). The
+    /// letter is marked `rendered` by the caller, in the transaction that removes the job
+    /// (`actions::letters`).
+    pub async fn typeset(
         &self,
-        job: RenderLetter,
         store: &Store,
-        clocks: &Clocks,
-        run: &Run,
-    ) -> Result<Next, String> {
-        let letter = job.letter;
-        let result = self.render(store, clocks, job, run).await;
+        lj: &RenderLetter,
+    ) -> Result<Option<MediaRef>, String> {
+        let result = self.typeset_and_store(store, lj).await;
         let outcome = if result.is_ok() { "rendered" } else { "failed" };
         metrics::counter!("indriva_letters_rendered_total", "outcome" => outcome).increment(1);
-        if result.is_err() && run.attempt >= ATTEMPTS_BEFORE_FAILED {
-            if let Err(e) = mark_failed(store, &letter).await {
-                tracing::error!(letter = %letter, error = %e, "could not mark a letter failed");
-            }
-        }
         result
     }
 
-    async fn render(
+    async fn typeset_and_store(
         &self,
         store: &Store,
-        clocks: &Clocks,
-        lj: RenderLetter,
-        run: &Run,
-    ) -> Result<Next, String> {
+        lj: &RenderLetter,
+    ) -> Result<Option<MediaRef>, String> {
         let all = Scope::unrestricted();
         let load = |s: Option<crate::store::Row>| s.map(|r| r.doc);
         let case: Case = match load(
@@ -283,8 +274,7 @@ impl Renderer {
                 .map_err(|e| e.to_string())?,
         ) {
             Some(doc) => serde_json::from_str(&doc).map_err(|e| e.to_string())?,
-            // The case is gone (a sandbox reset): nothing to send.
-            None => return Ok(Next::Done),
+            None => return Ok(None),
         };
         let debtor: Option<Customer> = load(
             store
@@ -302,7 +292,7 @@ impl Renderer {
         .and_then(|d| serde_json::from_str(&d).ok());
         let ocr = ocr_of(store, &case).await.map_err(|e| e.to_string())?;
         let data = letter_data(
-            &lj,
+            lj,
             &case,
             debtor.as_ref(),
             creditor.as_ref(),
@@ -327,35 +317,22 @@ impl Renderer {
             .put(&self.media.path(&key), pdf.into())
             .await
             .map_err(|e| e.to_string())?;
-        let file = MediaRef {
+        Ok(Some(MediaRef {
             id: key,
             filename: format!("{}-{}.pdf", lj.order.kind.as_str(), case.reference_number),
             content_type: "application/pdf".into(),
             size,
-        };
-        let now = clocks
-            .now(store, &case.account)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-        if let Some(row) = tx
-            .get(&CASE_LETTERS, &all, &lj.letter)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            let mut letter: CaseLetter =
-                serde_json::from_str(&row.doc).map_err(|e| e.to_string())?;
-            letter.status = LetterStatus::Rendered;
-            letter.file = Some(file);
-            letter.updated = now.max(letter.updated);
-            let doc = prepare_document(&CASE_LETTERS, &letter).map_err(|e| e.to_string())?;
-            tx.replace(&CASE_LETTERS, doc, &row.etag)
-                .await
-                .map_err(|e| e.to_string())?;
+        }))
+    }
+}
+
+/// After a failed attempt: the letter is marked `failed` once it has failed
+/// [`ATTEMPTS_BEFORE_FAILED`] times (the job is still retried).
+pub async fn after_failure(store: &Store, letter: &ObjectId, run: &Run) {
+    if run.attempt >= ATTEMPTS_BEFORE_FAILED {
+        if let Err(e) = mark_failed(store, letter).await {
+            tracing::error!(letter = %letter, error = %e, "could not mark a letter failed");
         }
-        run.finish_in(&mut tx).await.map_err(|e| e.to_string())?;
-        tx.commit().await.map_err(|e| e.to_string())?;
-        Ok(Next::Done)
     }
 }
 

@@ -135,7 +135,7 @@ pub(crate) fn run_step(
     case.schedule(flow, next, at);
 }
 
-/// Queues the step's letter, which interrupts limitation when it is sent.
+/// Queues the step's letter, which interrupts limitation once it is sent.
 fn send(
     case: &mut Case,
     step: &Step,
@@ -147,17 +147,19 @@ fn send(
     if let Some(kind) = step.action.letter() {
         let days = step.payment_days.unwrap_or(kind.min_payment_days());
         case.record_first_demand(at);
-        let order = case.letter(kind, at, days, ctx.rates);
+        let mut order = case.letter(kind, at, days, ctx.rates);
         case.demanded(Demand {
             sent: at,
             pay_by: order.pay_by,
             amount: order.total,
         });
+        // The break is recorded when the letter has been typeset and sent
+        // (`Command::LetterSent`), not now: a letter that never went out breaks nothing.
+        order.interrupts = Some(annotation.to_string());
         out.effects.push(Effect::Letter {
             id: ObjectId::at(at.unix()),
             order,
         });
-        case.interrupt_limitation(at, annotation, out);
     }
 }
 
