@@ -796,3 +796,39 @@ async fn a_disabled_or_reset_operator_is_signed_out() {
     assert_eq!(all.len(), 1);
     assert!(!all[0].disabled);
 }
+
+/// Issue 22 item 11: a held case that warned of its limitation date is listed on the
+/// overview and flagged on its page.
+#[tokio::test]
+async fn a_held_case_nearing_its_limitation_date_shows_in_the_console() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    api.render_letters().await;
+    let actor = indriva::actions::Actor::agency(indriva::audit::Actor::system());
+    indriva::actions::hold::run(
+        &api.app(),
+        &actor,
+        ObjectId::parse(&case).unwrap(),
+        Some(indriva::domain::apply::Hold::Dispute),
+    )
+    .await
+    .unwrap();
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let overview = format!("/console?account={SANDBOX}");
+    let page = text(&get(&api, Some(&cookie), &overview).await);
+    assert!(!page.contains("Limitation approaching"), "not yet");
+
+    // 90 days before the limitation date of 3 September 2035.
+    set_clock(&api, "Tue, 05 Jun 2035 09:00:00 GMT").await;
+    let page = text(&get(&api, Some(&cookie), &overview).await);
+    assert!(page.contains("Limitation approaching"), "{page}");
+    assert!(page.contains(&format!("/console/cases/{case}")));
+    assert!(page.contains("INV-2025-003"));
+    let page = text(&get(&api, Some(&cookie), &format!("/console/cases/{case}")).await);
+    assert!(
+        page.contains("Nothing the flow does interrupts it"),
+        "{page}"
+    );
+}

@@ -806,3 +806,54 @@ async fn a_dead_receiver_costs_one_attempt_per_round_and_then_gets_everything_in
     let ds = deliveries(&api, r#"{"status": "delivered"}"#).await;
     assert_eq!(ds.len(), 2);
 }
+
+/// Issue 22 item 11: a disputed case is interrupted by nothing the flow does; 90 days before
+/// its limitation date it tells the integrator (`case.limitation_approaching`), once, and
+/// the case shows when it warned (`flow_state.limitation_warned`).
+#[tokio::test]
+async fn a_disputed_case_nearing_its_limitation_date_raises_an_event() {
+    let api = Api::new().await;
+    let rx = Receiver::start().await;
+    subscribe(&api, &rx.url, &["case.limitation_approaching"]).await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    let s = sender(5_000);
+    pump(&api, &s).await;
+    let c = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    // The collection letter of 08:11:11 interrupted limitation: ten years, a company.
+    let date = c["limitation"]["limitation_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(date, "Mon, 03 Sep 2035 08:11:11 GMT");
+    let actor = indriva::actions::Actor::agency(indriva::audit::Actor::system());
+    indriva::actions::hold::run(
+        &api.app(),
+        &actor,
+        indriva::domain::ObjectId::parse(&case).unwrap(),
+        Some(indriva::domain::apply::Hold::Dispute),
+    )
+    .await
+    .unwrap();
+
+    // 91 days before: nothing.
+    set_clock(&api, "Mon, 04 Jun 2035 09:00:00 GMT").await;
+    pump(&api, &s).await;
+    assert!(rx.got().is_empty(), "{:?}", rx.types());
+    // 90 days before (5 June 2035, 08:11:11 on): the event.
+    set_clock(&api, "Tue, 05 Jun 2035 09:00:00 GMT").await;
+    pump(&api, &s).await;
+    assert_eq!(rx.types(), ["case.limitation_approaching"]);
+    let e = rx.got()[0].json();
+    assert_eq!(e["data"]["case"], case.as_str());
+    assert_eq!(e["data"]["state"], "dispute");
+    assert_eq!(e["data"]["reason"], "dispute");
+    assert_eq!(e["data"]["limitation_date"], date.as_str());
+    assert_eq!(e["data"]["days_left"], 90);
+    let c = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(c["flow_state"]["limitation_warned"], date.as_str());
+    // Once.
+    set_clock(&api, "Tue, 03 Jul 2035 09:00:00 GMT").await;
+    pump(&api, &s).await;
+    assert_eq!(rx.got().len(), 1);
+}

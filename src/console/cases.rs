@@ -497,6 +497,15 @@ fn case_body(
                             }
                         }
                     }
+                    @if let Some(l) = case.get("limitation") {
+                        dt { "Limitation" }
+                        dd {
+                            (when(l.get("limitation_date"))) " · " (label(str_of(l, "locale_annotation").trim_start_matches("api.log_messages.")))
+                            @if case.pointer("/flow_state/limitation_warned").is_some() {
+                                " " (badge("limitation_approaching")) " Nothing the flow does interrupts it while the case is held or waits for filing: act before then."
+                            }
+                        }
+                    }
                     @if let Some(d) = case.pointer("/flow_state/demand") {
                         dt { "Last demand" } dd { (kr_json(d.get("amount"))) " by " (when(d.get("pay_by"))) }
                     }

@@ -100,6 +100,25 @@ pub async fn overview(
         .max()
         .unwrap_or(1)
         .max(1);
+    // Held cases (or ones waiting for filing) that warned of their limitation date: a
+    // person must act before the claim is barred (docs/flow.md, "Limitation").
+    let mut near = json!({
+        "flow_state.limitation_warned": {"$exists": true},
+        "closed": {"$exists": false},
+    });
+    if let Some(a) = chosen {
+        near["account"] = json!(a.to_hex());
+    }
+    let projection = json!({"debt.invoice_number": 1, "debtor_name": 1, "creditor_name": 1,
+        "state": 1, "limitation": 1, "flow_state": 1});
+    let near_limitation = who
+        .api(&c)
+        .items(&format!(
+            "/cases?where={}&projection={}&sort=limitation.limitation_date&max_results=50",
+            enc(&near.to_string()),
+            enc(&projection.to_string())
+        ))
+        .await;
     let flash = q.get("done").map(|d| Flash::Done(d.clone()));
     let body = html! {
         @if !accounts.is_empty() {
@@ -141,6 +160,22 @@ pub async fn overview(
                     kr,
                 ))
             }
+        }
+        @if !near_limitation.is_empty() {
+            h2 { "Limitation approaching" }
+            p.muted { "Held or waiting for the application to Kronofogden to be filed: nothing the flow does interrupts their limitation. Resolve the hold, file, or interrupt it (an acknowledgement, a payment) before the date." }
+            div.table-wrap { table {
+                thead { tr { th { "Invoice" } th { "Debtor" } th.hide-narrow { "Creditor" } th { "State" } th { "Limitation date" } } }
+                tbody { @for k in &near_limitation {
+                    tr {
+                        td { a href={ "/console/cases/" (str_of(k, "_id")) } { (k.pointer("/debt/invoice_number").and_then(Value::as_str).unwrap_or("")) } }
+                        td { (str_of(k, "debtor_name")) }
+                        td.hide-narrow { (str_of(k, "creditor_name")) }
+                        td { (badge(str_of(k, "state"))) }
+                        td { (badge("limitation_approaching")) " " (when(k.pointer("/limitation/limitation_date"))) }
+                    }
+                } }
+            } }
         }
         h2 { "Open cases by state" }
         @if totals.states.is_empty() {

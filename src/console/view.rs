@@ -162,7 +162,7 @@ pub fn badge(wire: &str) -> Markup {
         "invoice" | "initializing" | "ongoing" => "blue",
         "reminder" => "teal",
         "debt_collection" => "amber",
-        "enforcement" | "bankruptcy_estate" | "estate" => "red",
+        "enforcement" | "bankruptcy_estate" | "estate" | "limitation_approaching" => "red",
         "dispute" | "respite" | "on_hold" => "violet",
         "closed" | "completed" | "paid" | "matched" => "green",
         _ => "grey",

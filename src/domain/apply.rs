@@ -34,6 +34,10 @@ const INTEREST_HORIZON_DAYS: i64 = 400;
 /// this in one command.
 const MAX_ITEMS_PER_RUN: u32 = 64;
 
+/// How long before its limitation date a case that nothing will interrupt (held, or
+/// waiting for its application to be filed) raises `case.limitation_approaching`.
+pub const LIMITATION_WARNING_DAYS: i64 = 90;
+
 /// Räntelagen 4 §: without a due date agreed in advance, interest runs from the day that
 /// falls this many days after the demand was sent.
 const DEMAND_TO_INTEREST_DAYS: i64 = 30;
@@ -473,6 +477,47 @@ impl Case {
             .then(|| HttpDate::midnight(self.interest_first_day()))
     }
 
+    /// Why nothing the flow does will interrupt this case's limitation, if so: it is held
+    /// (`dispute`, `estate`, `bankruptcy_estate`) or waits for its application to
+    /// Kronofogden to be filed (`awaiting_filing`). `None` for a closed case.
+    pub fn stalled(&self) -> Option<&'static str> {
+        if self.closed.is_some() {
+            return None;
+        }
+        match self.state {
+            CaseState::Dispute => return Some("dispute"),
+            CaseState::Estate => return Some("estate"),
+            CaseState::BankruptcyEstate => return Some("bankruptcy_estate"),
+            _ => {}
+        }
+        let fs = self.flow_state.as_ref()?;
+        matches!(
+            fs.kronofogden.as_ref().map(|k| k.status),
+            Some(KronofogdenStatus::AwaitingFiling)
+        )
+        .then_some("awaiting_filing")
+    }
+
+    /// When a stalled case is to warn that its claim is nearing its limitation date
+    /// ([`LIMITATION_WARNING_DAYS`] before it), unless it already warned for that date.
+    pub fn limitation_warning_at(&self) -> Option<HttpDate> {
+        self.stalled()?;
+        let date = self.limitation.as_ref()?.limitation_date;
+        let warned = self.flow_state.as_ref().and_then(|f| f.limitation_warned);
+        (warned != Some(date)).then(|| date.plus_days(-LIMITATION_WARNING_DAYS))
+    }
+
+    /// Raises the warning when its time has come (the event is a consequence of
+    /// `flow_state.limitation_warned` changing).
+    fn watch_limitation(&mut self, until: HttpDate) {
+        if let Some(at) = self.limitation_warning_at() {
+            if at <= until {
+                let date = self.limitation.as_ref().map(|l| l.limitation_date);
+                self.flow_state_mut().limitation_warned = date;
+            }
+        }
+    }
+
     /// The capital interest runs on, as changes: a capital line counts from the day after
     /// its value date (interest runs through the day of payment).
     pub fn capital_changes(&self) -> Vec<CapitalChange> {
@@ -557,10 +602,10 @@ impl Case {
         } else {
             None
         };
-        match (item, interest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [item, interest, self.limitation_warning_at()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // ----- the flow -----
@@ -599,6 +644,7 @@ impl Case {
             }
         }
         self.catch_up_interest(until, ctx, out);
+        self.watch_limitation(until);
     }
 
     /// Schedules the step `next` names, counted from `at`; none if the configuration lacks it.
@@ -690,6 +736,10 @@ impl Case {
         out.effects
             .push(Effect::LimitationInterrupted(interrupted.clone()));
         self.limitation = Some(interrupted);
+        // A warning was for the old date; the new one is watched afresh.
+        if let Some(fs) = self.flow_state.as_mut() {
+            fs.limitation_warned = None;
+        }
     }
 
     /// Returns to the state before the hold (or plan) and runs the parked item again, now
@@ -714,6 +764,8 @@ impl Case {
             .unwrap_or(CaseState::Initializing);
         let fs = self.flow_state_mut();
         fs.on_hold = None;
+        // The flow runs again: a warning given while it stood still no longer applies.
+        fs.limitation_warned = None;
         fs.payment_plan = None;
         self.enter_state(back, status_for(back), at);
         parked.schedule_to_execute = parked.schedule_to_execute.max(at);

@@ -1223,3 +1223,47 @@ fn a_letter_breaks_limitation_only_once_it_is_sent() {
     );
     assert_eq!(closed.limitation, before);
 }
+
+/// Issue 22 item 11: a disputed case is not interrupted by anything the flow does, so 90
+/// days before its limitation date it raises `case.limitation_approaching`, once per date;
+/// the worker is told when (`due_at`).
+#[test]
+fn a_held_case_near_its_limitation_date_raises_an_event_once() {
+    let run = Run::sandbox();
+    let mut case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    let now = d("Wed, 03 Sep 2025 10:00:00 GMT");
+    run.apply(&mut case, Command::Hold(Hold::Dispute), now);
+    assert_eq!(case.stalled(), Some("dispute"));
+    let date = case.limitation.as_ref().unwrap().limitation_date;
+    let warn_at = date.plus_days(-LIMITATION_WARNING_DAYS);
+    assert_eq!(case.limitation_warning_at(), Some(warn_at));
+    assert!(case.due_at(now, RateTable::swedish()).unwrap() <= warn_at);
+
+    // The day before: nothing.
+    let a = run.until(&mut case, warn_at.plus_days(-1));
+    assert!(!events(&a)
+        .iter()
+        .any(|(k, _)| k == "case.limitation_approaching"));
+    // On the day: the event, with the date and the reason.
+    let a = run.until(&mut case, warn_at);
+    let raised: Vec<_> = events(&a)
+        .into_iter()
+        .filter(|(k, _)| k == "case.limitation_approaching")
+        .collect();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].1["reason"], "dispute");
+    assert_eq!(raised[0].1["limitation_date"], date.to_string());
+    assert_eq!(raised[0].1["days_left"], LIMITATION_WARNING_DAYS);
+    assert_eq!(case.limitation_warning_at(), None);
+    // Once: later runs raise nothing more.
+    let a = run.until(&mut case, warn_at.plus_days(30));
+    assert!(!events(&a)
+        .iter()
+        .any(|(k, _)| k == "case.limitation_approaching"));
+    // A case that is not held does not warn.
+    let mut open_case = open(&seed_002(), d("Wed, 03 Sep 2025 07:56:11 GMT"));
+    run.until(&mut open_case, d("Wed, 03 Sep 2025 09:10:17 GMT"));
+    assert_eq!(open_case.stalled(), None);
+    assert_eq!(open_case.limitation_warning_at(), None);
+}

@@ -338,6 +338,11 @@ pub struct FlowState {
     /// until it is), or simulated in a sandbox account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kronofogden: Option<KronofogdenStep>,
+    /// The limitation date a `case.limitation_approaching` warning was raised for: a case
+    /// nothing will interrupt (held, or waiting for filing) came within
+    /// `LIMITATION_WARNING_DAYS` of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limitation_warned: Option<HttpDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -387,6 +392,7 @@ impl FlowState {
             respites: Vec::new(),
             demand: None,
             kronofogden: None,
+            limitation_warned: None,
         }
     }
 }

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use super::apply::LetterOrder;
 use super::case::{Case, Limitation, MediaRef};
 use super::finance::{settlement_lines, FinanceLine};
-use super::webhook::{Event, CASE_CLOSED, CASE_LETTER_SENT, CASE_STATE_CHANGED, PAYMENT_SETTLED};
+use super::webhook::{
+    Event, CASE_CLOSED, CASE_LETTER_SENT, CASE_LIMITATION_APPROACHING, CASE_STATE_CHANGED,
+    PAYMENT_SETTLED,
+};
 use super::{HttpDate, Money, ObjectId};
 
 /// Something a change causes outside the case document.
@@ -115,6 +118,24 @@ pub(crate) fn consequences(
                 "state": wire(&after.state),
                 "status": wire(&after.status),
                 "close_reason": wire(&closed.reason),
+            }),
+        ));
+    }
+    // A held case (or one waiting for filing) came near its limitation date: nothing the
+    // flow does will interrupt it, so a person must.
+    let warned = |c: &Case| c.flow_state.as_ref().and_then(|f| f.limitation_warned);
+    if let Some(date) = warned(after).filter(|d| warned(before) != Some(*d)) {
+        events.push(Event::new(
+            CASE_LIMITATION_APPROACHING,
+            after.account,
+            Some(after.creditor),
+            now,
+            json!({
+                "case": after.id.to_hex(),
+                "state": wire(&after.state),
+                "reason": after.stalled(),
+                "limitation_date": date,
+                "days_left": (date.date() - now.date()).num_days(),
             }),
         ));
     }

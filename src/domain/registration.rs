@@ -314,6 +314,7 @@ pub fn open_case(reg: &CaseRegistration, index: usize, ctx: &CaseContext<'_>) ->
             respites: Vec::new(),
             demand: None,
             kronofogden: None,
+            limitation_warned: None,
         }),
     };
     case.recompute_balances();

@@ -20,6 +20,7 @@ pub const EVENTS: &[&str] = &[
     PAYMENT_SETTLED,
     PAYMENT_UNMATCHED,
     PAYOUT_CREATED,
+    CASE_LIMITATION_APPROACHING,
 ];
 pub const CASE_STATE_CHANGED: &str = "case.state_changed";
 pub const CASE_CLOSED: &str = "case.closed";
@@ -27,6 +28,7 @@ pub const CASE_LETTER_SENT: &str = "case.letter_sent";
 pub const PAYMENT_SETTLED: &str = "payment.settled";
 pub const PAYMENT_UNMATCHED: &str = "payment.unmatched";
 pub const PAYOUT_CREATED: &str = "payout.created";
+pub const CASE_LIMITATION_APPROACHING: &str = "case.limitation_approaching";
 
 /// `/webhooks`: where an account (or one of its creditors) wants to hear of its events.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
