@@ -87,8 +87,7 @@ assert case["total_remaining_transaction_amount"] == 2014.0, case
 assert [(t["type"], t["amount"]) for t in case["transactions"]] == [("capital", 2000.0), ("interest", 14.0)]
 assert case["next_flow_item"]["item"] == "case--debt-collections__debt_statement"
 assert case["next_flow_item"]["schedule_to_execute"] == "Fri, 19 Sep 2025 00:00:00 GMT"
-assert case["limitation"]["locale_annotation"] == "api.log_messages.letter_sent_debt_collection"
-assert "2035" in case["limitation"]["limitation_date"], case["limitation"]
+# The collection letter is queued: limitation is interrupted once it has been sent.
 assert case["original_invoice"]["filename"] == "original_invoice.pdf"
 
 # The collection letter, as a PDF, within a few seconds.
@@ -106,6 +105,11 @@ letter = letters["_items"][0]
 assert letter["type"] == "debt_collection" and letter["status"] == "rendered", letter
 pdf = requests.get(letter["url"])
 assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), pdf.status_code
+# Sent, the letter interrupted limitation: ten years from its day (a company owes the debt).
+case = requests.get(f"{base}/cases/{case_id}", headers={"X-API-Key": auth.get_valid_token()}).json()
+assert case["limitation"]["locale_annotation"] == "api.log_messages.letter_sent_debt_collection"
+assert "2035" in case["limitation"]["limitation_date"], case["limitation"]
+assert case["limitation"]["break_date"] == letter["sent_date"], (case["limitation"], letter)
 
 # 4. The debtor paid the creditor directly: the guide's payment, verbatim, at 11:18:58.
 clock("Wed, 03 Sep 2025 11:18:58 GMT")
