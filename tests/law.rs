@@ -785,3 +785,54 @@ async fn a_letter_that_was_never_sent_breaks_nothing() {
     );
     assert_eq!(c["limitation"]["break_date"], sent[0]["sent_date"]);
 }
+
+/// Issue 23 item 1: a payment dated before one that already paid interest. 1 000 kr due
+/// 6 Aug 2025; 100 kr paid on 30 Sep settles 15 interest and 85 capital; on 18 Nov a payment
+/// dated 2 Sep of 3 000 kr arrives. Only 8 kr of interest was owed (1 000 kr from 7 Aug to
+/// 2 Sep, 85 kr to 30 Sep): the 7 kr paid beyond it move to capital, the late payment settles
+/// 908 kr, and 2 092 kr go back as overpayment. Nothing is left negative; the creditor's lines
+/// add up to 1 000 capital and 8 interest. docs/interest.md, "A payment dated earlier".
+#[tokio::test]
+async fn a_backdated_payment_moves_interest_no_longer_owed_to_capital() {
+    let api = Api::new().await;
+    set_clock(&api, "Mon, 01 Sep 2025 09:00:00 GMT").await;
+    let mut body = consumer(seed_002());
+    body["debts"][0]["capital_to_claim"] = json!(1000.0);
+    body["debts"][0]["invoice_date"] = json!("Mon, 07 Jul 2025 00:00:00 GMT");
+    body["debts"][0]["invoice_due_days_after_invoice_date"] = json!(30);
+    let r = ok(
+        &api.post("/case--registrations", &body).await,
+        StatusCode::CREATED,
+    );
+    let id = r["_cases"][0].as_str().unwrap().to_string();
+    let ocr = r["_ocr_numbers_ocr"][0].as_str().unwrap().to_string();
+    set_clock(&api, "Wed, 01 Oct 2025 09:00:00 GMT").await;
+    pay_by_bank(&api, &ocr, 100.0, (2025, 9, 30)).await;
+    set_clock(&api, "Tue, 18 Nov 2025 09:00:00 GMT").await;
+    let report = pay_by_bank(&api, &ocr, 3000.0, (2025, 9, 2)).await;
+    assert_eq!(
+        report["unmatched_amount"].as_f64(),
+        Some(2092.0),
+        "{report}"
+    );
+    let c = case(&api, &id).await;
+    for field in [
+        "total_remaining_capital_amount",
+        "total_remaining_interest_amount",
+        "total_remaining_costs_amount",
+        "total_remaining_transaction_amount",
+    ] {
+        assert_eq!(c[field], 0.0, "{field}: {c}");
+    }
+    assert!(c["closed"].is_object(), "{c}");
+    let mut capital = 0.0;
+    let mut interest = 0.0;
+    for l in finance_lines(&api, &id).await {
+        match l["finance_category"].as_str().unwrap() {
+            "capital" => capital += l["amount"].as_f64().unwrap(),
+            "interest" => interest += l["amount"].as_f64().unwrap(),
+            _ => {}
+        }
+    }
+    assert_eq!((capital, interest), (1000.0, 8.0));
+}

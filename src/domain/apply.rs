@@ -547,16 +547,76 @@ impl Case {
             .sum()
     }
 
+    /// Interest paid or written off so far (positive): what posted interest may not be
+    /// corrected below.
+    fn interest_reduced(&self) -> Money {
+        -self
+            .transactions
+            .iter()
+            .filter(|t| {
+                t.kind == TransactionType::Interest
+                    && !t.is(tags::INTEREST)
+                    && !t.is(tags::INTEREST_CORRECTION)
+            })
+            .map(|t| t.amount)
+            .sum::<Money>()
+    }
+
+    /// Interest the debtor paid (positive), net of what was moved to capital, and the
+    /// value date of the last such payment.
+    fn interest_paid(&self) -> (Money, Option<HttpDate>) {
+        let lines = self.transactions.iter().filter(|t| {
+            t.kind == TransactionType::Interest
+                && (t.is(tags::DEBTOR_PAYMENT) || t.is(tags::PAYMENT_REALLOCATED))
+        });
+        let paid = -lines.clone().map(|t| t.amount).sum::<Money>();
+        let last = lines
+            .filter(|t| t.is(tags::DEBTOR_PAYMENT))
+            .map(|t| t.bank_transaction_date)
+            .max();
+        (paid, last)
+    }
+
     /// Posts interest through `at`'s day: what is due in whole kronor beyond what was
-    /// posted (a correction when a backdated payment lowered it). Whether a line was booked.
+    /// posted, or a correction when a backdated payment lowered it. A correction never goes
+    /// below what was paid or written off: interest the debtor paid that is no longer due
+    /// is first moved to capital (`api.transaction.payment_reallocated`, dated the payment
+    /// it came from), so no remaining amount is ever negative. Whether a line was booked.
     fn post_interest(&mut self, at: HttpDate, rates: &RateTable) -> bool {
         if !self.accrues_interest() {
             return false;
         }
+        let mut booked = false;
+        // Moving money to capital lowers the interest due again (a little): a few rounds
+        // settle it, since interest is counted in whole kronor.
+        for _ in 0..4 {
+            let due = self.interest_due_through(at.date(), rates).floor_kronor();
+            let excess = self.interest_reduced() - due;
+            let (paid, paid_on) = self.interest_paid();
+            let movable = excess
+                .min(paid)
+                .min(self.remaining_capital().max(Money::ZERO));
+            let Some(value) = paid_on.filter(|_| movable > Money::ZERO) else {
+                break;
+            };
+            for (kind, amount) in [
+                (TransactionType::Interest, movable),
+                (TransactionType::Capital, -movable),
+            ] {
+                let mut line = Transaction::booked(kind, tags::PAYMENT_REALLOCATED, amount, value);
+                line.registration_date = at;
+                self.transactions.push(line);
+            }
+            booked = true;
+        }
         let due = self.interest_due_through(at.date(), rates).floor_kronor();
-        let delta = due - self.interest_posted();
+        let target = due.max(self.interest_reduced());
+        let delta = target - self.interest_posted();
         if delta == Money::ZERO {
-            return false;
+            if booked {
+                self.updated = at;
+            }
+            return booked;
         }
         let tag = if delta > Money::ZERO {
             tags::INTEREST
@@ -789,14 +849,64 @@ impl Case {
         let applied = amount.min(self.remaining_capital().max(Money::ZERO));
         out.settled = applied;
         out.excess = amount - applied;
+        let mut capital_line = None;
         if applied > Money::ZERO {
             let mut line = Transaction::booked(TransactionType::Capital, "", -applied, value);
             line.registration_date = now;
             style(&mut line);
+            capital_line = Some(self.transactions.len());
             self.transactions.push(line);
         }
         self.updated = now;
         // Interest through today on the new capital (a correction if the value date is past).
+        self.catch_up_interest(now, ctx, out);
+        self.return_interest_not_owed(capital_line, now, ctx, out);
+    }
+
+    /// After a backdated payment: interest the debtor paid earlier that is no longer due,
+    /// and that could not be moved to capital because none is left, is taken out of this
+    /// payment's capital part instead (and moved to capital), so it comes back as excess
+    /// (an overpayment to return) rather than staying with the creditor as interest.
+    fn return_interest_not_owed(
+        &mut self,
+        capital_line: Option<usize>,
+        now: HttpDate,
+        ctx: &Ctx<'_>,
+        out: &mut Applied,
+    ) {
+        let Some(i) = capital_line else { return };
+        if !self.accrues_interest() {
+            return;
+        }
+        let due = self
+            .interest_due_through(now.date(), ctx.rates)
+            .floor_kronor();
+        let (paid, paid_on) = self.interest_paid();
+        let Some(value) = paid_on else { return };
+        let this_payment = self
+            .transactions
+            .get(i)
+            .map(|t| -t.amount)
+            .unwrap_or_default();
+        let part = (self.interest_reduced() - due).min(paid).min(this_payment);
+        if part <= Money::ZERO {
+            return;
+        }
+        if let Some(t) = self.transactions.get_mut(i) {
+            t.amount += part;
+        }
+        for (kind, amount) in [
+            (TransactionType::Interest, part),
+            (TransactionType::Capital, -part),
+        ] {
+            let mut line = Transaction::booked(kind, tags::PAYMENT_REALLOCATED, amount, value);
+            line.registration_date = now;
+            self.transactions.push(line);
+        }
+        self.transactions
+            .retain(|t| !(t.kind == TransactionType::Capital && t.amount == Money::ZERO));
+        out.settled -= part;
+        out.excess += part;
         self.catch_up_interest(now, ctx, out);
     }
 
@@ -817,15 +927,20 @@ impl Case {
         let split = allocate(amount, &owed, &ctx.policy.allocation_order);
         out.settled = split.settled();
         out.excess = split.overpaid;
+        let mut capital_line = None;
         for (kind, part) in &split.parts {
             let mut line = Transaction::booked(*kind, tags::DEBTOR_PAYMENT, -*part, paid);
             line.registration_date = now;
             line.payment_method = Some("bankgiro".into());
+            if *kind == TransactionType::Capital {
+                capital_line = Some(self.transactions.len());
+            }
             self.transactions.push(line);
         }
         self.updated = now;
         self.interrupt_limitation(paid, limitation::annotations::PAYMENT, out);
         self.catch_up_interest(now, ctx, out);
+        self.return_interest_not_owed(capital_line, now, ctx, out);
         let after_on_paid_day = owed.remaining_total() - split.settled();
         if after_on_paid_day <= Money::ZERO {
             // Settled in full as it stood that day: fees for letters sent after the payment
@@ -863,16 +978,7 @@ impl Case {
     /// interest due through that day less what was already paid or written off of it.
     fn owed_on(&self, paid: HttpDate, ctx: &Ctx<'_>) -> Balances {
         let mut owed = Balances::as_of(&self.transactions, paid);
-        let interest_reduced: Money = self
-            .transactions
-            .iter()
-            .filter(|t| {
-                t.kind == TransactionType::Interest
-                    && t.amount < Money::ZERO
-                    && !t.is(tags::INTEREST_CORRECTION)
-            })
-            .map(|t| t.amount)
-            .sum();
+        let interest_reduced = -self.interest_reduced();
         owed.remaining_interest = if self.accrues_interest() {
             self.interest_due_through(paid.date(), ctx.rates)
                 .floor_kronor()

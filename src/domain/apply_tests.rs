@@ -1267,3 +1267,128 @@ fn a_held_case_near_its_limitation_date_raises_an_event_once() {
     assert_eq!(open_case.stalled(), None);
     assert_eq!(open_case.limitation_warning_at(), None);
 }
+
+/// Issue 23 item 1: a payment dated before one that already paid interest lowers the
+/// interest due below what was paid. The 15 kr paid as interest on 30 September is owed only
+/// in part (8 kr: 1 000 kr from 7 Aug to 2 Sep, then 85 kr to 30 Sep); the 7 kr beyond it
+/// moves to capital, and the backdated payment settles 7 kr less capital, so the 7 kr come
+/// back to the debtor with the rest of the overpayment. Nothing remaining is negative.
+#[test]
+fn a_backdated_payment_never_leaves_negative_interest() {
+    let run = Run::sandbox();
+    let mut reg = seed_002();
+    reg.debts[0].capital_to_claim = kr(1000);
+    reg.debts[0].invoice_date = d("Mon, 07 Jul 2025 00:00:00 GMT");
+    reg.debts[0].invoice_due_days_after_invoice_date = 30;
+    let mut case = open(&reg, d("Mon, 01 Sep 2025 09:00:00 GMT"));
+    run.until(&mut case, d("Wed, 01 Oct 2025 09:00:00 GMT"));
+    let pay = |case: &mut Case, kronor: i64, paid: &str, now: &str| {
+        run.apply(
+            case,
+            Command::DebtorPayment {
+                amount: kr(kronor),
+                paid: d(paid),
+            },
+            d(now),
+        )
+    };
+    pay(
+        &mut case,
+        100,
+        "Tue, 30 Sep 2025 00:00:00 GMT",
+        "Wed, 01 Oct 2025 09:00:00 GMT",
+    );
+    assert_eq!(tagged(&case, tags::DEBTOR_PAYMENT), -kr(100));
+    run.until(&mut case, d("Tue, 18 Nov 2025 09:00:00 GMT"));
+    let before = case.transactions.len();
+    let a = pay(
+        &mut case,
+        3000,
+        "Tue, 02 Sep 2025 00:00:00 GMT",
+        "Tue, 18 Nov 2025 09:00:00 GMT",
+    );
+    let b = Balances::from_ledger(&case.transactions);
+    assert_eq!(b.remaining_interest, Money::ZERO, "{b:?}");
+    assert_eq!(b.remaining_capital, Money::ZERO, "{b:?}");
+    assert!(case.closed.is_some());
+    // 8 kr of interest was owed and paid; 1 000 of capital; the rest goes back.
+    let paid_interest = -case
+        .transactions
+        .iter()
+        .filter(|t| t.kind == TransactionType::Interest)
+        .filter(|t| t.is(tags::DEBTOR_PAYMENT) || t.is(tags::PAYMENT_REALLOCATED))
+        .map(|t| t.amount)
+        .sum::<Money>();
+    assert_eq!(paid_interest, kr(8));
+    assert_eq!(tagged(&case, tags::PAYMENT_REALLOCATED), Money::ZERO);
+    assert_eq!(a.settled, kr(908));
+    assert_eq!(a.excess, kr(3000 - 908));
+    // The creditor's lines of this payment: 908 capital, and 7 moved from interest to
+    // capital: 1 000 capital and 8 interest in all with the first payment's 85 + 15.
+    let lines = crate::domain::finance::settlement_lines(&case, before);
+    let sum = |cat| {
+        lines
+            .iter()
+            .filter(|l| l.category == cat)
+            .map(|l| l.amount)
+            .sum::<Money>()
+    };
+    use crate::domain::finance::FinanceCategory;
+    assert_eq!(sum(FinanceCategory::Capital) + kr(85), kr(1000));
+    assert_eq!(sum(FinanceCategory::Interest) + kr(15), kr(8));
+}
+
+mod payments_in_any_order {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        /// Issue 23 item 1: payments to the agency and to the creditor, of any size, reported
+        /// in any order with value dates anywhere between the due date and the day they are
+        /// reported: no remaining amount is ever negative, the interest the debtor has paid
+        /// is never more than the interest posted, and every krona paid to the agency is
+        /// settled or returned as excess.
+        #[test]
+        fn never_leave_a_negative_remainder(
+            capital in 100i64..20_000,
+            payments in proptest::collection::vec((1i64..6_000, 0i64..200, any::<bool>()), 1..7),
+        ) {
+            let run = Run::sandbox();
+            let mut reg = seed_002();
+            reg.debts[0].capital_to_claim = kr(capital);
+            reg.debts[0].invoice_date = d("Mon, 07 Jul 2025 00:00:00 GMT");
+            reg.debts[0].invoice_due_days_after_invoice_date = 30;
+            let mut case = open(&reg, d("Mon, 01 Sep 2025 09:00:00 GMT"));
+            let first_value = d("Thu, 07 Aug 2025 00:00:00 GMT");
+            let mut now = d("Wed, 01 Oct 2025 09:00:00 GMT");
+            for (i, (kronor, offset, to_agency)) in payments.into_iter().enumerate() {
+                run.until(&mut case, now);
+                let paid = first_value.plus_days(offset).min(now.start_of_day());
+                let amount = kr(kronor);
+                let cmd = if to_agency {
+                    Command::DebtorPayment { amount, paid }
+                } else {
+                    Command::CreditorPayment { id: ObjectId::at(1_800_000_000 + i as i64), amount, paid }
+                };
+                if let Ok(a) = case.apply(cmd, &run.ctx(now)) {
+                    prop_assert_eq!(a.settled + a.excess, amount);
+                    prop_assert!(a.settled >= Money::ZERO && a.excess >= Money::ZERO);
+                }
+                let b = Balances::from_ledger(&case.transactions);
+                prop_assert!(b.remaining_capital >= Money::ZERO, "{:?}", b);
+                prop_assert!(b.remaining_interest >= Money::ZERO, "{:?}", b);
+                prop_assert!(b.remaining_costs >= Money::ZERO, "{:?}", b);
+                let interest_paid = -case
+                    .transactions
+                    .iter()
+                    .filter(|t| t.kind == TransactionType::Interest)
+                    .filter(|t| t.is(tags::DEBTOR_PAYMENT) || t.is(tags::PAYMENT_REALLOCATED))
+                    .map(|t| t.amount)
+                    .sum::<Money>();
+                prop_assert!(interest_paid >= Money::ZERO);
+                now = now.plus_days(17);
+            }
+        }
+    }
+}

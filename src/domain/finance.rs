@@ -160,6 +160,19 @@ pub fn settlement_lines(case: &Case, before: usize) -> Vec<FinanceLine> {
             vat_amount: Money::ZERO,
             booking_date: day,
         };
+        // Money paid as interest that a backdated payment made no longer owed, moved to
+        // capital: the creditor's interest goes down and its capital up by as much.
+        if t.is(tags::PAYMENT_REALLOCATED) {
+            match t.kind {
+                TransactionType::Capital => {
+                    out.push(line(FinanceCategory::Capital, "capital", -t.amount))
+                }
+                TransactionType::Interest => {
+                    out.push(line(FinanceCategory::Interest, "interest", -t.amount))
+                }
+                TransactionType::Costs => {}
+            }
+        }
         if t.is(tags::DEBTOR_PAYMENT) && t.amount < Money::ZERO {
             let paid = -t.amount;
             match t.kind {

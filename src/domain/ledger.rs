@@ -37,6 +37,9 @@ pub mod tags {
     pub const DEBTOR_PAYMENT: &str = "api.transaction.payment";
     /// A credit note from the creditor.
     pub const CREDITED: &str = "creditor_crediting.credited";
+    /// Money the debtor paid as interest that a backdated payment made no longer owed, moved
+    /// to capital: a positive interest line and a negative capital line of the same amount.
+    pub const PAYMENT_REALLOCATED: &str = "api.transaction.payment_reallocated";
 }
 
 /// The kind of amount a ledger line moves.
@@ -111,7 +114,8 @@ pub struct Balances {
 }
 
 impl Balances {
-    /// Added amounts are the positive lines per type; remaining amounts are all lines per type.
+    /// Added amounts are the positive lines per type (a reallocated payment aside);
+    /// remaining amounts are all lines per type.
     pub fn from_ledger(lines: &[Transaction]) -> Self {
         Self::of(lines.iter())
     }
@@ -130,7 +134,8 @@ impl Balances {
                 TransactionType::Interest => (&mut b.added_interest, &mut b.remaining_interest),
                 TransactionType::Costs => (&mut b.added_costs, &mut b.remaining_costs),
             };
-            if t.amount.is_positive() {
+            // A reallocated payment is money moved between kinds, not an amount added.
+            if t.amount.is_positive() && !t.is(tags::PAYMENT_REALLOCATED) {
                 *added += t.amount;
             }
             *remaining += t.amount;
