@@ -832,3 +832,26 @@ async fn a_held_case_nearing_its_limitation_date_shows_in_the_console() {
         "{page}"
     );
 }
+
+/// Issue 23 item 2: sign-in attempts are counted before the password is checked, so twelve
+/// at once for one email (eleven wrong, one right) get no more than the limit of five
+/// checks; the rest are refused at once, the right password among them when it comes late.
+#[tokio::test]
+async fn concurrent_sign_ins_cannot_pass_the_limit_together() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let attempts = (0..12).map(|i| {
+        let password = if i == 6 { PASSWORD } else { "wrong password!" };
+        let body = form(&[("email", "ops@example.com"), ("password", password)]);
+        let api = &api;
+        async move { post(api, None, "/console/sign-in", &body).await.status }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    // And the password work ran at most two at a time.
+    assert!(indriva::auth::operators::most_password_checks_at_once() <= 2);
+}

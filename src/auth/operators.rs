@@ -35,9 +35,38 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// An argon2id hash of a random password nobody knows.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// How many password checks run at once. Each argon2id check takes about 19 MiB and a core
+/// for tens of milliseconds: a flood of sign-ins waits its turn instead of taking the
+/// server's memory (issue 23: 256 at once took 2.5 GB).
+pub const PASSWORD_CHECKS_AT_ONCE: usize = 2;
+
+static PASSWORD_WORK: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+static CHECKS_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST_CHECKS_IN_FLIGHT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// The most password checks that ran at once since the process started.
+pub fn most_password_checks_at_once() -> usize {
+    MOST_CHECKS_IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Checks a password against a stored hash; with no operator, against a fixed hash, so an
-/// unknown email takes as long as a wrong password.
+/// unknown email takes as long as a wrong password. At most [`PASSWORD_CHECKS_AT_ONCE`] run
+/// at a time.
 async fn verify_password(password: String, hash: Option<String>) -> bool {
+    use std::sync::atomic::Ordering;
+    let work = PASSWORD_WORK.get_or_init(|| tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE));
+    let Ok(_permit) = work.acquire().await else {
+        return false;
+    };
+    let now = CHECKS_IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_CHECKS_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+    let verified = check_hash(password, hash).await;
+    CHECKS_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    verified
+}
+
+async fn check_hash(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let hash = match hash {
             Some(h) => h,

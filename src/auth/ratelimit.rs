@@ -27,6 +27,33 @@ impl FailureLimiter {
             .is_some_and(|(start, n)| now - start < self.window_secs && *n >= self.max_failures)
     }
 
+    /// Counts an attempt for `key` before it is checked, unless `key` is blocked: whether
+    /// it may go on. Check and count are one step, so concurrent attempts cannot all pass
+    /// the check before any is counted. A successful attempt is [`FailureLimiter::forgive`]n.
+    pub fn attempt(&self, key: &str, now: i64) -> bool {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| now - *start < self.window_secs);
+        }
+        let e = map.entry(key.to_string()).or_insert((now, 0));
+        if now - e.0 >= self.window_secs {
+            *e = (now, 0);
+        }
+        if e.1 >= self.max_failures {
+            return false;
+        }
+        e.1 += 1;
+        true
+    }
+
+    /// Takes back one counted attempt of `key` (it succeeded, or was not made).
+    pub fn forgive(&self, key: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = map.get_mut(key) {
+            e.1 = e.1.saturating_sub(1);
+        }
+    }
+
     /// Records a failure for `key`.
     pub fn fail(&self, key: &str, now: i64) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
@@ -55,5 +82,19 @@ mod tests {
         assert!(l.blocked("k", 120));
         assert!(!l.blocked("other", 120));
         assert!(!l.blocked("k", 161));
+    }
+
+    #[test]
+    fn an_attempt_is_counted_before_it_is_checked() {
+        let l = FailureLimiter::new(3, 60);
+        assert!(l.attempt("k", 100));
+        assert!(l.attempt("k", 100));
+        // One succeeded: it does not count.
+        l.forgive("k");
+        assert!(l.attempt("k", 100));
+        assert!(l.attempt("k", 100));
+        assert!(!l.attempt("k", 100), "three in flight or failed");
+        assert!(l.blocked("k", 100));
+        assert!(l.attempt("k", 161), "a new window");
     }
 }

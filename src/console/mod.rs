@@ -506,9 +506,14 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
     let next = safe_next(form.next.as_deref());
     let now = c.app.clocks.real().unix();
     let (email_key, address_key) = (format!("email:{email}"), format!("ip:{address}"));
-    if c.auth.console_by_email.blocked(&email_key, now)
-        || c.auth.console_by_address.blocked(&address_key, now)
-    {
+    // Each attempt is counted before the password is checked (check and count in one
+    // step), so concurrent guesses cannot all pass the limit; a success takes it back.
+    let by_email = c.auth.console_by_email.attempt(&email_key, now);
+    let by_address = by_email && c.auth.console_by_address.attempt(&address_key, now);
+    if !by_address {
+        if by_email {
+            c.auth.console_by_email.forgive(&email_key);
+        }
         return (
             StatusCode::TOO_MANY_REQUESTS,
             sign_in_form(
@@ -525,11 +530,17 @@ async fn sign_in(State(c): State<Console>, req: Request) -> Response {
             .into_response();
     }
     let op = match operators::check_password(&c.app.store, &email, form.password).await {
-        Ok(Some(op)) => op,
-        Err(e) => return internal(e),
+        Ok(Some(op)) => {
+            c.auth.console_by_email.forgive(&email_key);
+            c.auth.console_by_address.forgive(&address_key);
+            op
+        }
+        Err(e) => {
+            c.auth.console_by_email.forgive(&email_key);
+            c.auth.console_by_address.forgive(&address_key);
+            return internal(e);
+        }
         Ok(None) => {
-            c.auth.console_by_email.fail(&email_key, now);
-            c.auth.console_by_address.fail(&address_key, now);
             return (
                 StatusCode::UNAUTHORIZED,
                 sign_in_form(
