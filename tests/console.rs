@@ -855,3 +855,56 @@ async fn concurrent_sign_ins_cannot_pass_the_limit_together() {
     // And the password work ran at most two at a time.
     assert!(indriva::auth::operators::most_password_checks_at_once() <= 2);
 }
+
+/// Issue 23 item 8: a redirect target with a control character (CR/LF would split the
+/// `Location` header) falls back to the console's own page instead of a 500 after the write;
+/// a sign-in posted with `Origin: null` is refused like one from another site.
+#[tokio::test]
+async fn redirect_targets_with_control_characters_and_null_origins_are_refused() {
+    let api = Api::new().await;
+    register_seed_002(&api).await;
+    operator(&api, "ops@example.com", None, None).await;
+    // Sign-in's `next` with CR/LF, or with DEL: to the overview.
+    for next in ["/console/clock\r\nX: y", "/console/cases\u{7f}"] {
+        let r = post(
+            &api,
+            None,
+            "/console/sign-in",
+            &form(&[
+                ("email", "ops@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", text(&r));
+        assert_eq!(r.header("location"), Some("/console"));
+    }
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock",
+        &form(&[
+            ("_csrf", &token),
+            ("account", SANDBOX),
+            ("days", "1"),
+            ("back", "/console/clock\r\nX: y"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    assert_eq!(r.header("location"), Some("/console?done=clock"));
+    // `Origin: null`: refused before anything reads the form.
+    let req = Request::post("/console/sign-in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("host", "collect.example.com")
+        .header("origin", "null")
+        .body(Body::from(form(&[
+            ("email", "ops@example.com"),
+            ("password", PASSWORD),
+        ])))
+        .unwrap();
+    assert_eq!(api.send_as(None, req).await.status, StatusCode::FORBIDDEN);
+}

@@ -382,7 +382,9 @@ async fn same_origin(
                 .public_url
                 .as_deref()
                 .is_some_and(|p| p.trim_end_matches('/').eq_ignore_ascii_case(origin));
-            if origin != "null" && origin_host != host && !public {
+            // `Origin: null` (a sandboxed frame, a data: URL) is another site too: the
+            // console's own pages send their origin (Referrer-Policy same-origin).
+            if origin == "null" || (origin_host != host && !public) {
                 return refused(
                     StatusCode::FORBIDDEN,
                     "This form was sent from another site and is refused.",
@@ -439,9 +441,17 @@ pub struct Next {
 }
 
 /// Only a path inside the console (no open redirect).
+/// A redirect target from a form: a path under `/console`, else `/console`. Never another
+/// site (`//host`, backslashes) and never a control character (CR/LF would split the
+/// `Location` header, and the answer would be a 500 after the write had committed).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/console") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/console")
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
             n.to_string()
         }
         _ => "/console".into(),
