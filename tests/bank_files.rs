@@ -307,7 +307,32 @@ async fn broken_or_foreign_files_are_refused_whole() {
         deductions: vec![],
     }
     .render();
+    // Issue 23 item 9: implausible deposits. Dated 1899 or 2999 for a file written on
+    // 3 September 2025, and a payment of 0,00 kr.
+    let dated = |y: i32, m: u32, d: u32| {
+        Generator {
+            payee_bankgiro: "9912346".into(),
+            payment_date: NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+            written: "20250903063012123456".into(),
+            payments: vec![ocr(&ocr_ref, 100)],
+            deductions: vec![],
+        }
+        .render()
+    };
+    let zero = file(vec![ocr(&ocr_ref, 0)], "20250903063012123456");
     for (bytes, expected) in [
+        (
+            dated(1899, 12, 31),
+            "payment date 1899-12-31: more than 366 days before the file was written (2025-09-03)",
+        ),
+        (
+            dated(2999, 12, 31),
+            "payment date 2999-12-31: after the file was written (2025-09-03)",
+        ),
+        (
+            zero,
+            "line 3: a payment or deduction of 0,00 kr is no payment",
+        ),
         (truncated, "truncated"),
         (wrong_sum, "line 7: the deposit of 106.00 does not equal"),
         (long_line, "line 4: is "),

@@ -80,7 +80,14 @@ pub fn run(args: BgmaxArgs) -> anyhow::Result<()> {
     let generator = Generator {
         payee_bankgiro: crate::actions::bank::bankgiro_digits(&bankgiro),
         payment_date,
-        written: chrono::Utc::now().format("%Y%m%d%H%M%S%6f").to_string(),
+        // Written the morning after the deposits, as Bankgirot does (a file whose write
+        // date is far from its payment dates is refused as implausible); the time of day
+        // keeps two generated files apart.
+        written: format!(
+            "{}{}",
+            (payment_date + chrono::Duration::days(1)).format("%Y%m%d"),
+            chrono::Utc::now().format("%H%M%S%6f")
+        ),
         payments,
         deductions: vec![],
     };

@@ -154,6 +154,26 @@ fn err<T>(line: usize, reason: impl Into<String>) -> Result<T, BgMaxError> {
     })
 }
 
+/// How far before the file's write date a deposit may be dated: Bankgirot sends each day's
+/// deposits the next morning, so a year is already generous.
+const MAX_DEPOSIT_AGE_DAYS: i64 = 366;
+
+/// Why a deposit's date cannot be right for a file written at `written`
+/// (`YYYYMMDDhhmmss…`): after the file was written (a day's leeway), or more than
+/// [`MAX_DEPOSIT_AGE_DAYS`] before it.
+fn implausible(payment_date: NaiveDate, written: &str) -> Option<String> {
+    let written_on = NaiveDate::parse_from_str(written.get(..8)?, "%Y%m%d").ok()?;
+    if payment_date > written_on + chrono::Duration::days(1) {
+        return Some(format!("after the file was written ({written_on})"));
+    }
+    if payment_date < written_on - chrono::Duration::days(MAX_DEPOSIT_AGE_DAYS) {
+        return Some(format!(
+            "more than {MAX_DEPOSIT_AGE_DAYS} days before the file was written ({written_on})"
+        ));
+    }
+    None
+}
+
 /// A record's fields by their 1-based inclusive positions (80 bytes of ISO-8859-1).
 struct Record {
     line: usize,
@@ -287,6 +307,9 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                 if amount.ore() > MAX_AMOUNT_ORE {
                     return err(r.line, format!("the amount {amount} is beyond any payment"));
                 }
+                if amount == Money::ZERO {
+                    return err(r.line, "a payment or deduction of 0,00 kr is no payment");
+                }
                 let serial = r.text_field(58, 69);
                 last_was_deduction = kind == "21";
                 if kind == "20" {
@@ -382,6 +405,9 @@ pub fn parse(bytes: &[u8]) -> Result<BgMaxFile, BgMaxError> {
                 let Some(payment_date) = NaiveDate::parse_from_str(&date, "%Y%m%d").ok() else {
                     return err(r.line, format!("payment date '{date}' is not a date"));
                 };
+                if let Some(problem) = implausible(payment_date, &file.written) {
+                    return err(r.line, format!("payment date {payment_date}: {problem}"));
+                }
                 let amount = r.ore(51, 68, "the deposit amount")?;
                 if payments.len() + deductions.len() > 10_000_000 {
                     return err(r.line, "too many payments in one deposit");
