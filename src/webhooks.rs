@@ -140,18 +140,39 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
+            }
+            // An IPv4 address carried in an IPv6 one is judged as that IPv4 address.
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            !(v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                // site-local (deprecated, still routed inside some networks)
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
                 || (s[0] == 0x64 && s[1] == 0xff9b))
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address carries: IPv4-mapped (`::ffff:a.b.c.d`),
+/// IPv4-compatible (`::a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), 6to4
+/// (`2002:aabb:ccdd::/48`) and Teredo (`2001:0::/32`, the client address inverted).
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+    };
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        [0x2001, 0, _, _, _, _, hi, lo] => Some(v4(!hi, !lo)),
+        _ => None,
     }
 }
 
@@ -245,6 +266,9 @@ impl Sender {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
+            // Never through a proxy from the environment (HTTP_PROXY, HTTPS_PROXY,
+            // ALL_PROXY): a proxy would resolve and connect for us, past the address guard.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_private: settings.allow_private,
             }))
@@ -465,12 +489,22 @@ mod tests {
             "http://[::ffff:127.0.0.1]/",
             "http://100.64.0.1/",
             "http://0.0.0.0/",
+            // IPv4 carried in IPv6 (issue 23 item 3): compatible, translated, 6to4,
+            // Teredo (client 127.0.0.1 inverted), site-local.
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a00:1::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+            "http://[fec0::1]/",
         ] {
             assert!(check_url(url, false).is_err(), "{url}");
             assert!(check_url(url, true).is_ok(), "{url}");
         }
         assert!(check_url("https://hooks.example.com/indriva", false).is_ok());
         assert!(check_url("https://93.184.215.14/x", false).is_ok());
+        // 6to4 of that public address is public too.
+        assert!(check_url("https://[2002:5db8:d70e::1]/x", false).is_ok());
         for bad in [
             "ftp://example.com/",
             "file:///etc/passwd",
@@ -479,5 +513,51 @@ mod tests {
         ] {
             assert!(check_url(bad, true).is_err(), "{bad}");
         }
+    }
+
+    /// Issue 23 item 3: a proxy named in the server's environment is never used, so it
+    /// cannot resolve and connect past the address guard for us.
+    #[tokio::test]
+    async fn the_sender_ignores_proxies_from_the_environment() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        async fn answer(listener: tokio::net::TcpListener, count: Arc<AtomicUsize>) {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let _ = conn
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        }
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = format!("http://{}/hook", receiver.local_addr().unwrap());
+        let (proxied, received) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        tokio::spawn(answer(proxy, proxied.clone()));
+        tokio::spawn(answer(receiver, received.clone()));
+        let vars = [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "all_proxy",
+        ];
+        for v in vars {
+            std::env::set_var(v, &proxy_url);
+        }
+        let sender = Sender::new(SenderSettings {
+            allow_private: true,
+            timeout: Duration::from_secs(5),
+        });
+        for v in vars {
+            std::env::remove_var(v);
+        }
+        let r = sender.unwrap().client.post(&target).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(received.load(Ordering::SeqCst), 1);
+        assert_eq!(proxied.load(Ordering::SeqCst), 0, "went through the proxy");
     }
 }
