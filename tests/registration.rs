@@ -458,6 +458,20 @@ async fn near_miss_values_are_refused_and_write_nothing() {
                "debts": {"0": {"invoice_number": "must not contain control characters"}}}),
     )
     .await;
+    // Issue 23 item 6: characters that print nothing or turn the text around: a reversed
+    // statutory line, look-alike invoice numbers.
+    refused(
+        &api,
+        |b| {
+            b["customer"]["name"] = json!("Jane Doe\u{202e}");
+            b["customer"]["address"]["city"] = json!("Stock\u{feff}holm");
+            b["debts"][0]["invoice_number"] = json!("INV\u{200b}-77");
+        },
+        json!({"customer": {"name": "must not contain invisible or text-direction characters (U+202E)",
+                            "address": {"city": "must not contain invisible or text-direction characters (U+FEFF)"}},
+               "debts": {"0": {"invoice_number": "must not contain invisible or text-direction characters (U+200B)"}}}),
+    )
+    .await;
     for date in [
         "Mon, 16 Jun 1600 00:00:00 GMT",
         "Mon, 16 Jun 2999 00:00:00 GMT",

@@ -367,6 +367,16 @@ pub fn validate(schema: Schema, doc: &mut Map<String, Value>, mode: Mode) -> Iss
     issues
 }
 
+/// Characters that print nothing or turn the text around them: zero-width spaces and joiners,
+/// directional marks, embeddings, overrides and isolates, the word joiner and invisible
+/// operators, the byte-order mark. In a name or an invoice number they make look-alikes
+/// ("INV-1" and "INV\u{200B}-1") and can reverse a statutory line on a letter (U+202E).
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// The years a date in a request may fall in: a debt from 1600 or a payment in 2999 is a typing
 /// error, not a case.
 pub const MIN_YEAR: i32 = 1900;
@@ -406,6 +416,16 @@ fn field(rule: &Rule, v: &mut Value, mode: Mode, name: &str, issues: &mut Issues
             .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         {
             issues.add(name, "must not contain control characters");
+            return;
+        }
+        if let Some(c) = s.chars().find(|c| is_invisible_format(*c)) {
+            issues.add(
+                name,
+                format!(
+                    "must not contain invisible or text-direction characters (U+{:04X})",
+                    c as u32
+                ),
+            );
             return;
         }
     }

@@ -139,8 +139,57 @@ fn id_number_display(n: &str) -> String {
     }
 }
 
-/// Everything a template receives as `/data.json` (docs/letters.md lists the fields).
+/// A word longer than this gets break opportunities (a zero-width space after every this
+/// many characters), so a 200-character name wraps instead of running past the margin.
+const LONGEST_WORD: usize = 30;
+
+/// Every string of a letter's data made safe to print: characters that print nothing or
+/// turn the text around them are dropped (the API refuses them; data written before it did
+/// may hold them), and long words get places to break.
+fn printable(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let mut out = String::with_capacity(s.len());
+            let mut run = 0;
+            for c in s.chars() {
+                if crate::eve::validate::is_invisible_format(c) {
+                    continue;
+                }
+                if c.is_whitespace() {
+                    run = 0;
+                } else {
+                    if run == LONGEST_WORD {
+                        out.push('\u{200B}');
+                        run = 0;
+                    }
+                    run += 1;
+                }
+                out.push(c);
+            }
+            *s = out;
+        }
+        Value::Array(a) => a.iter_mut().for_each(printable),
+        Value::Object(o) => o.values_mut().for_each(printable),
+        _ => {}
+    }
+}
+
+/// Everything a template receives as `/data.json` (docs/letters.md lists the fields), every
+/// string [`printable`].
 pub fn letter_data(
+    job: &RenderLetter,
+    case: &Case,
+    debtor: Option<&Customer>,
+    creditor: Option<&Creditor>,
+    ocr: &str,
+    agency: &Agency,
+) -> Value {
+    let mut data = raw_letter_data(job, case, debtor, creditor, ocr, agency);
+    printable(&mut data);
+    data
+}
+
+fn raw_letter_data(
     job: &RenderLetter,
     case: &Case,
     debtor: Option<&Customer>,
@@ -503,5 +552,36 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("idag10,00%"), "{text}");
+    }
+
+    /// Issue 23 item 6: what prints nothing or reverses text is dropped from a letter's data,
+    /// and a 200-character word gets places to break, so it wraps within the margin.
+    #[test]
+    fn letter_data_drops_text_direction_characters_and_breaks_long_words() {
+        let mut case: Case =
+            serde_json::from_str(crate::domain::case::tests::SEED_OPEN_CASE).unwrap();
+        case.debt.invoice_number = "INV-77\u{202e}".into();
+        case.debtor_name = "A".repeat(200);
+        let at = HttpDate::parse_lenient("Fri, 05 Sep 2025 10:00:00 GMT").unwrap();
+        let order = case.letter(LetterKind::DebtCollection, at, 10, RateTable::swedish());
+        let job = RenderLetter {
+            letter: case.id,
+            case: case.id,
+            account: Some(case.account),
+            order: order.clone(),
+        };
+        let data = letter_data(&job, &case, None, None, "12345678", &Agency::default());
+        assert_eq!(data["invoice"]["number"], "INV-77");
+        let name = data["debtor"]["name"].as_str().unwrap();
+        assert_eq!(name.replace('\u{200B}', ""), "A".repeat(200));
+        assert!(name
+            .split('\u{200B}')
+            .all(|w| w.chars().count() <= LONGEST_WORD));
+        // `INDRIVA_WRITE_LETTER_LONG=/tmp/long.pdf cargo test --lib letter_data_drops` keeps it.
+        let (pdf, text) = typeset_with_default(&case, order);
+        if let Ok(path) = std::env::var("INDRIVA_WRITE_LETTER_LONG") {
+            std::fs::write(path, &pdf).unwrap();
+        }
+        assert!(text.contains("INV-77,"), "{text}");
     }
 }
