@@ -608,3 +608,40 @@ async fn a_split_payment_pays_each_part() {
     assert_eq!(kept["references"], json!([cases[0].1, cases[1].1]));
     assert_eq!(kept["reason"], "api.unmatched.no_ocr_reference");
 }
+
+/// Issue 23 item 5: a file of 60,000 payments (one bound value per reference would pass
+/// SQLite's 32,766 and PostgreSQL's 65,535 with its parts) is imported whole: the case's
+/// payment is settled, the rest kept unmatched, and the file reconciles.
+#[tokio::test]
+async fn a_file_of_sixty_thousand_payments_is_imported() {
+    let a = agency().await;
+    let (id, ocr_ref) = register(&a.api, "INV-1").await;
+    set_clock(&a.api, LOOKED_AT).await;
+    let mut payments = vec![ocr(&ocr_ref, 100)];
+    payments.extend((1..60_000).map(|i| GeneratedPayment {
+        reference: format!("9{i:017}"),
+        ocr: true,
+        amount: Money::from_ore(100),
+        payer_name: None,
+        parts: vec![],
+    }));
+    let text = file(payments, "20250903063012123456");
+    let r = upload(&a.api, &a.operator, "big.txt", text.as_bytes()).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body[..r.body.len().min(2000)])
+    );
+    let report = r.json();
+    assert_eq!(report["payment_count"], 60_000);
+    assert_eq!(report["matched_count"], 1);
+    assert_eq!(report["unmatched_count"], 59_999);
+    assert_eq!(report["settled_amount"].as_f64(), Some(100.0));
+    assert_eq!(report["deposit_amount"].as_f64(), Some(100.0 + 59_999.0));
+    assert_eq!(
+        case(&a.api, &id).await["total_remaining_capital_amount"].as_f64(),
+        // 100 kr pays the 14 kr of interest and 86 of the 2 000 capital.
+        Some(1914.0)
+    );
+}

@@ -26,6 +26,9 @@ use crate::resources::{BANK_FILES, CASES, OCR_NUMBERS, UNMATCHED_PAYMENTS};
 use crate::scope::Scope;
 use crate::store::{prepare_document, StoreError, Tx};
 
+/// OCR references looked up per statement when a file is imported.
+const OCR_LOOKUP_CHUNK: usize = 5_000;
+
 /// What an import did.
 #[derive(Debug)]
 pub struct Imported {
@@ -266,13 +269,23 @@ async fn import_in(
 
     let keys: Vec<String> = parsed.payments().map(|(s, p)| payment_key(s, p)).collect();
     // Two files with a payment in common, imported at once: the second waits and finds it.
-    tx.lock_keys(
-        &keys
-            .iter()
-            .map(|k| format!("bank-payment:{k}"))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
+    // Locked per deposit (a payment in common means a deposit in common): one lock per
+    // payment would take PostgreSQL's lock table past its size in a large file.
+    let mut deposits: Vec<String> = parsed
+        .sections
+        .iter()
+        .map(|s| {
+            format!(
+                "bank-deposit:{}:{}:{}",
+                bankgiro_digits(&s.payee_bankgiro),
+                s.payment_date.format("%Y%m%d"),
+                s.deposit_serial
+            )
+        })
+        .collect();
+    deposits.sort();
+    deposits.dedup();
+    tx.lock_keys(&deposits).await?;
     let known = tx.imported_bank_payments(&keys).await?;
     let ocrs: Vec<Val> = parsed
         .payments()
@@ -283,16 +296,19 @@ async fn import_in(
         })
         .map(|o| Val::Str(o.to_string()))
         .collect();
-    let cases_by_ocr: HashMap<String, ObjectId> = if ocrs.is_empty() {
-        HashMap::new()
-    } else {
-        tx.find_all(&OCR_NUMBERS, &everyone, &Filter::any_of("ocr", ocrs), false)
-            .await?
-            .iter()
-            .filter_map(|r| serde_json::from_str::<OcrNumber>(&r.doc).ok())
-            .map(|o| (o.ocr, o.case))
-            .collect()
-    };
+    // In chunks: one bound value per reference, and a statement takes at most 32,766 on
+    // SQLite (65,535 on PostgreSQL), where a file may carry many more payments.
+    let mut cases_by_ocr: HashMap<String, ObjectId> = HashMap::new();
+    for chunk in ocrs.chunks(OCR_LOOKUP_CHUNK) {
+        let filter = Filter::any_of("ocr", chunk.to_vec());
+        cases_by_ocr.extend(
+            tx.find_all(&OCR_NUMBERS, &everyone, &filter, false)
+                .await?
+                .iter()
+                .filter_map(|r| serde_json::from_str::<OcrNumber>(&r.doc).ok())
+                .map(|o| (o.ocr, o.case)),
+        );
+    }
 
     let file_id = ObjectId::at(now.unix());
     let mut book = RuleBook::new();
