@@ -577,6 +577,20 @@ impl Case {
         (paid, last)
     }
 
+    /// Moves `amount` the debtor paid as interest to capital: an interest line +amount and a
+    /// capital line −amount tagged `api.transaction.payment_reallocated`, dated `value` (the
+    /// payment it came from), booked `at`.
+    fn reallocate_to_capital(&mut self, amount: Money, value: HttpDate, at: HttpDate) {
+        for (kind, amount) in [
+            (TransactionType::Interest, amount),
+            (TransactionType::Capital, -amount),
+        ] {
+            let mut line = Transaction::booked(kind, tags::PAYMENT_REALLOCATED, amount, value);
+            line.registration_date = at;
+            self.transactions.push(line);
+        }
+    }
+
     /// Posts interest through `at`'s day: what is due in whole kronor beyond what was
     /// posted, or a correction when a backdated payment lowered it. A correction never goes
     /// below what was paid or written off: interest the debtor paid that is no longer due
@@ -587,11 +601,14 @@ impl Case {
             return false;
         }
         let mut booked = false;
+        let mut due = self.interest_due_through(at.date(), rates).floor_kronor();
         // Moving money to capital lowers the interest due again (a little): a few rounds
         // settle it, since interest is counted in whole kronor.
         for _ in 0..4 {
-            let due = self.interest_due_through(at.date(), rates).floor_kronor();
             let excess = self.interest_reduced() - due;
+            if excess <= Money::ZERO {
+                break;
+            }
             let (paid, paid_on) = self.interest_paid();
             let movable = excess
                 .min(paid)
@@ -599,17 +616,10 @@ impl Case {
             let Some(value) = paid_on.filter(|_| movable > Money::ZERO) else {
                 break;
             };
-            for (kind, amount) in [
-                (TransactionType::Interest, movable),
-                (TransactionType::Capital, -movable),
-            ] {
-                let mut line = Transaction::booked(kind, tags::PAYMENT_REALLOCATED, amount, value);
-                line.registration_date = at;
-                self.transactions.push(line);
-            }
+            self.reallocate_to_capital(movable, value, at);
             booked = true;
+            due = self.interest_due_through(at.date(), rates).floor_kronor();
         }
-        let due = self.interest_due_through(at.date(), rates).floor_kronor();
         let target = due.max(self.interest_reduced());
         let delta = target - self.interest_posted();
         if delta == Money::ZERO {
@@ -895,14 +905,7 @@ impl Case {
         if let Some(t) = self.transactions.get_mut(i) {
             t.amount += part;
         }
-        for (kind, amount) in [
-            (TransactionType::Interest, part),
-            (TransactionType::Capital, -part),
-        ] {
-            let mut line = Transaction::booked(kind, tags::PAYMENT_REALLOCATED, amount, value);
-            line.registration_date = now;
-            self.transactions.push(line);
-        }
+        self.reallocate_to_capital(part, value, now);
         self.transactions
             .retain(|t| !(t.kind == TransactionType::Capital && t.amount == Money::ZERO));
         out.settled -= part;
