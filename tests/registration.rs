@@ -402,6 +402,48 @@ async fn every_validation_rule_answers_422_and_writes_nothing() {
     assert_eq!(written(&api).await, before);
 }
 
+/// A number is judged as written, not as the double it reads as: `1.000000000000000000001`
+/// reads as 1.0, which has two decimals, but the client sent 21 (issue 23, item 7). The
+/// literal cannot be made with serde_json, so the body is written by hand.
+#[tokio::test]
+async fn an_amount_is_judged_by_its_literal_not_its_double() {
+    let api = Api::new().await;
+    let before = written(&api).await;
+    let body = seed_000().to_string();
+    for (literal, issue) in [
+        (
+            "1.000000000000000000001",
+            json!("the number 1.000000000000000000001 has more significant digits than can be kept exactly: send at most 15"),
+        ),
+        (
+            "250.0000000000000000000001e0",
+            json!("the number 250.0000000000000000000001e0 has more significant digits than can be kept exactly: send at most 15"),
+        ),
+    ] {
+        let raw = body.replacen("250.0", literal, 1);
+        assert_ne!(raw, body, "seed 000's capital is 250.0");
+        let req = Request::post("/case--registrations")
+            .header("content-type", "application/json")
+            .body(Body::from(raw.clone()))
+            .unwrap();
+        let r = api.send(req).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{raw}");
+        assert_eq!(
+            r.json()["_issues"],
+            json!({"debts": {"0": {"capital_to_claim": issue}}}),
+            "{raw}"
+        );
+    }
+    assert_eq!(written(&api).await, before);
+    // The same amount with its trailing zeros written out is the same number and is taken.
+    let raw = body.replacen("250.0", "250.000000000000000000000", 1);
+    let req = Request::post("/case--registrations")
+        .header("content-type", "application/json")
+        .body(Body::from(raw))
+        .unwrap();
+    assert_eq!(api.send(req).await.status, StatusCode::CREATED);
+}
+
 /// Values that passed the rules before although they were wrong (issue 13's list): amounts
 /// below an öre in any notation, blank or NUL-bearing text, dates in 1600 and 2999, an
 /// identity number with a sign in front.

@@ -39,7 +39,9 @@ fn reference_and_amount(s: &str) -> anyhow::Result<(String, crate::domain::Money
         .ok_or_else(|| anyhow::anyhow!("'{s}': expected REFERENCE:AMOUNT"))?;
     let amount: f64 = amount
         .parse()
-        .map_err(|_| anyhow::anyhow!("'{s}': the amount is not a number"))?;
+        .ok()
+        .filter(|_| crate::eve::literal::is_exact(amount))
+        .ok_or_else(|| anyhow::anyhow!("'{s}': the amount is not a number kept exactly"))?;
     let amount =
         crate::domain::Money::from_kronor_f64(amount).map_err(|e| anyhow::anyhow!("'{s}': {e}"))?;
     anyhow::ensure!(

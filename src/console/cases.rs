@@ -657,7 +657,12 @@ fn parse_amount(s: &str) -> Option<f64> {
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
         .map(|c| if c == ',' { '.' } else { c })
         .collect();
-    cleaned.parse::<f64>().ok().filter(|v| v.is_finite())
+    // A value a double cannot keep (`1.000000000000000000001`) is refused, not rounded.
+    let exact = crate::eve::literal::is_exact(&cleaned);
+    cleaned
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && exact)
 }
 
 pub async fn act(
@@ -984,4 +989,17 @@ fn registration_of(
         updated: epoch,
         etag: String::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_amount;
+
+    #[test]
+    fn an_amount_a_double_cannot_keep_is_refused_not_rounded() {
+        assert_eq!(parse_amount("2 000,50 kr"), Some(2000.5));
+        assert_eq!(parse_amount("2000.50"), Some(2000.5));
+        assert_eq!(parse_amount("1,000000000000000000001"), None);
+        assert_eq!(parse_amount("abc"), None);
+    }
 }

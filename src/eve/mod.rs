@@ -6,6 +6,7 @@ pub mod error;
 pub mod eval;
 pub mod filter;
 pub mod limits;
+pub mod literal;
 pub mod paging;
 pub mod projection;
 pub mod python_where;

@@ -5,6 +5,7 @@ use axum::http::{header, HeaderMap};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, MSG_400};
+use crate::eve::literal::{inexact_numbers, Inexact};
 
 /// Largest JSON body accepted by default, in bytes.
 pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
@@ -16,6 +17,16 @@ pub async fn json_object(
     body: Body,
     limit: usize,
 ) -> Result<Map<String, Value>, ApiError> {
+    Ok(json_object_literal(headers, body, limit).await?.0)
+}
+
+/// Like [`json_object`], with the numbers whose written value a double cannot keep
+/// (`1.000000000000000000001`), for the caller to refuse at their paths.
+pub async fn json_object_literal(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<(Map<String, Value>, Vec<Inexact>), ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -41,7 +52,7 @@ pub async fn json_object(
         )
     })?;
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(o)) => Ok(o),
+        Ok(Value::Object(o)) => Ok((o, inexact_numbers(&bytes))),
         _ => Err(ApiError::bad_request(MSG_400)),
     }
 }

@@ -9,9 +9,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::body::json_object;
+use super::body::json_object_literal;
 use super::error::{ApiError, MSG_412, MSG_428};
 use crate::domain::{HttpDate, ObjectId};
+use crate::eve::literal;
 use crate::eve::validate::{expand_dotted, must_exist, validate, Issues, Mode, Schema};
 use crate::eve::Resource;
 use crate::store::{prepare_document, Tx};
@@ -35,9 +36,12 @@ pub async fn validated_body(
     schema: Schema,
     mode: Mode,
 ) -> Result<(Map<String, Value>, Issues), ApiError> {
-    let mut doc = json_object(headers, body, limit).await?;
+    let (mut doc, inexact) = json_object_literal(headers, body, limit).await?;
     expand_dotted(&mut doc);
-    let issues = validate(schema, &mut doc, mode);
+    let mut issues = validate(schema, &mut doc, mode);
+    for n in inexact {
+        issues.add(&n.path, literal::message(&n.literal));
+    }
     Ok((doc, issues))
 }
 
