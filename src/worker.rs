@@ -12,8 +12,6 @@ use tokio::sync::watch;
 use crate::actions::{payout_run, Actor};
 use crate::app::App;
 use crate::cases::flow::run_all;
-use crate::cases::Engine;
-use crate::clocks::Clocks;
 use crate::jobs::{
     new_job, DeleteMedia, DeliverWebhook, FanOutEvent, Next, Priority, RenderLetter, Run, Runner,
     RunnerSettings, ScheduledPayouts,
@@ -22,19 +20,23 @@ use crate::letters::Renderer;
 use crate::store::{Store, StoreError};
 use crate::webhooks::Sender;
 
-/// The background flow worker: runs due cases every `interval` until `stop` says so. A batch
-/// being written when the signal comes is finished first. (What a change leaves to do
-/// after its commit is the job runner's: [`job_runner`].)
+/// The background flow worker: runs due cases every `interval` until `stop` says so, and
+/// finishes sandbox clock moves a stop cut short. A batch being written when the signal
+/// comes is finished first. (What a change leaves to do after its commit is the job
+/// runner's: [`job_runner`].)
 pub async fn run_forever(
-    store: Arc<Store>,
-    engine: Engine,
-    clocks: Clocks,
+    app: App,
     interval: Duration,
     beat: crate::observe::WorkerBeat,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut first = true;
     loop {
-        match run_all(&store, &engine, &clocks).await {
+        let all = std::mem::take(&mut first);
+        if let Err(e) = crate::actions::clock::finish_interrupted_moves(&app, all).await {
+            tracing::error!(error = %e, "finishing interrupted sandbox clock moves failed");
+        }
+        match run_all(&app.store, &app.engine, &app.clocks).await {
             Ok(r) if r.cases > 0 => tracing::info!(
                 cases = r.cases,
                 items = r.items,

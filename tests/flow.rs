@@ -619,3 +619,189 @@ async fn a_case_read_right_after_the_clock_is_set_back_uses_the_new_time() {
         case["_updated"]
     );
 }
+
+/// Issue 23 item 4: one move's work is bounded. A move of more than ten years (3,653 days)
+/// past the clock's time is a 422 while the account has cases, and nothing moves; so is any
+/// move while more than 10,000 of the account's letters wait to be typeset (409: send it
+/// again when they are).
+#[tokio::test]
+async fn a_move_is_bounded_in_time_and_by_the_letters_waiting() {
+    let api = Api::new().await;
+    // An empty sandbox may go anywhere: there is nothing to run.
+    set_clock(&api, "Mon, 03 Sep 2090 07:56:11 GMT").await;
+    api.post("/sandbox/reset", &json!({})).await;
+    register_seed_002(&api).await;
+    let r = api
+        .post(
+            "/sandbox/clock",
+            &json!({"now": "Mon, 05 Sep 2035 07:56:11 GMT"}),
+        )
+        .await;
+    let v = ok(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v["_issues"]["now"],
+        "a move takes the clock of a sandbox account with cases at most 3653 days (ten years) \
+         ahead of its time (Wed, 03 Sep 2025 07:56:11 GMT); move it in steps"
+    );
+    assert_eq!(
+        ok(&api.get("/sandbox/clock").await, StatusCode::OK)["now"],
+        CREATED
+    );
+    // Ten years (with two leap days) is allowed.
+    set_clock(&api, "Mon, 03 Sep 2035 07:56:11 GMT").await;
+
+    // 10,001 letters waiting: the clock does not move.
+    let account = indriva::sandbox::sandbox_account_id();
+    let queued = api
+        .db
+        .store
+        .count_jobs(Some(&account.to_hex()), Some("render_letter"))
+        .await
+        .unwrap();
+    assert!(queued > 0, "the ten years queued letters");
+    let mut tx = api.db.store.begin().await.unwrap();
+    let jobs: Vec<_> = (queued..10_001)
+        .map(|_| indriva::store::NewJob {
+            kind: "render_letter",
+            payload: "{}".into(),
+            account: account.to_hex(),
+            unique_key: None,
+            priority: 0,
+            // (not before the test ends: no runner would take it anyway)
+            run_at: i64::MAX / 2,
+        })
+        .collect();
+    indriva::jobs::enqueue(&mut tx, &jobs, api.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = api
+        .post(
+            "/sandbox/clock",
+            &json!({"now": "Tue, 04 Sep 2035 07:56:11 GMT"}),
+        )
+        .await;
+    let v = ok(&r, StatusCode::CONFLICT);
+    assert_eq!(
+        v["_error"]["message"],
+        "10001 letters of this account are still being typeset; move the clock again when no \
+         more than 10000 wait"
+    );
+    assert_eq!(
+        ok(&api.get("/sandbox/clock").await, StatusCode::OK)["now"],
+        "Mon, 03 Sep 2035 07:56:11 GMT"
+    );
+}
+
+/// Issue 23 item 4: a move whose run was cut short (the server stopped after the clock was
+/// stored, before its cases ran) is finished by the worker when it starts again, and the
+/// move is marked done so it is not run again.
+#[tokio::test]
+async fn the_worker_finishes_a_move_cut_short() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    let account = indriva::sandbox::sandbox_account_id();
+    // What the move's first transaction stores, and nothing after it: a SIGKILL there.
+    let to = HttpDate::parse_lenient(LOOKED_AT).unwrap();
+    let mut tx = api.db.store.begin().await.unwrap();
+    assert!(tx
+        .move_account_clock(&account, to.unix(), api.now())
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    // (Not read through the API: a read brings a due case up to date.)
+    let due = || api.db.store.count_due(&account, to.unix());
+    assert_eq!(due().await.unwrap(), 1, "the move's run never happened");
+    assert_eq!(
+        api.db.store.unfinished_runs(i64::MAX).await.unwrap().len(),
+        1
+    );
+
+    // The worker starts (as after a restart) and finishes the run.
+    let app = api.app();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let interval = std::time::Duration::from_millis(50);
+    let worker = tokio::spawn(indriva::worker::run_forever(
+        app,
+        interval,
+        indriva::observe::WorkerBeat::new(interval),
+        stopped,
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !api
+        .db
+        .store
+        .unfinished_runs(i64::MAX)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not finish the move"
+        );
+        tokio::time::sleep(interval).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(due().await.unwrap(), 0);
+    let c = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(c["state"], "debt_collection");
+    // Each item at its own time, as the move would have run them.
+    assert_eq!(
+        c["status_history"][1]["status_date"],
+        "Wed, 03 Sep 2025 08:01:11 GMT"
+    );
+}
+
+/// A case whose next item names a step its flow no longer has is marked failed and waits for
+/// an operator: it is not due, so a run to a time ends (it looped on such a case before).
+#[tokio::test]
+async fn a_case_whose_step_is_gone_does_not_keep_a_run_going() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    let store = &api.db.store;
+    let id = indriva::domain::ObjectId::parse(&case).unwrap();
+    let scope = indriva::scope::Scope::unrestricted();
+    let doc = store
+        .get(&indriva::resources::CASES, &scope, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut c: indriva::domain::case::Case = serde_json::from_str(&doc.doc).unwrap();
+    c.next_flow_item.as_mut().unwrap().item = "case--nowhere__gone".into();
+    let engine = api.app().engine.clone();
+    let now = HttpDate::parse_lenient(CREATED).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert(
+        &indriva::resources::CASES,
+        vec![indriva::cases::stored(&c, now, &engine).unwrap()],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let moved = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        api.post("/sandbox/clock", &json!({"now": LOOKED_AT})),
+    )
+    .await
+    .expect("the move ends");
+    ok(&moved, StatusCode::OK);
+    let c = ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    assert_eq!(c["next_flow_item"]["is_failed"], true);
+    assert_eq!(c["state"], "initializing");
+    assert_eq!(
+        store
+            .count_due(
+                &id_account(),
+                HttpDate::parse_lenient(LOOKED_AT).unwrap().unix()
+            )
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+fn id_account() -> indriva::domain::ObjectId {
+    indriva::sandbox::sandbox_account_id()
+}

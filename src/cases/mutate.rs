@@ -165,6 +165,20 @@ pub fn stored(case: &Case, now: HttpDate, engine: &Engine) -> Result<StoredDoc, 
     Ok(doc)
 }
 
+/// A run to `until` that did nothing and leaves the case still due by `until` would be
+/// claimed again at once, and a run that loops on one case never ends: such a case (a fault
+/// in the engine; none is known) is logged and put aside for an hour of its account's time.
+fn not_due_again(doc: &mut StoredDoc, case: &Case, until: HttpDate, applied: &Applied) {
+    let Some(i) = CASES.columns.iter().position(|c| c.name == DUE_AT) else {
+        return;
+    };
+    let stuck = matches!(doc.columns[i], ColumnValue::Int(due) if due <= until.unix());
+    if stuck && applied.items_run == 0 && applied.interest_postings == 0 {
+        tracing::error!(case = %case.id, until = %until, "a case stays due after a run that did nothing; it is put aside for an hour");
+        doc.columns[i] = ColumnValue::Int(until.plus_seconds(3600).unix());
+    }
+}
+
 /// A case opened (registered, or seeded) with what its life so far wrote: inserted, not
 /// replaced.
 pub fn opened(
@@ -195,10 +209,17 @@ pub fn apply(
     engine: &Engine,
 ) -> Result<Prepared, MutateError> {
     // A run of due items always rewrites `due_at`, even when the document is unchanged.
-    let rerun = matches!(cmd, Command::RunDue { .. });
+    let rerun = match cmd {
+        Command::RunDue { until, .. } => Some(until),
+        _ => None,
+    };
     let applied = case.apply(cmd, ctx).map_err(MutateError::Refused)?;
-    let doc = if applied.changed || rerun {
-        Some(stored(&case, ctx.now, engine)?)
+    let doc = if applied.changed || rerun.is_some() {
+        let mut doc = stored(&case, ctx.now, engine)?;
+        if let Some(until) = rerun {
+            not_due_again(&mut doc, &case, until, &applied);
+        }
+        Some(doc)
     } else {
         None
     };

@@ -122,14 +122,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(beat) = &beat {
         background.push(tokio::spawn(crate::audit::scope(
             crate::audit::Actor::worker(),
-            crate::worker::run_forever(
-                store.clone(),
-                app.engine.clone(),
-                app.clocks.clone(),
-                interval,
-                beat.clone(),
-                stopped.clone(),
-            ),
+            crate::worker::run_forever(app.clone(), interval, beat.clone(), stopped.clone()),
         )));
         crate::worker::ensure_recurring_jobs(&store, app.clocks.real().unix()).await?;
         let runner = crate::worker::job_runner(

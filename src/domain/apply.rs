@@ -656,7 +656,13 @@ impl Case {
         if self.closed.is_some() {
             return None;
         }
-        let item = self.next_flow_item.as_ref().map(|i| i.schedule_to_execute);
+        // A failed item waits for an operator, not for time: it is not due (else every run
+        // would claim the case again, and a run to a time would never end).
+        let item = self
+            .next_flow_item
+            .as_ref()
+            .filter(|i| !i.is_failed)
+            .map(|i| i.schedule_to_execute);
         let interest = if self.accrues_interest() {
             let first = self.interest_first_day();
             let after = now.date().max(first.pred_opt().unwrap_or(first));

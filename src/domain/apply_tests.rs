@@ -781,12 +781,16 @@ fn a_step_missing_from_the_configuration_marks_the_item_failed() {
     let a = run.until(&mut case, d("Wed, 03 Sep 2025 09:00:00 GMT"));
     assert_eq!(a.items_run, 0);
     assert!(case.next_flow_item.as_ref().unwrap().is_failed);
-    // a failed item is not retried by itself
+    // a failed item is not retried by itself, and is not due: a run to a time would claim
+    // the case again and again
     assert_eq!(
         run.until(&mut case, d("Thu, 04 Sep 2025 09:00:00 GMT"))
             .items_run,
         0
     );
+    let failed_at = case.next_flow_item.as_ref().unwrap().schedule_to_execute;
+    let due = case.due_at(d("Thu, 04 Sep 2025 09:00:00 GMT"), RateTable::swedish());
+    assert!(due.is_none_or(|due| due > failed_at), "{due:?}");
 }
 
 #[test]

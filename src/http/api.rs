@@ -738,7 +738,8 @@ pub fn endpoints() -> Vec<Endpoint> {
                     .body(Shape::Rules(r::sandbox::clock::SCHEMA, Mode::Insert), Some(json!({"now": "Wed, 03 Sep 2025 07:56:11 GMT"})))
                     .answer(200, "Moved; what ran", Content::Json(Shape::Inline(clock_answer)))
                     .answer(404, "Not a sandbox account", Content::Error)
-                    .answer(422, "Backwards while the account has cases", Content::Issues),
+                    .answer(409, "More than 10,000 of the account's letters wait to be typeset; send it again later", Content::Error)
+                    .answer(422, "Backwards, or more than ten years ahead, while the account has cases", Content::Issues),
             ),
         Endpoint::at("/sandbox/reset").post(
             r::sandbox::reset::post,

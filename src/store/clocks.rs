@@ -52,7 +52,52 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Sandbox accounts whose clock move, made at or before `made_by` (real time), has not
+    /// finished running its cases (a crash cut it short), with the time to run them to.
+    pub async fn unfinished_runs(&self, made_by: i64) -> Result<Vec<(ObjectId, i64)>, StoreError> {
+        let sql = query(
+            self.dialect(),
+            "SELECT account, run_until FROM account_clocks \
+             WHERE run_until IS NOT NULL AND run_since <= ? ORDER BY account",
+            vec![Param::Int(made_by)],
+        );
+        self.cells(sql, &[Ty::Text, Ty::Int])
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let id = r[0].text().and_then(|s| ObjectId::parse(s).ok())?;
+                Some(Ok((id, r[1].int()?)))
+            })
+            .collect()
+    }
+
+    /// The cases of `account` have been run to `until`: the move is finished, unless the
+    /// clock has moved on since (then that move's run is still to come).
+    pub async fn finished_run(&self, account: &ObjectId, until: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let sql = query(
+            tx.dialect(),
+            "UPDATE account_clocks SET run_until = NULL WHERE account = ? AND run_until = ?",
+            vec![Param::Text(account.to_hex()), Param::Int(until)],
+        );
+        tx.execute(sql).await?;
+        tx.commit().await
+    }
+}
+
 impl Tx<'_> {
+    /// Whether the account has any case.
+    pub async fn account_has_cases(&mut self, account: &ObjectId) -> Result<bool, StoreError> {
+        let sql = query(
+            self.dialect(),
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE account = ? LIMIT 1) c",
+            vec![Param::Text(account.to_hex())],
+        );
+        let rows = self.cells(sql, &[Ty::Int]).await?;
+        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0) > 0)
+    }
+
     /// The account's clock row, read inside the transaction.
     pub async fn account_clock(
         &mut self,
@@ -73,7 +118,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Sets a sandbox account's clock to `now`, unless that is earlier than its current time
+    /// Sets a sandbox account's clock to `now` (and notes that its cases are still to be run
+    /// to it: [`Store::finished_run`] clears that), unless that is earlier than its current time
     /// (its stored time, or `real` while it follows real time) and the account has cases.
     /// Whether it was set.
     pub async fn move_account_clock(
@@ -85,10 +131,12 @@ impl Tx<'_> {
         let a = account.to_hex();
         let sql = query(
             self.dialect(),
-            "UPDATE account_clocks SET now = ? WHERE account = ? AND sandbox = 1 \
+            "UPDATE account_clocks SET now = ?, run_until = ?, run_since = ? WHERE account = ? AND sandbox = 1 \
              AND (COALESCE(now, ?) <= ? OR NOT EXISTS (SELECT 1 FROM cases WHERE account = ?))",
             vec![
                 Param::Int(now),
+                Param::Int(now),
+                Param::Int(real),
                 Param::Text(a.clone()),
                 Param::Int(real),
                 Param::Int(now),
