@@ -168,21 +168,25 @@ async fn failed_attempts_are_rate_limited_per_code_and_per_address() {
             StatusCode::UNAUTHORIZED
         );
     }
-    // The code is now blocked, even with a valid signature and from a fresh address.
-    let good = sign_jwt(&sk, &json!({"api_code": code, "exp": now + 600}));
-    let mut req = Request::get("/authenticates/api-code")
-        .header("x-api-key", good)
-        .body(Body::empty())
-        .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(std::net::SocketAddr::from((
-            [10, 9, 9, 9],
-            5000,
-        ))));
-    let r = api.send_as(None, req).await;
+    // The code's failures are now limited: a wrong signature from a fresh address is 429.
+    let r = api.send_as(None, from([10, 9, 9, 8])).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.json()["_error"]["message"], "Rate limit exceeded");
-    // An address that keeps failing is blocked whatever code it tries.
+    // A valid signature is never locked out by failures someone else caused (issue 23 item
+    // 11: anyone who knows a code could lock its owner out).
+    let good = sign_jwt(&sk, &json!({"api_code": code, "exp": now + 600}));
+    let signed_in = |ip: [u8; 4]| {
+        let mut req = Request::get("/authenticates/api-code")
+            .header("x-api-key", good.clone())
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((ip, 5000))));
+        req
+    };
+    let r = api.send_as(None, signed_in([10, 9, 9, 9])).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    // An address that keeps failing is limited whatever code it tries…
     for _ in 0..10 {
         api.send_as(
             None,
@@ -195,6 +199,9 @@ async fn failed_attempts_are_rate_limited_per_code_and_per_address() {
     }
     let r = api.get_as(None, "/authenticates/api-code").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // …but another client behind the same address with a valid key still signs in.
+    let r = api.send_as(None, signed_in([127, 0, 0, 1])).await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -269,6 +276,24 @@ async fn the_plain_api_code_method_only_works_from_allowed_networks() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Ten wrong codes from loopback: the next wrong one is 429, the right one still signs in.
+    let from_loopback = |c: &str| {
+        post(
+            json!({"api_code": c}).to_string(),
+            [127, 0, 0, 1],
+            Some("application/json"),
+        )
+    };
+    for i in 0..9 {
+        assert_401(&api.send_as(None, from_loopback(&format!("wrong-{i}"))).await);
+    }
+    let r = api.send_as(None, from_loopback("wrong-10")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        api.send_as(None, from_loopback(&code)).await.status,
+        StatusCode::OK
+    );
 
     // Proxy headers are not trusted: a client elsewhere cannot claim to be on loopback.
     for header in ["x-forwarded-for", "x-real-ip", "forwarded"] {

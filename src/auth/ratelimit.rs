@@ -1,6 +1,6 @@
-//! Failed authentication attempts are limited per API code and per client address, so keys
-//! and codes cannot be guessed at speed. In memory: a restart forgets, which is acceptable for
-//! a limit measured in minutes.
+//! Failed authentication attempts are limited per API code and per client address (the
+//! console's sign-in per email and address). In memory: a restart forgets, which is
+//! acceptable for a limit measured in minutes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -18,18 +18,24 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
             .map(|ip| ip.to_string())
             .unwrap_or_default()
     );
+    // Failures are limited per address and per API code; a valid signature is never refused
+    // (it proves the private key, and a code's failures are anyone's to cause). Past a limit a
+    // failure is 429 instead of 401.
     let limiter = &state.auth.limiter;
-    if limiter.blocked(&ip_key, now) {
-        return Err(rate_limited());
-    }
+    let address_blocked = limiter.blocked(&ip_key, now);
     let fail = |code: Option<&str>, why: &str| {
+        let code_blocked = code.is_some_and(|c| limiter.blocked(&format!("code:{c}"), now));
         limiter.fail(&ip_key, now);
         if let Some(code) = code {
             limiter.fail(&format!("code:{code}"), now);
         }
         // The reason is logged, never the token.
         tracing::info!(reason = why, "authentication failed");
-        unauthorized()
+        if address_blocked || code_blocked {
+            rate_limited()
+        } else {
+            unauthorized()
+        }
     };
     let Some(jwt) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) else {
         return Err(fail(None, "no X-API-Key"));
@@ -37,9 +43,6 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     let Ok(api_code) = jwt::unverified_api_code(jwt) else {
         return Err(fail(None, "not a JWT"));
     };
-    if limiter.blocked(&format!("code:{api_code}"), now) {
-        return Err(rate_limited());
-    }
     let Some(cred) = state
         .app
         .store

@@ -14,9 +14,9 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
     let now = state.app.clocks.real().unix();
     let ip = client_ip(&parts);
     let ip_key = format!("ip:{}", ip.map(|ip| ip.to_string()).unwrap_or_default());
-    if state.auth.limiter.blocked(&ip_key, now) {
-        return Err(rate_limited());
-    }
+    // As for the signed method: failures are limited per address and per code, and past a
+    // limit answered 429; a valid code (128 random bits) is never refused.
+    let address_blocked = state.auth.limiter.blocked(&ip_key, now);
     let json = body::json_object(&parts.headers, body, state.limits.json_body).await?;
     let allowed = ip.is_some_and(|ip| {
         state
@@ -37,12 +37,14 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
             reason = "address not allowed for the api code method",
             "authentication failed"
         );
-        return Err(unauthorized());
+        return Err(if address_blocked {
+            rate_limited()
+        } else {
+            unauthorized()
+        });
     }
     let code_key = format!("code:{api_code}");
-    if state.auth.limiter.blocked(&code_key, now) {
-        return Err(rate_limited());
-    }
+    let code_blocked = state.auth.limiter.blocked(&code_key, now);
     match state
         .app
         .store
@@ -55,7 +57,11 @@ pub async fn handler(State(state): State<AppState>, req: Request) -> Result<Resp
             state.auth.limiter.fail(&ip_key, now);
             state.auth.limiter.fail(&code_key, now);
             tracing::info!(reason = "unknown api code", "authentication failed");
-            Err(unauthorized())
+            Err(if address_blocked || code_blocked {
+                rate_limited()
+            } else {
+                unauthorized()
+            })
         }
     }
 }
