@@ -128,8 +128,11 @@ impl Media {
                 let dir = data_dir.join("media");
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+                // A deleted file's folder goes with it when empty (a reset's thousands of
+                // case folders would otherwise stay).
                 let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-                    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", dir.display()))?;
+                    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", dir.display()))?
+                    .with_automatic_cleanup(true);
                 (Arc::new(fs), Path::default())
             }
         };

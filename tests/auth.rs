@@ -185,7 +185,12 @@ async fn failed_attempts_are_rate_limited_per_code_and_per_address() {
         req
     };
     let r = api.send_as(None, signed_in([10, 9, 9, 9])).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     // An address that keeps failing is limited whatever code it tries…
     for _ in 0..10 {
         api.send_as(
@@ -286,7 +291,10 @@ async fn the_plain_api_code_method_only_works_from_allowed_networks() {
         )
     };
     for i in 0..9 {
-        assert_401(&api.send_as(None, from_loopback(&format!("wrong-{i}"))).await);
+        assert_401(
+            &api.send_as(None, from_loopback(&format!("wrong-{i}")))
+                .await,
+        );
     }
     let r = api.send_as(None, from_loopback("wrong-10")).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);

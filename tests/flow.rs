@@ -805,3 +805,73 @@ async fn a_case_whose_step_is_gone_does_not_keep_a_run_going() {
 fn id_account() -> indriva::domain::ObjectId {
     indriva::sandbox::sandbox_account_id()
 }
+
+/// Issue 23 item 11: a sandbox reset leaves no file behind: not the letters' PDFs (with the
+/// debtor's name on them), not one typeset while the reset ran, and not the emptied folders.
+#[tokio::test]
+async fn a_reset_leaves_no_letter_and_no_folder_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut api = Api::new().await;
+    api.media = indriva::media::Media::open(None, dir.path(), 20 * 1024 * 1024).unwrap();
+    let media = dir.path().join("media");
+    let files = || {
+        let mut found = Vec::new();
+        let mut stack = vec![media.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                found.push(p.strip_prefix(&media).unwrap().display().to_string());
+                if p.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    assert_eq!(api.render_letters().await, 1);
+    assert_eq!(
+        files().len(),
+        3,
+        "letters/<case>/<letter>.pdf: {:?}",
+        files()
+    );
+
+    // The debt statement: its job is taken and typeset, and the reset comes before the
+    // worker marks it rendered.
+    set_clock(&api, "Fri, 19 Sep 2025 00:00:00 GMT").await;
+    let store = &api.db.store;
+    let claimed = store
+        .claim_jobs(api.now(), api.now() + 60, 1, &["render_letter"], 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let job: indriva::jobs::RenderLetter = serde_json::from_str(&claimed.payload).unwrap();
+    let renderer = indriva::letters::Renderer {
+        media: api.media.clone(),
+        templates: Default::default(),
+        agency: Default::default(),
+    };
+    let file = renderer.typeset(store, &job).await.unwrap();
+    assert!(file.is_some());
+    assert_eq!(files().len(), 4, "{:?}", files());
+    ok(
+        &api.post("/sandbox/reset", &json!({})).await,
+        StatusCode::OK,
+    );
+    let run = indriva::jobs::Run {
+        id: claimed.id,
+        attempt: claimed.attempts,
+    };
+    indriva::actions::letters::rendered(&api.app(), &job, file, &run)
+        .await
+        .unwrap();
+    let sender = indriva::webhooks::Sender::new(Default::default()).unwrap();
+    api.job_runner(sender, indriva::worker::Jobs::Files)
+        .drain(indriva::jobs::Priority::Backfill, None)
+        .await
+        .unwrap();
+    assert_eq!(files(), Vec::<String>::new());
+}

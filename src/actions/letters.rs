@@ -9,7 +9,7 @@ use crate::cases::{self, MutateError, RuleBook};
 use crate::domain::apply::Command;
 use crate::domain::case::MediaRef;
 use crate::domain::letter::{CaseLetter, LetterStatus};
-use crate::jobs::{RenderLetter, Run};
+use crate::jobs::{new_job, DeleteMedia, Priority, RenderLetter, Run};
 use crate::resources::CASE_LETTERS;
 use crate::scope::Scope;
 use crate::store::{prepare_document, StoreError, Tx};
@@ -74,6 +74,16 @@ impl Attempt for Rendered<'_> {
                         Err(e) => return Err(e.into()),
                     }
                 }
+            } else {
+                // The letter went while it was typeset (a sandbox reset): its file, with the
+                // debtor's name on it, must not stay behind.
+                let job = new_job(
+                    &DeleteMedia {
+                        key: file.id.clone(),
+                    },
+                    Priority::Now,
+                )?;
+                crate::jobs::enqueue(tx, &[job], self.app.clocks.real().unix()).await?;
             }
         }
         self.run.finish_in(tx).await?;
