@@ -1462,15 +1462,19 @@ fn audit_and_personal_data_commands() {
             !out.contains("id_number"),
             "no identity numbers in the trail"
         );
-        let db = data.join("indriva.db");
-        let conn = std::process::Command::new("sqlite3")
-            .arg(&db)
-            .arg("SELECT customer_id_number FROM cases LIMIT 1")
-            .output();
-        match conn {
-            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-            _ => return, // no sqlite3 shell on this machine: the export is tested in-process
-        }
+        // Read from the database the commands used (no `sqlite3` shell needed).
+        let url = indriva::store::default_sqlite_url(&data);
+        let customers = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let store = indriva::store::Store::open(&url).await.unwrap();
+            let docs = crate::common::all_docs(&store, &indriva::resources::CUSTOMERS).await;
+            store.close().await;
+            docs
+        });
+        customers
+            .iter()
+            .find_map(|c| c["id_number"].as_str())
+            .expect("the seed registered customers")
+            .to_string()
     };
     let (ok, out, err) = indriva(&[
         "personal-data",
