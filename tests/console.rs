@@ -795,6 +795,45 @@ async fn a_disabled_or_reset_operator_is_signed_out() {
     let all = store.console_operators().await.unwrap();
     assert_eq!(all.len(), 1);
     assert!(!all[0].disabled);
+
+    // A password reset (`indriva admin operator password`) ends every session of the
+    // operator: the cookie that was signed in goes back to the sign-in page, and only the new
+    // password signs in.
+    let cookie = sign_in(&api, "ops@example.com").await;
+    assert_eq!(
+        get(&api, Some(&cookie), "/console").await.status,
+        StatusCode::OK
+    );
+    let new_password = "another long enough password";
+    let hash = indriva::auth::operators::hash_password(new_password).unwrap();
+    assert!(store
+        .set_console_password("ops@example.com", &hash)
+        .await
+        .unwrap());
+    assert_eq!(
+        get(&api, Some(&cookie), "/console").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let old = post(
+        &api,
+        None,
+        "/console/sign-in",
+        &form(&[("email", "ops@example.com"), ("password", PASSWORD)]),
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = post(
+        &api,
+        None,
+        "/console/sign-in",
+        &form(&[("email", "ops@example.com"), ("password", new_password)]),
+    )
+    .await;
+    assert_eq!(
+        new.status,
+        StatusCode::SEE_OTHER,
+        "signed in with the new password"
+    );
 }
 
 /// Issue 22 item 11: a held case that warned of its limitation date is listed on the

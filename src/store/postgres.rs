@@ -43,34 +43,39 @@ impl Postgres {
         Ok(Postgres { pool })
     }
 
-    /// A client's list query in a read-only transaction whose `statement_timeout` is the
-    /// budget (PostgreSQL cancels it server-side, also when the client has gone away).
+    /// A client's list query in a transaction whose `statement_timeout` is the budget. A
+    /// query whose client goes away (its future is dropped) is cancelled at once and its
+    /// connection closed, not left running until the budget with a connection held.
     pub async fn rows(&self, sql: Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
-        let mut tx = self.budgeted(budget).await?;
-        let out = rows_on(&mut tx, sql).await;
-        finish(tx, out, budget).await
+        let mut q = self.budgeted(budget).await?;
+        let out = rows_on(q.conn(), sql).await;
+        q.finish(out, budget).await
     }
 
     /// A client's count query, under the same budget as [`Postgres::rows`].
     pub async fn count(&self, sql: Sql, budget: Duration) -> Result<i64, StoreError> {
-        let mut tx = self.budgeted(budget).await?;
+        let mut q = self.budgeted(budget).await?;
         let out = sqlx::query_scalar_with(&sql.text, args(sql.params)?)
-            .fetch_one(&mut *tx)
+            .fetch_one(q.conn())
             .await
             .map_err(StoreError::from);
-        finish(tx, out, budget).await
+        q.finish(out, budget).await
     }
 
-    async fn budgeted(
-        &self,
-        budget: Duration,
-    ) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('statement_timeout', $1, true)")
-            .bind(budget.as_millis().max(1).to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+    async fn budgeted(&self, budget: Duration) -> Result<Budgeted, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let pid: i32 = sqlx::query_scalar(
+            "SELECT pg_backend_pid() FROM set_config('statement_timeout', $1, true)",
+        )
+        .bind(budget.as_millis().max(1).to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Budgeted {
+            conn: Some(conn),
+            pid,
+            pool: self.pool.clone(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -102,21 +107,57 @@ pub async fn rows_on(conn: &mut sqlx::PgConnection, sql: Sql) -> Result<Vec<Row>
         .collect()
 }
 
-async fn finish<T>(
-    tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    out: Result<T, StoreError>,
-    budget: Duration,
-) -> Result<T, StoreError> {
-    match out {
-        Err(StoreError::Database(sqlx::Error::Database(e)))
-            if e.code().as_deref() == Some("57014") =>
-        {
-            Err(StoreError::Query(QueryError::TooSlow(budget)))
+/// A budgeted read on its own connection. Dropped before [`Budgeted::finish`] (the client
+/// went away mid-query), its connection is taken out of the pool, the query is cancelled
+/// (`pg_cancel_backend`) and the connection closed: the pool opens another meanwhile, and a
+/// cancel can never reach a connection that serves someone else.
+struct Budgeted {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    pid: i32,
+    pool: PgPool,
+}
+
+impl Budgeted {
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        self.conn.as_deref_mut().expect("used before finish")
+    }
+
+    async fn finish<T>(
+        mut self,
+        out: Result<T, StoreError>,
+        budget: Duration,
+    ) -> Result<T, StoreError> {
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        sqlx::query(end).execute(self.conn()).await?;
+        // Back to the pool as it is.
+        self.conn.take();
+        match out {
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.code().as_deref() == Some("57014") =>
+            {
+                Err(StoreError::Query(QueryError::TooSlow(budget)))
+            }
+            other => other,
         }
-        Err(e) => Err(e),
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
+    }
+}
+
+impl Drop for Budgeted {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        let conn = conn.detach();
+        let (pool, pid) = (self.pool.clone(), self.pid);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = sqlx::query("SELECT pg_cancel_backend($1)")
+                    .bind(pid)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, pid, "could not cancel an abandoned query");
+                }
+                drop(conn);
+            });
         }
     }
 }
