@@ -356,6 +356,34 @@ fn operation(op: &Op, path_params: &[String], gen: &mut SchemaGenerator) -> Valu
             json!({"description": "Outside the caller's scope: another account or creditor, or an operator's resource", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
         );
     }
+    // What every operation of its kind can answer, where the operation says nothing more
+    // particular: the generic request handling's refusals.
+    let error = |text: &str| json!({"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let mut generic = |status: &str, text: &str| {
+        responses.entry(status).or_insert_with(|| error(text));
+    };
+    if op.params.contains(&Param::Projection) {
+        generic("400", "A malformed `projection`");
+    }
+    match &op.body {
+        Some(Body::Json { .. }) => {
+            generic(
+                "400",
+                "Not a JSON object, or a missing or wrong Content-Type",
+            );
+        }
+        Some(Body::Multipart(_)) => {
+            generic("400", "Not multipart/form-data, or a malformed form");
+        }
+        None => {}
+    }
+    if op.body.is_some() {
+        generic("408", "The body was not received in time");
+        generic("413", "The body is larger than the server takes");
+    }
+    if !path_params.is_empty() {
+        generic("404", "No such document in the caller's scope");
+    }
     o["responses"] = Value::Object(responses);
     o
 }
