@@ -12,6 +12,45 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_indriva");
 
+/// The database a test's commands use for a data dir: its SQLite file, or on the PostgreSQL
+/// leg (`INDRIVA_TEST_DATABASE_URL`) a fresh schema of its own, the same for every command
+/// the test runs on that data dir.
+fn database_for(data: &Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static URLS: LazyLock<Mutex<HashMap<std::path::PathBuf, String>>> =
+        LazyLock::new(Default::default);
+    if crate::common::backend() != "postgres" {
+        return None;
+    }
+    let mut urls = URLS.lock().unwrap();
+    let url = urls.entry(data.to_path_buf()).or_insert_with(|| {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(crate::common::database_url(data))
+    });
+    Some(url.clone())
+}
+
+/// Runs a command on the test's database for `data` (see [`database_for`]).
+trait OnTestDatabase {
+    fn on_test_database(&mut self, data: &Path) -> &mut Self;
+}
+
+impl OnTestDatabase for Command {
+    fn on_test_database(&mut self, data: &Path) -> &mut Self {
+        match database_for(data) {
+            Some(url) => self.env("DATABASE_URL", url),
+            None => self.env_remove("DATABASE_URL"),
+        }
+    }
+}
+
+/// Whether the test's commands use the SQLite file in the data dir.
+fn on_sqlite() -> bool {
+    crate::common::backend() == "sqlite"
+}
+
 struct Server(Child);
 impl Drop for Server {
     fn drop(&mut self) {
@@ -124,7 +163,7 @@ fn seed_then_serve_with_the_sandbox_credentials_and_nothing_secret_in_the_log() 
     let out = Command::new(BIN)
         .args(["seed", "--cases", "250", "--data-dir"])
         .arg(&data)
-        .env_remove("DATABASE_URL")
+        .on_test_database(&data)
         .output()
         .unwrap();
     assert!(
@@ -137,9 +176,10 @@ fn seed_then_serve_with_the_sandbox_credentials_and_nothing_secret_in_the_log() 
         stdout.contains("seeded 250 cases for account 674dbeaf08847b9501cc9132"),
         "{stdout}"
     );
-    assert!(
+    assert_eq!(
         data.join("indriva.db").exists(),
-        "SQLite file in the data dir"
+        on_sqlite(),
+        "the SQLite file in the data dir, unless on PostgreSQL"
     );
 
     // The sandbox credentials file: owner-only, with every field a client needs.
@@ -174,7 +214,7 @@ fn seed_then_serve_with_the_sandbox_credentials_and_nothing_secret_in_the_log() 
                 "--data-dir",
             ])
             .arg(&data)
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .env("INDRIVA_LOG", "debug")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -288,14 +328,14 @@ fn serve_reads_its_settings_from_the_environment() {
             .env("INDRIVA_PUBLIC_URL", "https://collect.example.com")
             .env("INDRIVA_MEDIA_URL", format!("file://{}", media.display()))
             .env("INDRIVA_LOG_FORMAT", "json")
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     );
     wait_ready(port, &mut server);
-    assert!(data.join("indriva.db").exists());
+    assert_eq!(data.join("indriva.db").exists(), on_sqlite());
     assert!(
         data.join("sandbox-credentials.json").exists(),
         "serve creates the sandbox on an empty database"
@@ -461,7 +501,7 @@ fn admin(data: &Path, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .arg("--data-dir")
         .arg(data)
-        .env_remove("DATABASE_URL")
+        .on_test_database(&data)
         .output()
         .unwrap();
     (
@@ -489,7 +529,7 @@ fn admin_onboards_an_account_creditor_and_api_user_while_the_server_runs() {
                 "--data-dir",
             ])
             .arg(&data)
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -665,12 +705,14 @@ fn admin_onboards_an_account_creditor_and_api_user_while_the_server_runs() {
 }
 
 fn indriva(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("INDRIVA_BANKGIRO")
-        .output()
-        .unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    // A command with a database runs on the test's; `bgmax generate` and `--version` have none.
+    match args.iter().position(|a| *a == "--data-dir") {
+        Some(i) => cmd.on_test_database(Path::new(args[i + 1])),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let out = cmd.env_remove("INDRIVA_BANKGIRO").output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -785,7 +827,7 @@ fn metrics_json_logs_and_the_version() {
             .arg("--data-dir")
             .arg(&data)
             .env("INDRIVA_LOG_FORMAT", "json")
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -954,7 +996,7 @@ fn a_webhook_hears_a_case_move_within_seconds_and_later_if_it_was_down() {
             .args(["--worker-interval-ms", "200"])
             .arg("--data-dir")
             .arg(&data)
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -1062,7 +1104,7 @@ fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
                 .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
                 .arg("--data-dir")
                 .arg(&data)
-                .env_remove("DATABASE_URL")
+                .on_test_database(&data)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -1160,7 +1202,7 @@ fn serve_with_umask_000(data: &Path, port: u16, log: &Path) -> Server {
                 "umask 000; exec '{BIN}' serve --bind 127.0.0.1:{port} --data-dir '{}'",
                 data.display()
             ))
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
@@ -1205,12 +1247,15 @@ fn data_at_rest_is_owner_only_whatever_the_umask() {
     assert_eq!(status, 201, "{up}");
 
     let found = modes(&data);
-    for name in [
-        "indriva.db",
-        "indriva.db-wal",
-        "media-signing.key",
-        "sandbox-credentials.json",
-    ] {
+    let database_files: &[&str] = if on_sqlite() {
+        &["indriva.db", "indriva.db-wal"]
+    } else {
+        &[]
+    };
+    for name in database_files
+        .iter()
+        .chain(&["media-signing.key", "sandbox-credentials.json"])
+    {
         assert!(found.iter().any(|(p, _)| p == name), "{name} in {found:?}");
     }
     assert!(
@@ -1262,7 +1307,7 @@ fn serve_with(data: &Path, port: u16, log: &Path, extra: &[&str]) -> Server {
             ])
             .arg(data)
             .args(extra)
-            .env_remove("DATABASE_URL")
+            .on_test_database(&data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
@@ -1463,7 +1508,7 @@ fn audit_and_personal_data_commands() {
             "no identity numbers in the trail"
         );
         // Read from the database the commands used (no `sqlite3` shell needed).
-        let url = indriva::store::default_sqlite_url(&data);
+        let url = database_for(&data).unwrap_or_else(|| indriva::store::default_sqlite_url(&data));
         let customers = tokio::runtime::Runtime::new().unwrap().block_on(async {
             let store = indriva::store::Store::open(&url).await.unwrap();
             let docs = crate::common::all_docs(&store, &indriva::resources::CUSTOMERS).await;
