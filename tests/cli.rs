@@ -501,7 +501,7 @@ fn admin(data: &Path, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .arg("--data-dir")
         .arg(data)
-        .on_test_database(&data)
+        .on_test_database(data)
         .output()
         .unwrap();
     (
@@ -1202,7 +1202,7 @@ fn serve_with_umask_000(data: &Path, port: u16, log: &Path) -> Server {
                 "umask 000; exec '{BIN}' serve --bind 127.0.0.1:{port} --data-dir '{}'",
                 data.display()
             ))
-            .on_test_database(&data)
+            .on_test_database(data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
@@ -1307,7 +1307,7 @@ fn serve_with(data: &Path, port: u16, log: &Path, extra: &[&str]) -> Server {
             ])
             .arg(data)
             .args(extra)
-            .on_test_database(&data)
+            .on_test_database(data)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
