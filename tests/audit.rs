@@ -164,10 +164,22 @@ async fn the_trail_is_the_accounts_own_and_cannot_be_changed() {
         .to_string();
     assert!(err.contains("append-only"), "{err}");
     drop(tx);
-    assert_eq!(
-        events(&api, None, json!({"writes.item": case})).await.len(),
-        1
-    );
+    // Nor change one (the UPDATE trigger).
+    let mut event = mine[0].clone();
+    event["actor"]["type"] = json!("forged");
+    let etag = event["_etag"].as_str().unwrap().to_string();
+    let mut tx = api.db.store.begin().await.unwrap();
+    let doc = indriva::store::prepare_document(&indriva::resources::AUDIT_EVENTS, &event).unwrap();
+    let err = tx
+        .replace(&indriva::resources::AUDIT_EVENTS, doc, &etag)
+        .await
+        .expect_err("audit events cannot be updated")
+        .to_string();
+    assert!(err.contains("append-only"), "{err}");
+    drop(tx);
+    let now = events(&api, None, json!({"writes.item": case})).await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0]["actor"], mine[0]["actor"]);
     // Not a write method: the trail itself is read-only over HTTP.
     let r = api.post("/audit--events", &json!({})).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);

@@ -645,3 +645,38 @@ async fn a_file_of_sixty_thousand_payments_is_imported() {
         Some(1914.0)
     );
 }
+
+/// docs/security.md: a bank file is at most 50 MB. A body declared larger than that and its
+/// multipart framing (64 KiB) is refused with 413 before any of it is read; a file part that
+/// turns out larger is refused with 413 as soon as it passes the limit.
+#[tokio::test]
+async fn a_bank_file_over_fifty_megabytes_is_refused() {
+    let a = agency().await;
+    const LIMIT: usize = 50 * 1024 * 1024;
+    let r = a
+        .api
+        .send_as(
+            Some(&a.operator),
+            Request::post("/bank--files")
+                .header("content-type", "multipart/form-data; boundary=b")
+                .header("content-length", (LIMIT + 64 * 1024 + 1).to_string())
+                .body(Body::from("--b--\r\n"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.json()["_status"], "ERR");
+    let big = vec![b'0'; LIMIT + 1];
+    let r = upload(&a.api, &a.operator, "big.txt", &big).await;
+    assert_eq!(
+        r.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(
+        r.json()["_error"]["message"],
+        "a bank file may be at most 52428800 bytes"
+    );
+}

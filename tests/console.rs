@@ -947,3 +947,71 @@ async fn redirect_targets_with_control_characters_and_null_origins_are_refused()
         .unwrap();
     assert_eq!(api.send_as(None, req).await.status, StatusCode::FORBIDDEN);
 }
+
+/// docs/security.md: twenty failed sign-ins from one address in the window lock sign-in
+/// from there (whatever the email: guessing across accounts), not from elsewhere.
+#[tokio::test]
+async fn twenty_failures_from_one_address_lock_sign_in_from_there() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let from = |ip: [u8; 4], email: &str, password: &str| {
+        let mut req = Request::post("/console/sign-in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("email", email),
+                ("password", password),
+            ])))
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 5000,
+            ))));
+        req
+    };
+    for i in 0..20 {
+        let email = format!("guess{i}@example.com");
+        let r = api
+            .send_as(None, from([10, 1, 1, 1], &email, "wrong password!"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = api
+        .send_as(None, from([10, 1, 1, 1], "ops@example.com", PASSWORD))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = api
+        .send_as(None, from([10, 2, 2, 2], "ops@example.com", PASSWORD))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "another address signs in");
+}
+
+/// docs/security.md: a session is stored only as the hash of its cookie's token (a copy of
+/// the database signs no one in), and every console page forbids framing, caching and inline
+/// script.
+#[tokio::test]
+async fn sessions_are_stored_as_hashes_and_pages_carry_strict_headers() {
+    let api = Api::new().await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = cookie.split_once('=').unwrap().1;
+    let store = &api.db.store;
+    assert!(store.console_session(token).await.unwrap().is_none());
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+    assert!(store.console_session(&hash).await.unwrap().is_some());
+    for (page, cookie) in [
+        ("/console/sign-in", None),
+        ("/console", Some(cookie.as_str())),
+    ] {
+        let r = get(&api, cookie, page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{page}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{page}");
+        let csp = r.header("content-security-policy").expect("a CSP");
+        assert!(
+            csp.contains("default-src 'none'") || csp.contains("default-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+}

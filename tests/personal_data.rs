@@ -191,3 +191,51 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
         .iter()
         .any(|e| e["actor"]["type"] == "system"));
 }
+
+/// docs/security.md: a purge deletes the letters' PDFs (the debtor's name and address are on
+/// them), and its boundary is 1 January: a case closed in 2025 is kept through 31 December
+/// 2032 and purged from 1 January 2033.
+#[tokio::test]
+async fn a_purge_deletes_the_letters_and_starts_on_the_first_of_january() {
+    let api = Api::new().await;
+    let (id, _) = register_seed_002(&api).await;
+    set_clock(&api, common::seed002::LOOKED_AT).await;
+    assert_eq!(api.render_letters().await, 1);
+    let letters = ok(&api.get("/case--letters").await, StatusCode::OK);
+    let key = letters["_items"][0]["file"]["id"]
+        .as_str()
+        .expect("a rendered letter has its file")
+        .to_string();
+    let pdf = api.media.path(&key);
+    assert!(api.media.store.head(&pdf).await.is_ok());
+    let owed = case(&api, &id).await["total_remaining_transaction_amount"].clone();
+    let paid = api
+        .post(
+            "/creditor--payments",
+            &json!({"account": "674dbeaf08847b9501cc9132", "creditor": "674dbeb208847b9501cc9138",
+                    "case": id, "currency": "SEK", "amount": owed,
+                    "bank_transaction_date": common::seed002::LOOKED_AT,
+                    "creditor_payment_reference": "PAY-ALL", "origin": "creditor_system"}),
+        )
+        .await;
+    ok(&paid, StatusCode::CREATED);
+    assert_eq!(case(&api, &id).await["status"], "closed");
+
+    let last_kept = day("Fri, 31 Dec 2032 23:59:59 GMT");
+    assert_eq!(purge(&api, last_kept, 7, false).await.unwrap().cases, 0);
+    let first_purged = day("Sat, 01 Jan 2033 00:00:00 GMT");
+    let done = purge(&api, first_purged, 7, false).await.unwrap();
+    assert_eq!(done.cases, 1);
+    assert!(done.files.contains(&key), "{:?}", done.files);
+    let sender = indriva::webhooks::Sender::new(Default::default()).unwrap();
+    api.job_runner(sender, indriva::worker::Jobs::Files)
+        .drain(indriva::jobs::Priority::Backfill, None)
+        .await
+        .unwrap();
+    assert!(
+        api.media.store.head(&pdf).await.is_err(),
+        "the letter's PDF is deleted"
+    );
+    let letter = ok(&api.get("/case--letters").await, StatusCode::OK);
+    assert!(letter["_items"][0].get("file").is_none(), "{letter}");
+}

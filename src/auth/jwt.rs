@@ -358,12 +358,20 @@ pub(crate) mod tests {
             verify(&t, Algorithm::ES256, &k, NOW).unwrap_err(),
             JwtError::Expired
         );
-        let (t, pem) = es256(&claims(Some(NOW + 3600)));
+        // At most eleven minutes ahead (ten of lifetime and the minute of skew): +660 s is
+        // taken, +661 s is not (docs/security.md).
+        let (t, pem) = es256(&claims(Some(NOW + 660)));
         let k = PublicKey::from_pem(&pem, Algorithm::ES256).unwrap();
-        assert_eq!(
-            verify(&t, Algorithm::ES256, &k, NOW).unwrap_err(),
-            JwtError::TooFarAhead
-        );
+        assert!(verify(&t, Algorithm::ES256, &k, NOW).is_ok(), "+660 s");
+        for ahead in [661, 3600] {
+            let (t, pem) = es256(&claims(Some(NOW + ahead)));
+            let k = PublicKey::from_pem(&pem, Algorithm::ES256).unwrap();
+            assert_eq!(
+                verify(&t, Algorithm::ES256, &k, NOW).unwrap_err(),
+                JwtError::TooFarAhead,
+                "+{ahead} s"
+            );
+        }
         for garbage in ["", "a", "a.b", "a.b.c.d", "!!!.###.$$$"] {
             assert!(verify(garbage, Algorithm::ES256, &key, NOW).is_err());
         }

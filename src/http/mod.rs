@@ -74,10 +74,7 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
     let router = api
         .clone()
         .merge(crate::console::router(console, api))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
-            tracing::error!("handler panicked");
-            envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
-        }))
+        .layer(catch_panics())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -98,6 +95,17 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// A panic in a handler is answered 500 in the envelope (and logged), not a dropped
+/// connection.
+type PanicAnswer = fn(Box<dyn std::any::Any + Send>) -> Response;
+
+fn catch_panics() -> CatchPanicLayer<PanicAnswer> {
+    CatchPanicLayer::custom(|_| {
+        tracing::error!("handler panicked");
+        envelope(StatusCode::INTERNAL_SERVER_ERROR, MSG_500)
+    })
 }
 
 /// The API's routes with their fallbacks and body-size guard (the console calls this router
@@ -184,5 +192,44 @@ impl MakeRequestId for Counter {
 impl IntoResponse for crate::store::StoreError {
     fn into_response(self) -> Response {
         ApiError::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// docs/security.md, "The envelope, always": the layer the application uses answers a
+    /// handler's panic with Eve's 500 envelope.
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_in_the_envelope() {
+        let router: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    panic!("a bug");
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .layer(super::catch_panics());
+        let r = router
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["_status"], "ERR");
+        assert_eq!(v["_error"]["code"], 500);
+        assert!(v["_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("internal error"));
     }
 }
