@@ -3,6 +3,7 @@
 //! tests; tests/console_browser.rs stays apart because it needs Chromium.
 
 mod common;
+mod concurrency;
 
 mod audit;
 mod auth;
