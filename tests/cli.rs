@@ -176,6 +176,14 @@ fn seed_then_serve_with_the_sandbox_credentials_and_nothing_secret_in_the_log() 
         stdout.contains("seeded 250 cases for account 674dbeaf08847b9501cc9132"),
         "{stdout}"
     );
+    // A clean end: no warning about the checkpoint at close, and no colour codes in a log
+    // that is not a terminal (issue 24 item 7).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a piped log: {stderr:?}"
+    );
     assert_eq!(
         data.join("indriva.db").exists(),
         on_sqlite(),
@@ -744,8 +752,26 @@ fn bank_files_are_generated_and_imported_once_from_the_command_line() {
     assert!(text.starts_with("01BGMAX"), "{text}");
     assert!(text.lines().all(|l| l.len() == 80));
 
+    // Pointed at a data dir with no database, the import refuses, naming where it looked
+    // (it used to create an empty database there and report success; issue 24 item 3).
+    let (ok, _, err) = indriva(&["import", "bgmax", file, "--data-dir", data]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("no database at"), "{err}");
+    if on_sqlite() {
+        assert!(err.contains(&format!("{data}/indriva.db")), "{err}");
+        assert!(
+            !Path::new(data).join("indriva.db").exists(),
+            "nothing was created"
+        );
+    }
+    let (ok, _, err) = indriva(&["seed", "--cases", "0", "--data-dir", data]);
+    assert!(ok, "{err}");
     let (ok, out, err) = indriva(&["import", "bgmax", file, "--data-dir", data]);
     assert!(ok, "{err}");
+    assert!(
+        err.contains("database opened"),
+        "the command says which database: {err}"
+    );
     assert!(
         out.contains("2 payments, 0 matched (0.00 settled), 2 unmatched (350.00)"),
         "{out}"
@@ -1098,6 +1124,7 @@ fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
+    let log = dir.path().join("server.log");
     let serve = || {
         Server(
             Command::new(BIN)
@@ -1106,7 +1133,7 @@ fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
                 .arg(&data)
                 .on_test_database(&data)
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
                 .spawn()
                 .unwrap(),
         )
@@ -1160,6 +1187,13 @@ fn sigterm_answers_the_request_in_flight_before_the_server_exits() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+    // The log says why it stopped, and that it did.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("signal=\"SIGTERM\"") && logged.contains("shutting down"),
+        "{logged}"
+    );
+    assert!(logged.trim_end().ends_with("stopped"), "{logged}");
     // On SQLite the write-ahead log was copied into the database file at the stop
     // (docs/security.md): the file alone holds everything, and the log is empty.
     if on_sqlite() {

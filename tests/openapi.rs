@@ -611,3 +611,63 @@ async fn generic_refusals_are_documented_on_every_operation() {
     }
     assert!(undocumented.is_empty(), "{}", undocumented.join("\n"));
 }
+
+/// Issue 24 item 7: the document reads in an integrator's order (signing in first, the
+/// server's own endpoints last), and the root says where the documentation is.
+#[tokio::test]
+async fn the_document_reads_in_order_and_the_root_points_to_it() {
+    let doc = document();
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = indriva::http::openapi::TAG_ORDER
+        .iter()
+        .copied()
+        .filter(|t| tags.contains(t))
+        .collect();
+    assert_eq!(tags, expected);
+    assert_eq!(tags.first(), Some(&"Authentication"));
+    assert_eq!(tags.last(), Some(&"Operations"));
+    let first_path = doc["paths"].as_object().unwrap().keys().next().unwrap();
+    assert_eq!(first_path, "/authenticates/api-code");
+
+    let api = Api::new().await;
+    let r = api.get_as(None, "/").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let message = r.json()["_error"]["message"].as_str().unwrap().to_string();
+    for place in ["/docs", "/openapi.json", "/console"] {
+        assert!(message.contains(place), "{message}");
+    }
+}
+
+/// Issue 24 item 1: seed 003's projected reads answer what the document describes (a client
+/// generated from it crashed on them: every field of a case was required).
+#[tokio::test]
+async fn projected_reads_conform_to_the_document() {
+    let api = Api::new().await;
+    let doc = document();
+    let (case, _) = common::seed002::register_seed_002(&api).await;
+    let one = r#"{"_id": 1, "state": 1, "status": 1, "closed": 1, "debt.invoice_number": 1, "total_remaining_capital_amount": 1}"#;
+    let r = api
+        .get_q(&format!("/cases/{case}"), &[("projection", one)])
+        .await;
+    let body = conforms(&doc, "/cases/{id}", "get", &r);
+    assert!(body.get("customer_name").is_none(), "projected: {body}");
+    let open = r#"{"_id": 1, "state": 1, "status": 1, "debt.invoice_number": 1, "total_remaining_capital_amount": 1}"#;
+    let r = api
+        .get_q(
+            "/cases",
+            &[
+                ("where", r#"{"closed": {"$exists": false}}"#),
+                ("projection", open),
+                ("sort", "-_created"),
+                ("max_results", "50"),
+            ],
+        )
+        .await;
+    let page = conforms(&doc, "/cases", "get", &r);
+    assert_eq!(page["_items"].as_array().unwrap().len(), 1);
+}

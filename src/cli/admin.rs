@@ -35,7 +35,7 @@ pub struct AdminArgs {
 }
 
 pub async fn run_command(args: AdminArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let store = args.store.open_existing().await?;
     let result = run(&store, args.command).await;
     store.close().await;
     println!("{}", result?);

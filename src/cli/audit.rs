@@ -36,7 +36,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         0 => Filter::True,
         _ => Filter::And(parts),
     };
-    let store = args.store.open().await?;
+    let store = args.store.open_existing().await?;
     let page = store
         .list(
             &crate::resources::AUDIT_EVENTS,

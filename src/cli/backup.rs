@@ -26,7 +26,7 @@ pub struct RestoreArgs {
 }
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let store = args.store.open_existing().await?;
     let result = crate::backup::backup(&store, &args.store.data_dir, &args.to).await;
     store.close().await;
     let report = result?;
@@ -58,7 +58,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let store = args.store.open().await?;
+    let store = args.store.open_existing().await?;
     let integrity = store.integrity().await;
     let cases = store.count_all(&crate::resources::CASES).await;
     store.close().await;

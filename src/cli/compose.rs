@@ -121,18 +121,45 @@ impl FlowArgs {
 }
 
 impl StoreArgs {
-    /// Creates the data dir and opens the store.
+    /// Creates the data dir and opens the store, creating the database if there is none
+    /// (`serve`).
     pub async fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.url()?)
+        let url = self.url()?;
+        let store = Store::open(&url)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
+        tracing::info!(database = %shown(&url), "database opened");
+        Ok(store)
+    }
+
+    /// Opens a database that must already exist: every command but `serve` and `seed`. A
+    /// command pointed at the wrong data dir would otherwise create an empty database there
+    /// and report success against it.
+    pub async fn open_existing(&self) -> anyhow::Result<Store> {
+        let url = self.url()?;
+        let exists = crate::store::database_exists(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", shown(&url)))?;
+        if !exists {
+            let at = crate::store::sqlite_file(&url)
+                .map_or_else(|| shown(&url), |f| f.display().to_string());
+            anyhow::bail!(
+                "no database at {at}: give the data dir the server uses (--data-dir or \
+                 INDRIVA_DATA_DIR) or its database (--database or DATABASE_URL); only \
+                 `indriva serve` and `indriva seed` create one"
+            );
+        }
+        self.open().await
     }
 
     /// Opens the store for bulk loading (the seed).
     pub async fn open_for_bulk_load(&self) -> anyhow::Result<Store> {
-        Store::open_for_bulk_load(&self.url()?)
+        let url = self.url()?;
+        let store = Store::open_for_bulk_load(&url)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+            .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
+        tracing::info!(database = %shown(&url), "database opened");
+        Ok(store)
     }
 
     fn url(&self) -> anyhow::Result<String> {
@@ -148,6 +175,17 @@ impl StoreArgs {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+}
+
+/// A database URL as logs may show it: without its password.
+fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -30,7 +30,7 @@ pub enum FinanceCommand {
 
 pub async fn run(args: FinanceArgs) -> anyhow::Result<()> {
     let FinanceCommand::PayoutRun { store, flow } = args.command;
-    let store = Arc::new(store.open().await?);
+    let store = Arc::new(store.open_existing().await?);
     let app = application(store.clone(), &flow, Media::in_memory(1))?;
     let result = payout_run::run(&app, &command_actor(), payout_run::Run::All).await;
     store.close().await;

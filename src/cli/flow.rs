@@ -53,7 +53,7 @@ pub async fn run(args: FlowCommandArgs) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("--account must be a 24-character hex id"))
         })
         .transpose()?;
-    let store = Arc::new(args.store.open().await?);
+    let store = Arc::new(args.store.open_existing().await?);
     let media = crate::media::Media::open(None, &args.store.data_dir, 1)?;
     let app = application(store.clone(), &args.flow, media.clone())?;
     let actor = command_actor();

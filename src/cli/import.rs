@@ -35,7 +35,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let ImportCommand::Bgmax { file, flow, store } = args.command;
     let bytes =
         std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let store = Arc::new(store.open().await?);
+    let store = Arc::new(store.open_existing().await?);
     let app = application(store.clone(), &flow, Media::in_memory(1))?;
     let name = file
         .file_name()

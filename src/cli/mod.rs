@@ -77,8 +77,10 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("INDRIVA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only on a terminal: a log written to a file or a pipe stays plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // INDRIVA_LOG_FORMAT=json: one JSON object per line, for log shippers.
     if std::env::var("INDRIVA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {

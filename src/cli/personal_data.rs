@@ -52,7 +52,7 @@ pub async fn run(args: PersonalDataArgs) -> anyhow::Result<()> {
     let today = crate::domain::clock::Clock::now(&SystemClock::new());
     match args.command {
         PersonalDataCommand::Export { id_number, store } => {
-            let store = store.open().await?;
+            let store = store.open_existing().await?;
             let out = crate::personal::export(&store, &id_number, today).await;
             store.close().await;
             println!("{:#}", out?);
@@ -64,7 +64,7 @@ pub async fn run(args: PersonalDataArgs) -> anyhow::Result<()> {
             store: store_args,
             flow,
         } => {
-            let store = Arc::new(store_args.open().await?);
+            let store = Arc::new(store_args.open_existing().await?);
             let media = Media::open(media_url.as_deref(), &store_args.data_dir, 1)?;
             let app = application(store.clone(), &flow, media.clone())?;
             let result: anyhow::Result<(pseudonymise::Purged, i64)> = async {

@@ -178,6 +178,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let _ = task.await;
     }
     store.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -197,8 +198,12 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+    let signal = tokio::select! {
+        _ = ctrl_c => "SIGINT",
+        _ = term => "SIGTERM",
+    };
+    tracing::info!(
+        signal,
+        "shutting down: no new connections; finishing the requests in flight and the worker's batch"
+    );
 }

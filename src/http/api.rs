@@ -323,9 +323,8 @@ fn token_answer() -> Value {
 fn url_answer() -> Value {
     json!({
         "type": "object",
-        "required": ["_status", "url"],
+        "required": ["url"],
         "properties": {
-            "_status": {"const": "OK"},
             "url": {"type": "string", "format": "uri", "description": "A signed download URL, valid for one hour"},
         },
     })

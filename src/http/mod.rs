@@ -116,7 +116,19 @@ fn api_router(state: AppState) -> Router {
         .fold(Router::new(), |router, endpoint| {
             router.route(endpoint.path, endpoint.into_router())
         })
-        .fallback(|| async { ApiError::not_found() })
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path() == "/" {
+                // The root names where to go rather than a bare 404.
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "Nothing is served at /. Indriva's API documentation is at /docs (the OpenAPI \
+                     document at /openapi.json), the operator console at /console, and the API's \
+                     resources at their own paths (/cases, /case--registrations, …).",
+                )
+            } else {
+                ApiError::not_found()
+            }
+        })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

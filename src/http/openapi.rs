@@ -116,7 +116,18 @@ pub fn build() -> Value {
         .into_generator();
     let mut paths = Map::new();
     let mut tags: Vec<&str> = Vec::new();
-    for endpoint in endpoints() {
+    // In the order an integrator reads them (Swagger UI shows them so): signing in, cases,
+    // what a creditor does to them, money, events, the sandbox, then the set-up and the
+    // server's own endpoints.
+    let rank = |tag: &str| {
+        TAG_ORDER
+            .iter()
+            .position(|t| *t == tag)
+            .unwrap_or(TAG_ORDER.len())
+    };
+    let mut endpoints = endpoints();
+    endpoints.sort_by_key(|e| e.ops.first().map_or(TAG_ORDER.len(), |op| rank(op.tag)));
+    for endpoint in endpoints {
         let (path, path_params) = openapi_path(endpoint.path);
         let mut item = Map::new();
         for op in &endpoint.ops {
@@ -130,7 +141,14 @@ pub fn build() -> Value {
         }
         paths.insert(path, Value::Object(item));
     }
+    tags.sort_by_key(|t| rank(t));
     let mut schemas = gen.take_definitions(true);
+    // Documents come back as Eve answers them: with a `projection`, only the fields asked for
+    // and the meta fields. So no field of a document is required but those (a client
+    // generated from this document must not fail on a projected read).
+    for schema in schemas.values_mut() {
+        only_meta_required(schema);
+    }
     schemas.insert("Error".into(), error_schema(false));
     schemas.insert("ValidationError".into(), error_schema(true));
     json!({
@@ -160,6 +178,41 @@ pub fn build() -> Value {
         },
     })
 }
+
+/// Keeps in every `required` list of a document schema (and the objects inside it) only the
+/// meta fields Eve returns whatever the projection.
+fn only_meta_required(schema: &mut Value) {
+    const META: [&str; 4] = ["_id", "_etag", "_created", "_updated"];
+    match schema {
+        Value::Object(o) => {
+            if let Some(Value::Array(required)) = o.get_mut("required") {
+                required.retain(|f| f.as_str().is_some_and(|f| META.contains(&f)));
+                if required.is_empty() {
+                    o.remove("required");
+                }
+            }
+            for v in o.values_mut() {
+                only_meta_required(v);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(only_meta_required),
+        _ => {}
+    }
+}
+
+/// The order of the document's tags.
+pub const TAG_ORDER: &[&str] = &[
+    "Authentication",
+    "Cases",
+    "Creditor actions",
+    "Finance",
+    "Bank files and payments",
+    "Webhooks",
+    "Sandbox",
+    "Accounts and users",
+    "Audit trail",
+    "Operations",
+];
 
 const INTRO: &str = "Python Eve underneath: lists take `where` (MongoDB JSON or Python \
     expressions), `projection`, `sort`, `page` and `max_results`; every error is \

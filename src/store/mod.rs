@@ -112,6 +112,31 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("indriva.db").display())
 }
 
+/// The SQLite file a database URL names (`sqlite://path?options`); `None` for PostgreSQL or
+/// an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Whether the database at `url` has been made (by `serve` or `seed`): the SQLite file
+/// exists, or the PostgreSQL schema has the migrations table. Nothing is created.
+pub async fn database_exists(url: &str) -> Result<bool, StoreError> {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+                .fetch_one(&pool)
+                .await?;
+        pool.close().await;
+        return Ok(found.is_some());
+    }
+    Ok(sqlite_file(url).is_none_or(|f| f.exists()))
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs the embedded migrations.
     pub async fn open(url: &str) -> Result<Store, StoreError> {

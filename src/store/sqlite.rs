@@ -240,7 +240,14 @@ impl Sqlite {
     /// Closes every connection, first moving the whole WAL into the database file, so the
     /// file alone is the database (and holds no page an update has replaced).
     pub async fn close(&self) {
-        self.read.close().await;
+        // Closed once already; and with one connection for all (bulk loading), the readers
+        // are the writer, which must stay open for the checkpoint.
+        if self.write.is_closed() {
+            return;
+        }
+        if !self.single {
+            self.read.close().await;
+        }
         if let Some(c) = &self.checkpointer {
             c.close().await;
         }

@@ -124,7 +124,7 @@ pub async fn handler(
     Ok((
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
-        json!({"_status": "OK", "url": url}).to_string(),
+        json!({"url": url}).to_string(),
     )
         .into_response())
 }
