@@ -642,12 +642,31 @@ async fn the_sandbox_clock_moves_from_the_console_and_the_payout_run_pays() {
         "the API's refusal, shown"
     );
 
-    // A payout run from the console, as `indriva finance payout-run`.
+    // A payout run from the console, as `indriva finance payout-run`: only once the
+    // operator typed PAY (issue 24 item 4).
+    let page = text(&get(&api, Some(&cookie), "/console/payouts").await);
+    assert!(page.contains("Type PAY to pay out"), "{page}");
+    for unconfirmed in [
+        vec![("_csrf", token.as_str())],
+        vec![("_csrf", token.as_str()), ("confirm", "pay")],
+    ] {
+        let r = post(
+            &api,
+            Some(&cookie),
+            "/console/payouts/run",
+            &form(&unconfirmed),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.header("location"), Some("/console/payouts?unconfirmed=1"));
+    }
+    let page = text(&get(&api, Some(&cookie), "/console/payouts?unconfirmed=1").await);
+    assert!(page.contains("nothing was paid out"), "{page}");
     let r = post(
         &api,
         Some(&cookie),
         "/console/payouts/run",
-        &form(&[("_csrf", &token)]),
+        &form(&[("_csrf", &token), ("confirm", "PAY")]),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);

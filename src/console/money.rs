@@ -528,6 +528,10 @@ pub async fn payouts(
             "The payout run found nothing to pay out.".into(),
         )),
         Some(n) => Some(Flash::Done(format!("The payout run made {n} payout(s)."))),
+        None if q.contains_key("unconfirmed") => Some(Flash::Problem(
+            "Type PAY to confirm the payout run; nothing was paid out.".into(),
+            vec![],
+        )),
         None => None,
     };
     let body = html! {
@@ -536,7 +540,8 @@ pub async fn payouts(
             @if who.is_agency() {
                 form.inline method="post" action="/console/payouts/run" {
                     (view::csrf(&who))
-                    button type="submit" { "Run payouts now" }
+                    label { "Type PAY to pay out " (unpaid) " line(s)" input name="confirm" required pattern="PAY" autocomplete="off"; }
+                    button.danger type="submit" { "Run payouts now" }
                 }
                 p.muted { "Pays every creditor its unpaid lines up to today, one payout per creditor, as `indriva finance payout-run` does. Scheduled runs happen by themselves." }
             }
@@ -618,13 +623,17 @@ pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String
     view::page(&who, "/console/payouts", &title, None, body).into_response()
 }
 
-pub async fn payout_run(State(c): State<Console>, Posted { who, .. }: Posted) -> Response {
+pub async fn payout_run(State(c): State<Console>, Posted { who, form }: Posted) -> Response {
     let Some(actor) = who.agency_actor() else {
         return refused(
             StatusCode::FORBIDDEN,
             "Payout runs are the agency's; ask an agency operator.",
         );
     };
+    // Money leaves the agency: the operator types PAY (the form says how many lines).
+    if form.get("confirm").map(|c| c.trim()) != Some("PAY") {
+        return Redirect::to("/console/payouts?unconfirmed=1").into_response();
+    }
     match payout_run::run(&c.app, &actor, payout_run::Run::All).await {
         Ok(made) => Redirect::to(&format!("/console/payouts?done={}", made.len())).into_response(),
         Err(e) => internal(e),
