@@ -22,6 +22,20 @@ pub fn inexact_numbers(json: &[u8]) -> Vec<Inexact> {
         path: Vec::new(),
         found: Vec::new(),
     };
+    // A decimal of at most 15 significant digits reads back exactly, so only a body with a
+    // longer run of digits (a decimal point does not end one) needs the walk; most have none.
+    let mut run = 0;
+    let long = json.iter().any(|&b| {
+        run = match b {
+            b'0'..=b'9' => run + 1,
+            b'.' => run,
+            _ => 0,
+        };
+        run > 15
+    });
+    if !long {
+        return Vec::new();
+    }
     scan.value();
     scan.found
 }

@@ -48,7 +48,7 @@ impl Postgres {
     /// connection closed, not left running until the budget with a connection held.
     pub async fn rows(&self, sql: Sql, budget: Duration) -> Result<Vec<Row>, StoreError> {
         let mut q = self.budgeted(budget).await?;
-        let out = rows_on(q.conn(), sql).await;
+        let out = rows_on(q.conn()?, sql).await;
         q.finish(out, budget).await
     }
 
@@ -56,7 +56,7 @@ impl Postgres {
     pub async fn count(&self, sql: Sql, budget: Duration) -> Result<i64, StoreError> {
         let mut q = self.budgeted(budget).await?;
         let out = sqlx::query_scalar_with(&sql.text, args(sql.params)?)
-            .fetch_one(q.conn())
+            .fetch_one(q.conn()?)
             .await
             .map_err(StoreError::from);
         q.finish(out, budget).await
@@ -118,8 +118,10 @@ struct Budgeted {
 }
 
 impl Budgeted {
-    fn conn(&mut self) -> &mut sqlx::PgConnection {
-        self.conn.as_deref_mut().expect("used before finish")
+    fn conn(&mut self) -> Result<&mut sqlx::PgConnection, StoreError> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Document("a finished read was used again".into()))
     }
 
     async fn finish<T>(
@@ -128,7 +130,7 @@ impl Budgeted {
         budget: Duration,
     ) -> Result<T, StoreError> {
         let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        sqlx::query(end).execute(self.conn()).await?;
+        sqlx::query(end).execute(self.conn()?).await?;
         // Back to the pool as it is.
         self.conn.take();
         match out {
