@@ -43,6 +43,14 @@ pub static CASES: LazyLock<Resource> = LazyLock::new(|| Resource {
         },
         Column::new("debt.invoice_number", "invoice_number", ColumnKind::Text),
         Column::new("customer_id_number", "customer_id_number", ColumnKind::Text),
+        Column {
+            path: "next_flow_item.schedule_to_execute",
+            name: "next_flow_at",
+            kind: ColumnKind::Date,
+            // A flow item always carries its schedule (domain::case::FlowItem).
+            presence_of: Some("next_flow_item"),
+            computed: false,
+        },
         Column::computed(DUE_AT, ColumnKind::Date),
     ],
     scoped_by_account: true,

@@ -64,6 +64,51 @@ async fn serves_what_it_held(store: Arc<Store>, creds: &Credentials) {
     assert_eq!(case["status"], "closed");
     assert_eq!(case["closed"]["reason"], "fully_paid_depreciation");
     assert_eq!(case["total_remaining_capital_amount"], 0.0);
+    // The typed column added after that release (migration 0017) was filled from the
+    // documents: the due-date queries, answered from the column, agree with the documents.
+    let docs = api
+        .get_q_as(
+            &token,
+            "/cases",
+            &[
+                ("max_results", "100"),
+                ("projection", r#"{"next_flow_item": 1}"#),
+            ],
+        )
+        .await
+        .json();
+    let scheduled: Vec<&str> = docs["_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["next_flow_item"]["schedule_to_execute"].as_str())
+        .collect();
+    assert!(
+        scheduled.len() > 10,
+        "{} cases wait for a step",
+        scheduled.len()
+    );
+    let mut dates: Vec<indriva::domain::HttpDate> = scheduled
+        .iter()
+        .map(|s| indriva::domain::HttpDate::parse_lenient(s).unwrap())
+        .collect();
+    dates.sort();
+    let middle = dates[dates.len() / 2];
+    let by_then = dates.iter().filter(|d| **d <= middle).count();
+    for (filter, expected) in [
+        (json!({"next_flow_item": {"$exists": true}}), dates.len()),
+        (
+            json!({"closed": {"$exists": false},
+                   "next_flow_item.schedule_to_execute": {"$lte": middle.to_string()}}),
+            by_then,
+        ),
+    ] {
+        let r = api
+            .get_q_as(&token, "/cases", &[("where", &filter.to_string())])
+            .await
+            .json();
+        assert_eq!(r["_meta"]["total"], expected, "{filter}");
+    }
     // Every list the old release served still reads.
     for path in [
         "/creditors",

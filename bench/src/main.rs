@@ -54,11 +54,12 @@ struct Args {
     #[arg(long, default_value = "674dbeb208847b9501cc9138")]
     creditor: String,
     /// Comma-separated scenarios: a = open cases of a creditor, b = cases closed since a date,
-    /// c = one case by id, r = case registrations (POST, one debt each; writes!),
+    /// c = one case by id, d = open cases whose next step is due by a date (an hour, a week
+    /// and a quarter ahead, in turn), r = case registrations (POST, one debt each; writes!),
     /// m = half the connections run (a) while the other half run (r),
     /// f = move the sandbox clock 30 days forward, running every flow item due by then
     /// (writes!; run it last or on its own).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,r")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,d,r")]
     scenarios: Vec<Scenario>,
     /// Run the server's background flow worker during the scenarios. Off by default so that
     /// the read and write figures are not blurred by the worker catching up on the cases the
@@ -73,6 +74,7 @@ enum Scenario {
     A,
     B,
     C,
+    D,
     R,
     M,
     F,
@@ -84,6 +86,7 @@ impl Scenario {
             Scenario::A => "(a) open cases",
             Scenario::B => "(b) closed since",
             Scenario::C => "(c) one case",
+            Scenario::D => "(d) due by a date",
             Scenario::R => "(r) registrations",
             Scenario::M => "(m) reads + writes",
             Scenario::F => "(f) clock +30 days",
@@ -420,6 +423,23 @@ fn scenario_uris(scenario: Scenario, creditor: &str, ids: &[String]) -> Result<V
             )
         )],
         Scenario::C => ids.iter().map(|id| format!("/cases/{}", enc(id))).collect(),
+        // Issue 24: the due-date query over the whole account. The seed schedules the next
+        // steps from its own time onwards; an hour ahead matches few cases, late in creation
+        // order (the worst case for a page in `_id` order), a quarter ahead most of them.
+        Scenario::D => [3_600u64, 7 * 86_400, 90 * 86_400]
+            .iter()
+            .map(|ahead| {
+                let d = httpdate::fmt_http_date(
+                    std::time::SystemTime::now() + Duration::from_secs(*ahead),
+                );
+                format!(
+                    "/cases?where={}&max_results=25",
+                    enc(&format!(
+                        r#"{{"closed":{{"$exists":false}},"next_flow_item.schedule_to_execute":{{"$lte":"{d}"}}}}"#
+                    ))
+                )
+            })
+            .collect(),
         Scenario::R => vec!["/case--registrations".to_string()],
         Scenario::M => bail!("(m) is (a) and (r) at once; it has no URIs of its own"),
         Scenario::F => bail!("(f) is one request, not a load test"),

@@ -5,13 +5,14 @@
 //! the filter and the sort come from the Eve compiler ([`crate::eve::sql::Builder`]).
 
 use super::document::{ColumnValue, StoredDoc};
+use super::exec::Ty;
 use super::{ListQuery, Page, Row, Search, Store, StoreError, Tx};
 use crate::domain::ObjectId;
 use crate::eve::resource::{ColumnKind, CreditorScope};
 use crate::eve::sql::Builder;
 use crate::eve::{Filter, Resource};
 use crate::scope::Scope;
-use crate::sql::{Lock, Param, Sql, Statement};
+use crate::sql::{Dialect, Lock, Param, Sql, Statement};
 
 const TRUE: &str = "(1=1)";
 const FALSE: &str = "(1=0)";
@@ -104,9 +105,19 @@ fn where_clause(b: &mut Builder, res: &Resource, q: &ListQuery<'_>) {
 impl Store {
     /// A page of documents and the total number of matches.
     pub async fn list(&self, res: &Resource, q: &ListQuery<'_>) -> Result<Page, StoreError> {
-        let d = self.dialect();
-        let mut b = Builder::new(d, res);
+        let page_sql = self.page_sql(res, q, "")?;
+        let count_sql = self.count_sql(res, q, "");
+        let (rows, total) = tokio::try_join!(
+            self.budgeted_rows(page_sql),
+            self.count(res, q.scope, count_sql)
+        )?;
+        Ok(Page { rows, total })
+    }
+
+    fn page_sql(&self, res: &Resource, q: &ListQuery<'_>, prefix: &str) -> Result<Sql, StoreError> {
+        let mut b = Builder::new(self.dialect(), res);
         b.statement()
+            .push(prefix)
             .push("SELECT ")
             .doc("doc")
             .push(&format!(", updated, etag FROM {}", res.table));
@@ -116,18 +127,52 @@ impl Store {
         b.bind(Param::Int(q.paging.max_results as i64));
         b.push(" OFFSET ");
         b.bind(Param::Int(q.paging.offset() as i64));
-        let page_sql = b.finish();
+        Ok(b.finish())
+    }
 
-        let mut cb = Builder::new(d, res);
-        cb.push(&format!("SELECT COUNT(*) FROM {}", res.table));
+    fn count_sql(&self, res: &Resource, q: &ListQuery<'_>, prefix: &str) -> Sql {
+        let mut cb = Builder::new(self.dialect(), res);
+        cb.push(&format!("{prefix}SELECT COUNT(*) FROM {}", res.table));
         where_clause(&mut cb, res, q);
-        let count_sql = cb.finish();
+        cb.finish()
+    }
 
-        let (rows, total) = tokio::try_join!(
-            self.budgeted_rows(page_sql),
-            self.count(res, q.scope, count_sql)
-        )?;
-        Ok(Page { rows, total })
+    /// What the database plans to do for a list query: the plan of its page, then of its
+    /// count, one line per step (SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's
+    /// `EXPLAIN`). For diagnosis and for the tests that keep queries index-served; on
+    /// PostgreSQL sequential scans are priced out, since a test's table is small enough to
+    /// read whole.
+    pub async fn query_plan(
+        &self,
+        res: &Resource,
+        q: &ListQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let (prefix, types): (&str, &[Ty]) = match self.dialect() {
+            Dialect::Sqlite => (
+                "EXPLAIN QUERY PLAN ",
+                &[Ty::Int, Ty::Int, Ty::Int, Ty::Text],
+            ),
+            Dialect::Postgres => ("EXPLAIN ", &[Ty::Text]),
+        };
+        let mut tx = self.begin().await?;
+        if self.dialect() == Dialect::Postgres {
+            let mut st = self.statement();
+            st.push("SET LOCAL enable_seqscan = off");
+            tx.execute(st.finish()).await?;
+        }
+        let mut lines = Vec::new();
+        for sql in [
+            self.page_sql(res, q, prefix)?,
+            self.count_sql(res, q, prefix),
+        ] {
+            for mut row in tx.cells(sql, types).await? {
+                if let Some(t) = row.pop().and_then(|c| c.into_text()) {
+                    lines.push(t);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(lines)
     }
 
     /// Counts come from a cache keyed by the compiled query and valid while no write has

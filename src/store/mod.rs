@@ -15,6 +15,7 @@
 //! list queries come from the Eve compiler in [`crate::eve::sql`].
 
 mod audit;
+mod backfill;
 mod bank;
 mod cases;
 mod clocks;
@@ -166,6 +167,7 @@ impl Store {
             counts: counts::CountCache::new(4096),
             query_budget: DEFAULT_QUERY_BUDGET,
         };
+        store.backfill_columns().await?;
         let hashed = store.hash_plain_api_codes().await?;
         if hashed > 0 {
             tracing::info!(
