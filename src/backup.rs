@@ -128,6 +128,9 @@ pub fn unpack(from: &Path, data_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", from.display()))?;
     let mut archive = tar::Archive::new(file);
     archive.set_preserve_permissions(false);
+    // The archive's headers say 0644 (deterministic mode); what is unpacked is personal data
+    // and keys: owner-only, as everything Indriva writes (directories come from the umask).
+    archive.set_mask(0o077);
     let mut manifest = false;
     let mut out = Vec::new();
     for entry in archive.entries()? {
