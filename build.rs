@@ -1,4 +1,59 @@
-// The migrations are embedded with `sqlx::migrate!`; rebuild when one is added or changed.
+//! Embeds the SQL migrations (`migrations/{sqlite,postgres}/NNNN_name.sql`) in the binary as
+//! `$OUT_DIR/migrations.rs`, read by `src/store/migrations.rs`. This is what
+//! `sqlx::migrate!` does; doing it here keeps sqlx's proc-macro crates, which compile a second
+//! copy of sqlx and of SQLite's C source for the build host, out of the build.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let mut out = String::new();
+    for dialect in ["sqlite", "postgres"] {
+        let dir = Path::new(&root).join("migrations").join(dialect);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut files: Vec<(i64, String, String)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                let (version, rest) = name
+                    .split_once('_')
+                    .unwrap_or_else(|| panic!("{name}: expected NNNN_description.sql"));
+                let version: i64 = version
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name}: the prefix is not a number"));
+                // As sqlx names it: the file name after the version, `_` read as a space.
+                let description = rest.trim_end_matches(".sql").replace('_', " ");
+                (version, description, p.display().to_string())
+            })
+            .collect();
+        files.sort();
+        for pair in files.windows(2) {
+            assert!(
+                pair[0].0 != pair[1].0,
+                "two migrations numbered {}",
+                pair[0].0
+            );
+        }
+        writeln!(
+            out,
+            "pub(super) const {}: &[(i64, &str, &str)] = &[",
+            dialect.to_uppercase()
+        )
+        .unwrap();
+        for (version, description, path) in files {
+            writeln!(
+                out,
+                "    ({version}, {description:?}, include_str!({path:?})),"
+            )
+            .unwrap();
+        }
+        writeln!(out, "];").unwrap();
+    }
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migrations.rs");
+    std::fs::write(&dest, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", dest.display()));
 }

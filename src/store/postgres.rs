@@ -10,7 +10,8 @@ use super::{Row, StoreError};
 use crate::eve::QueryError;
 use crate::sql::{Param, Sql};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+const MIGRATIONS: super::migrations::Embedded =
+    super::migrations::Embedded(super::migrations::POSTGRES);
 
 pub struct Postgres {
     pool: PgPool,
@@ -39,7 +40,7 @@ impl Postgres {
             .max_connections(16)
             .connect(url)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        MIGRATIONS.migrator().await?.run(&pool).await?;
         Ok(Postgres { pool })
     }
 
@@ -204,7 +205,7 @@ impl Postgres {
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.pool)
                 .await?;
-        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let known = MIGRATIONS.newest();
         Ok((applied.unwrap_or(0), known))
     }
 

@@ -17,7 +17,8 @@ use super::{Row, StoreError};
 use crate::eve::QueryError;
 use crate::sql::{Param, Sql};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+const MIGRATIONS: super::migrations::Embedded =
+    super::migrations::Embedded(super::migrations::SQLITE);
 
 /// The writer's page cache (KiB, as a negative `cache_size`): the flow worker rewrites
 /// thousands of cases per transaction, and pages it must spill and read back mid-transaction
@@ -106,7 +107,7 @@ impl Sqlite {
             .min_connections(1)
             .connect_with(writer_opts)
             .await?;
-        MIGRATOR.run(&write).await?;
+        MIGRATIONS.migrator().await?.run(&write).await?;
         let (read, checkpointer) = if separate_readers {
             let checkpointer = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -421,7 +422,7 @@ impl Sqlite {
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.read)
                 .await?;
-        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let known = MIGRATIONS.newest();
         Ok((applied.unwrap_or(0), known))
     }
 
