@@ -1034,3 +1034,369 @@ async fn sessions_are_stored_as_hashes_and_pages_carry_strict_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     }
 }
+
+/// Issue 24 item 4: the overview opens on the account with open cases, on its clock (a
+/// sandbox's clock is in 2025 here, the real time in 2026); `account=all` is every account in
+/// real time.
+#[tokio::test]
+async fn the_overview_opens_on_the_account_with_cases_on_its_clock() {
+    let api = Api::new().await;
+    register_seed_002(&api).await;
+    insert_account(
+        &api.db.store,
+        "Empty AB",
+        HttpDate::parse_lenient(LOOKED_AT).unwrap(),
+    )
+    .await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let page = text(&get(&api, Some(&cookie), "/console").await);
+    assert!(
+        page.contains(&format!("<option value=\"{SANDBOX}\" selected>")),
+        "the sandbox account is chosen: {page}"
+    );
+    assert!(
+        page.contains("As of 2025-09-03"),
+        "on the sandbox's clock: {page}"
+    );
+    assert!(
+        !page.contains("<div class=\"n\">0</div>"),
+        "its open case is counted"
+    );
+    let all = text(&get(&api, Some(&cookie), "/console?account=all").await);
+    assert!(all.contains("<option value=\"all\" selected>"), "{all}");
+    assert!(
+        all.contains("As of 2026-11-01"),
+        "every account, in real time: {all}"
+    );
+}
+
+/// Issue 24 item 4: one search box on every page finds a case by its invoice number, its OCR
+/// number, its debtor's identity number in any notation, or part of the debtor's name.
+#[tokio::test]
+async fn the_search_box_finds_a_case_by_any_number_or_the_name() {
+    let api = Api::new().await;
+    let (case, ocr) = register_seed_002(&api).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    for page in [
+        "/console",
+        "/console/payouts",
+        "/console/audit",
+        "/console/clock",
+    ] {
+        let html = text(&get(&api, Some(&cookie), page).await);
+        assert!(
+            html.contains("action=\"/console/cases\" role=\"search\""),
+            "{page} has the search box"
+        );
+    }
+    let spaced_ocr: String = ocr
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for q in [
+        "INV-2025-003",
+        ocr.as_str(),
+        spaced_ocr.as_str(),
+        "5560269986",
+        "556026-9986",
+        "16556026-9986",
+        "acme",
+        "ACME Inc.",
+    ] {
+        let path = format!(
+            "/console/cases?q={}",
+            form(&[("", q)]).trim_start_matches('=')
+        );
+        let html = text(&get(&api, Some(&cookie), &path).await);
+        assert!(
+            html.contains(&format!("/console/cases/{case}")),
+            "{q:?} finds the case: {html}"
+        );
+    }
+    for q in ["INV-2025-004", "Beta AB", "19121212-1212", "1234"] {
+        let path = format!(
+            "/console/cases?q={}",
+            form(&[("", q)]).trim_start_matches('=')
+        );
+        let html = text(&get(&api, Some(&cookie), &path).await);
+        assert!(
+            html.contains("No case matches"),
+            "{q:?} finds nothing: {html}"
+        );
+    }
+    // The debtor's other cases are one click from a case.
+    let html = text(&get(&api, Some(&cookie), &format!("/console/cases/{case}")).await);
+    assert!(
+        html.contains("href=\"/console/cases?id_number=5560269986\""),
+        "{html}"
+    );
+}
+
+/// Issue 24 item 4: the sandbox is reset from the console only after the operator types
+/// RESET; then the clock may go back, as the README's console walk needs.
+#[tokio::test]
+async fn a_sandbox_is_reset_from_the_console_only_once_confirmed() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let page = text(&get(&api, Some(&cookie), "/console/clock").await);
+    assert!(page.contains("Type RESET to confirm"), "{page}");
+    for confirm in ["", "reset", "RESET please"] {
+        let r = post(
+            &api,
+            Some(&cookie),
+            "/console/clock/reset",
+            &form(&[
+                ("_csrf", &token),
+                ("account", SANDBOX),
+                ("confirm", confirm),
+            ]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{confirm:?}");
+        assert!(text(&r).contains("Nothing was deleted"));
+        ok(&api.get(&format!("/cases/{case}")).await, StatusCode::OK);
+    }
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock/reset",
+        &form(&[
+            ("_csrf", &token),
+            ("account", SANDBOX),
+            ("confirm", "RESET"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    assert_eq!(
+        r.header("location"),
+        Some("/console/clock?done=reset&cases=1")
+    );
+    assert_eq!(
+        api.get(&format!("/cases/{case}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = text(&get(&api, Some(&cookie), "/console/clock?done=reset&cases=1").await);
+    assert!(
+        page.contains("The sandbox is empty (1 case(s) deleted)"),
+        "{page}"
+    );
+    // Empty, the clock goes back to seed 002's morning from the console.
+    let r = post(
+        &api,
+        Some(&cookie),
+        "/console/clock",
+        &form(&[
+            ("_csrf", &token),
+            ("account", SANDBOX),
+            ("to", "2025-09-03"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    let clock = ok(&api.get("/sandbox/clock").await, StatusCode::OK);
+    assert_eq!(clock["now"], "Wed, 03 Sep 2025 00:00:00 GMT");
+}
+
+/// Issue 24 item 4: notes on a case say who wrote what and when, are in the audit trail,
+/// cannot be empty or too long, are only for operators who may act on the case, and go with
+/// the case on a sandbox reset.
+#[tokio::test]
+async fn notes_on_a_case_say_who_wrote_what_and_when() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let token = csrf(&api, &cookie).await;
+    let path = format!("/console/cases/{case}/note");
+    let note = "Called the debtor: <b>promised</b> to pay by Friday.";
+    let r = post(
+        &api,
+        Some(&cookie),
+        &path,
+        &form(&[("_csrf", &token), ("text", note)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    let page = text(
+        &get(
+            &api,
+            Some(&cookie),
+            &format!("/console/cases/{case}?done=note"),
+        )
+        .await,
+    );
+    assert!(page.contains("The note is added."));
+    assert!(
+        page.contains("Called the debtor: &lt;b&gt;promised&lt;/b&gt; to pay by Friday."),
+        "the note, escaped: {page}"
+    );
+    assert!(
+        page.contains("2025-09-03 09:10</time> · ops@example.com"),
+        "who and when: {page}"
+    );
+    for (bad, why) in [
+        ("   ", "write the note first"),
+        (&"x".repeat(4001)[..], "at most 4000"),
+    ] {
+        let r = post(
+            &api,
+            Some(&cookie),
+            &path,
+            &form(&[("_csrf", &token), ("text", bad)]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&r).contains(why), "{}", text(&r));
+    }
+    // In the audit trail, under the operator.
+    let events = ok(
+        &api.get(&format!(
+            "/audit--events?where={}",
+            form(&[("", &json!({"writes.action": "note_added"}).to_string())])
+                .trim_start_matches('=')
+        ))
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(events["_meta"]["total"], 1, "{events}");
+    assert_eq!(events["_items"][0]["actor"]["email"], "ops@example.com");
+    assert_eq!(events["_items"][0]["writes"][0]["item"], case.as_str());
+    // An operator of another account cannot see or write notes on it.
+    let other = insert_account(
+        &api.db.store,
+        "Other AB",
+        HttpDate::from_unix(api.now()).unwrap(),
+    )
+    .await;
+    operator(&api, "other@example.com", Some(other), None).await;
+    let other_cookie = sign_in(&api, "other@example.com").await;
+    let other_token = csrf(&api, &other_cookie).await;
+    let r = post(
+        &api,
+        Some(&other_cookie),
+        &path,
+        &form(&[("_csrf", &other_token), ("text", "not mine")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let sandbox: ObjectId = SANDBOX.parse().unwrap();
+    let case_id: ObjectId = case.parse().unwrap();
+    let stored = api.db.store.case_notes(&sandbox, &case_id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].author, "ops@example.com");
+    // A reset takes the notes with the case.
+    ok(
+        &api.post("/sandbox/reset", &json!({})).await,
+        StatusCode::OK,
+    );
+    assert!(api
+        .db
+        .store
+        .case_notes(&sandbox, &case_id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Issue 24 item 4: every list downloads as CSV (UTF-8 with a byte-order mark, a header row,
+/// amounts in kronor with a decimal point), with the page's filters.
+#[tokio::test]
+async fn lists_download_as_csv() {
+    let api = Api::new().await;
+    let (case, _) = register_seed_002(&api).await;
+    set_clock(&api, LOOKED_AT).await;
+    operator(&api, "ops@example.com", None, None).await;
+    let cookie = sign_in(&api, "ops@example.com").await;
+    let page = text(&get(&api, Some(&cookie), "/console/cases?status=open").await);
+    assert!(
+        page.contains("href=\"/console/cases?status=open&amp;format=csv\""),
+        "{page}"
+    );
+    let r = get(&api, Some(&cookie), "/console/cases?status=open&format=csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"cases.csv\"")
+    );
+    assert!(r.body.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark");
+    let csv = text(&r);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
+    assert!(lines[0].starts_with("case,invoice_number,case_reference,debtor,identity_number,creditor,state,status,remaining_kr"));
+    assert_eq!(
+        lines.len(),
+        3,
+        "a header, one case, the final line end: {csv}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{case},INV-2025-003,")),
+        "{csv}"
+    );
+    assert!(lines[1].contains(",ACME Inc.,5560269986,"), "{csv}");
+    assert!(
+        lines[1].contains(",debt_collection,debt_collection,2014.00,2000.00,"),
+        "{csv}"
+    );
+    assert!(lines[1].contains(",2025-09-03 07:56:11,"), "{csv}");
+    // Filters apply: no closed case.
+    let none = text(
+        &get(
+            &api,
+            Some(&cookie),
+            "/console/cases?status=closed&format=csv",
+        )
+        .await,
+    );
+    assert_eq!(
+        none.trim_start_matches('\u{feff}')
+            .trim_end()
+            .lines()
+            .count(),
+        1,
+        "{none}"
+    );
+    // The other lists.
+    for (path, header) in [
+        (
+            "/console/payouts?format=csv",
+            "payout,created,payout_date,creditor",
+        ),
+        (
+            "/console/payments?format=csv",
+            "payment,paid,payer,payer_bankgiro,reference,amount_kr",
+        ),
+        (
+            "/console/audit?format=csv",
+            "event,when,actor,who,request_id,writes",
+        ),
+    ] {
+        let r = get(&api, Some(&cookie), path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/csv; charset=utf-8"),
+            "{path}"
+        );
+        assert!(
+            text(&r).trim_start_matches('\u{feff}').starts_with(header),
+            "{path}: {}",
+            text(&r)
+        );
+    }
+    let audit = text(&get(&api, Some(&cookie), "/console/audit?format=csv").await);
+    assert!(
+        audit.contains(&format!("created cases {case}"))
+            || audit.contains(&format!("cases {case}")),
+        "{audit}"
+    );
+}

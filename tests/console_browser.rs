@@ -406,22 +406,81 @@ async fn an_operator_follows_seed_002_from_registration_to_fully_paid() {
     wait_text(&c, "INV-2025-003").await;
     shot(&c, "cases").await;
 
-    // Every page opens.
-    for (path, heading) in [
-        ("/console", "Overview"),
-        ("/console/payouts", "Payouts"),
-        ("/console/creditors", "Creditors"),
-        ("/console/audit", "Audit trail"),
-        ("/console/clock", "Sandbox clock"),
-    ] {
-        c.goto(&server.url(path)).await.expect("open page");
-        let page = wait_text(&c, &format!("<h1>{heading}</h1>")).await;
-        assert!(!page.contains("Something went wrong"), "{path} failed");
-        let name = match path.trim_start_matches("/console").trim_start_matches('/') {
-            "" => "overview-all-accounts".to_string(),
-            rest => rest.replace('/', "-"),
-        };
-        shot(&c, &name).await;
+    // The search box in the header finds it by its OCR number, typed with spaces.
+    c.goto(&server.url("/console/payouts"))
+        .await
+        .expect("payouts");
+    wait_text(&c, "<h1>Payouts</h1>").await;
+    let spaced: String = reference
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    fill(&c, "form.quick input[name=q]", &spaced).await;
+    click(&c, "form.quick button").await;
+    wait_text(&c, "INV-2025-004").await;
+
+    // A note on the case, with who wrote it.
+    c.goto(&server.url(&format!("/console/cases/{case}")))
+        .await
+        .expect("case");
+    wait_text(&c, "Ledger").await;
+    fill(
+        &c,
+        "form.note textarea",
+        "Called the debtor; paid 800 kr, the rest next week.",
+    )
+    .await;
+    click(&c, "form.note button").await;
+    let page = wait_text(&c, "The note is added.").await;
+    assert!(
+        page.contains("ops@example.com"),
+        "the note names its author"
+    );
+
+    // Every page opens, and fits a phone (nothing wider than the screen) and a wide screen.
+    let pages = [
+        ("/console?account=all", "Overview", "overview-all-accounts"),
+        ("/console", "Overview", "overview-default"),
+        ("/console/cases?status=open", "Cases", "cases-open"),
+        ("/console/register", "Register a case", "register"),
+        ("/console/payments", "Payments", "payments"),
+        ("/console/payouts", "Payouts", "payouts"),
+        ("/console/creditors", "Creditors", "creditors"),
+        ("/console/audit", "Audit trail", "audit"),
+        ("/console/clock", "Sandbox clock", "clock"),
+    ];
+    let case_page = format!("/console/cases/{case}");
+    for (width, height, suffix) in [(390, 844, "-phone"), (1440, 900, "-1440"), (1280, 1000, "")] {
+        c.set_window_size(width, height).await.expect("resize");
+        for (path, heading, name) in
+            pages
+                .iter()
+                .copied()
+                .chain([(case_page.as_str(), "Case INV-2025-003", "case-detail")])
+        {
+            c.goto(&server.url(path)).await.expect("open page");
+            let page = wait_text(&c, &format!("<h1>{heading}</h1>")).await;
+            assert!(!page.contains("Something went wrong"), "{path} failed");
+            let overflow = c
+                .execute(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                    vec![],
+                )
+                .await
+                .expect("widths")
+                .as_i64()
+                .expect("a number");
+            assert!(
+                overflow <= 0,
+                "{path} is {overflow} px wider than a {width} px screen"
+            );
+            if !(suffix.is_empty() && name == "case-detail") {
+                shot(&c, &format!("{name}{suffix}")).await;
+            }
+        }
     }
     // The audit trail names the operator for the payment.
     c.goto(&server.url("/console/audit")).await.expect("audit");

@@ -115,6 +115,13 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
             .to_string()
     };
     let store = &api.db.store;
+    // Operators' notes on both (a note may name the debtor).
+    let ops = indriva::actions::Actor::agency(indriva::audit::Actor::system());
+    for c in [&id, &open] {
+        indriva::actions::notes::add(&api.app(), &ops, c.parse().unwrap(), "Spoke to Jane Doe")
+            .await
+            .unwrap();
+    }
     let before = case(&api, &id).await;
     let open_before = case(&api, &open).await;
 
@@ -126,11 +133,27 @@ async fn a_purge_pseudonymises_closed_cases_past_retention_and_keeps_the_money()
     let in_2033 = day("Mon, 03 Jan 2033 00:00:00 GMT");
     // A dry run counts and changes nothing.
     let dry = purge(&api, in_2033, 7, true).await.unwrap();
-    assert_eq!((dry.cases, dry.registrations, dry.customers), (1, 1, 1));
+    assert_eq!(
+        (dry.cases, dry.registrations, dry.customers, dry.notes),
+        (1, 1, 1, 1)
+    );
     assert_eq!(case(&api, &id).await["_etag"], before["_etag"]);
+    let notes_of = |c: &str| {
+        let (account, case): (indriva::domain::ObjectId, indriva::domain::ObjectId) = (
+            before["account"].as_str().unwrap().parse().unwrap(),
+            c.parse().unwrap(),
+        );
+        async move { store.case_notes(&account, &case).await.unwrap().len() }
+    };
+    assert_eq!(notes_of(&id).await, 1, "a dry run deletes nothing");
 
     let done = purge(&api, in_2033, 7, false).await.unwrap();
-    assert_eq!((done.cases, done.registrations, done.customers), (1, 1, 1));
+    assert_eq!(
+        (done.cases, done.registrations, done.customers, done.notes),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(notes_of(&id).await, 0, "the purged case's note is gone");
+    assert_eq!(notes_of(&open).await, 1, "the open case keeps its note");
     assert_eq!(done.files.len(), 1, "the uploaded invoice is to be deleted");
     // A job deletes it once the purge is committed.
     let invoice = api.media.path(&done.files[0]);

@@ -21,6 +21,7 @@ pub mod creditor_action;
 pub mod creditor_rules;
 pub mod hold;
 pub mod letters;
+pub mod notes;
 pub mod overview;
 pub mod payout_run;
 pub mod pseudonymise;

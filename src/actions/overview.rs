@@ -3,6 +3,7 @@
 
 use super::{ActionError, Actor};
 use crate::app::App;
+use crate::domain::ObjectId;
 pub use crate::store::{Overview, StateTotal};
 
 /// The totals within the actor's scope, since `since` and for the month from `month_start`
@@ -17,4 +18,9 @@ pub async fn read(
         .store
         .console_overview(&actor.scope, since, month_start)
         .await?)
+}
+
+/// The account with the most open cases, if any: where the console's overview opens.
+pub async fn busiest_account(app: &App) -> Result<Option<ObjectId>, ActionError> {
+    Ok(app.store.busiest_account().await?)
 }

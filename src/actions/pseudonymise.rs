@@ -33,6 +33,8 @@ pub struct Purged {
     pub registrations: u64,
     pub customers: u64,
     pub letters: u64,
+    /// Operators' notes on the cases (deleted: they may name the debtor).
+    pub notes: u64,
     /// Media keys (uploaded invoices, letter PDFs) no longer referenced: a job deletes each.
     pub files: Vec<String>,
 }
@@ -134,6 +136,8 @@ impl Attempt for Purge<'_> {
             cases::write_all(tx, prepared, today).await?;
         }
         let ids: Vec<Val> = purged.iter().map(|id| Val::Oid(*id)).collect();
+        let purged_ids: Vec<ObjectId> = purged.iter().copied().collect();
+        out.notes = tx.delete_case_notes(&purged_ids, dry).await?;
 
         // Their letters' PDFs.
         let mut jobs = Vec::new();

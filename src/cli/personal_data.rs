@@ -94,12 +94,13 @@ pub async fn run(args: PersonalDataArgs) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let files = purged.files.len();
             println!(
-                "{}cases closed before {cutoff}: {} case(s), {} registration(s), {} customer(s), {} letter(s) pseudonymised; {} file(s) {}",
+                "{}cases closed before {cutoff}: {} case(s), {} registration(s), {} customer(s), {} letter(s) pseudonymised, {} note(s) deleted; {} file(s) {}",
                 if dry_run { "dry run, nothing changed. " } else { "" },
                 purged.cases,
                 purged.registrations,
                 purged.customers,
                 purged.letters,
+                purged.notes,
                 files,
                 match (dry_run, left) {
                     (true, _) => "to delete".to_string(),

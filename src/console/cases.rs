@@ -10,10 +10,11 @@ use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
 use super::call::{enc, Api, Problem};
+use super::export;
 use super::view::{self, badge, kr, kr_json, label, ore, str_of, when, Flash};
 use super::{refused, Console, Posted, Signed};
 use crate::actions::creditor_action::{self, Kind};
-use crate::actions::{hold, register as registration, respite, ActionError, CaseRef};
+use crate::actions::{hold, notes, register as registration, respite, ActionError, CaseRef};
 use crate::domain::apply::Hold;
 use crate::domain::case::CaseState;
 use crate::domain::party::Address;
@@ -108,6 +109,70 @@ const SORTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The columns of the cases CSV.
+const CASE_COLUMNS: &[export::Col] = &[
+    export::Col {
+        header: "case",
+        value: |d| export::text(d, "/_id"),
+    },
+    export::Col {
+        header: "invoice_number",
+        value: |d| export::text(d, "/debt/invoice_number"),
+    },
+    export::Col {
+        header: "case_reference",
+        value: |d| export::text(d, "/reference_number"),
+    },
+    export::Col {
+        header: "debtor",
+        value: |d| export::text(d, "/customer_name"),
+    },
+    export::Col {
+        header: "identity_number",
+        value: |d| export::text(d, "/customer_id_number"),
+    },
+    export::Col {
+        header: "creditor",
+        value: |d| export::text(d, "/creditor_name"),
+    },
+    export::Col {
+        header: "state",
+        value: |d| export::text(d, "/state"),
+    },
+    export::Col {
+        header: "status",
+        value: |d| export::text(d, "/status"),
+    },
+    export::Col {
+        header: "remaining_kr",
+        value: |d| export::kronor(d, "/total_remaining_transaction_amount"),
+    },
+    export::Col {
+        header: "capital_remaining_kr",
+        value: |d| export::kronor(d, "/total_remaining_capital_amount"),
+    },
+    export::Col {
+        header: "registered",
+        value: |d| export::time(d, "/_created"),
+    },
+    export::Col {
+        header: "next_step",
+        value: |d| export::text(d, "/next_flow_item/item"),
+    },
+    export::Col {
+        header: "next_step_due",
+        value: |d| export::time(d, "/next_flow_item/schedule_to_execute"),
+    },
+    export::Col {
+        header: "closed",
+        value: |d| export::time(d, "/closed/close_date"),
+    },
+    export::Col {
+        header: "close_reason",
+        value: |d| export::text(d, "/closed/reason"),
+    },
+];
+
 /// The cases an OCR number (any notation) was issued for, from their registrations.
 pub async fn cases_by_ocr(api: &Api, ocr: &str) -> Vec<String> {
     let digits: String = ocr.chars().filter(char::is_ascii_digit).collect();
@@ -133,6 +198,44 @@ pub async fn cases_by_ocr(api: &Api, ocr: &str) -> Vec<String> {
         }
     }
     cases
+}
+
+/// The header's search box: one text that may be an invoice number, an OCR number, an
+/// identity number in any notation (`19121212-1212`, `121212-1212`, `5560269986`) or part
+/// of the debtor's name (any case; the debtors found, up to 100, by their identity numbers).
+/// The cases matching any of them.
+async fn quick_search(api: &Api, q: &str, today: chrono::NaiveDate) -> Vec<Value> {
+    // Every branch is on an indexed column, so the search stays quick over a million cases.
+    let mut any = vec![json!({"debt.invoice_number": q})];
+    if let Ok(id) = crate::domain::identity::parse_id_number(q, today) {
+        any.push(json!({"customer_id_number": id.canonical}));
+    }
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 2
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+    {
+        let cases = cases_by_ocr(api, &digits).await;
+        if !cases.is_empty() {
+            any.push(json!({"_id": {"$in": cases}}));
+        }
+    }
+    if q.chars().any(char::is_alphabetic) {
+        let id_numbers: Vec<Value> = api
+            .items(&format!(
+                "/customers?name={}&max_results=100&projection={}",
+                enc(q),
+                enc(r#"{"id_number":1}"#)
+            ))
+            .await
+            .iter()
+            .filter_map(|c| c.get("id_number").cloned())
+            .collect();
+        if !id_numbers.is_empty() {
+            any.push(json!({"customer_id_number": {"$in": id_numbers}}));
+        }
+    }
+    any
 }
 
 /// The OCR number of a case, from its registration.
@@ -180,12 +283,27 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
     if let Some(n) = field(&f, "ocr") {
         w.insert("_id".into(), json!({"$in": cases_by_ocr(&api, n).await}));
     }
+    if let Some(q) = field(&f, "q") {
+        let any = quick_search(&api, q, today).await;
+        w = Map::from_iter([("$and".to_string(), json!([Value::Object(w), {"$or": any}]))]);
+    }
     let sort_key = field(&f, "sort").unwrap_or("newest");
     let sort = SORTS
         .iter()
         .find(|(k, _, _)| *k == sort_key)
         .map(|s| s.2)
         .unwrap_or("-_id");
+    if field(&f, "format") == Some("csv") {
+        let path = format!(
+            "/cases?where={}&sort={}&projection={}",
+            enc(&Value::Object(w).to_string()),
+            enc(sort),
+            enc(
+                r#"{"debt":1,"customer_name":1,"customer_id_number":1,"creditor_name":1,"state":1,"status":1,"total_remaining_transaction_amount":1,"total_remaining_capital_amount":1,"reference_number":1,"closed":1,"_created":1,"next_flow_item":1}"#
+            )
+        );
+        return export::csv(&api, &path, "cases", CASE_COLUMNS).await;
+    }
     let page: i64 = field(&f, "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
@@ -205,7 +323,7 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
     };
     let mut base: Vec<(String, String)> = f
         .iter()
-        .filter(|(k, v)| k.as_str() != "page" && !v.trim().is_empty())
+        .filter(|(k, v)| k.as_str() != "page" && k.as_str() != "format" && !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     base.sort();
@@ -238,6 +356,7 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
                     @for s in STATUSES { option value=(s) selected[sel("status", s)] { (label(s)) } }
                 }
             }
+            @if let Some(q) = field(&f, "q") { input type="hidden" name="q" value=(q); }
             label { "Invoice number" input name="invoice" value=(field(&f, "invoice").unwrap_or("")); }
             label { "OCR number" input name="ocr" inputmode="numeric" value=(field(&f, "ocr").unwrap_or("")); }
             label { "Identity number" input name="id_number" value=(field(&f, "id_number").unwrap_or("")); }
@@ -255,6 +374,11 @@ pub async fn search(State(c): State<Console>, who: Signed, Query(f): Query<Field
                 @if items.is_empty() {
                     (view::empty("No case matches. Loosen the filters, or register a case under Register."))
                 } @else {
+                    p.muted {
+                        (total) " case(s). "
+                        a.csv href={ (base) "&format=csv" } download { "Download CSV" }
+                        @if total > export::MAX_ROWS { " (the first " (export::MAX_ROWS) ")" }
+                    }
                     div.table-wrap { table {
                         thead { tr {
                             th { "Invoice" } th { "Debtor" } th.hide-narrow { "Creditor" }
@@ -309,6 +433,7 @@ fn done_text(action: &str) -> String {
         "resolve" => "The dispute is resolved; the case continues.",
         "clock" => "The sandbox clock moved; due flow items ran.",
         "registered" => "The case is registered.",
+        "note" => "The note is added.",
         _ => "Done.",
     }
     .to_string()
@@ -331,6 +456,13 @@ async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) 
         ))
         .await;
     let ocr = ocr_of(&api, &case).await;
+    // Notes are read with the operator's own scope, like the case.
+    let case_notes = match (ObjectId::parse(id), account.and_then(|a| who.actor_in(&a))) {
+        (Ok(case_id), Some(actor)) => notes::list(&c.app, &actor, case_id)
+            .await
+            .unwrap_or_default(),
+        _ => vec![],
+    };
     let clock = match &own {
         Some(api) => api.get("/sandbox/clock").await.ok(),
         None => None,
@@ -342,6 +474,7 @@ async fn render_case(c: &Console, who: &Signed, id: &str, flash: Option<Flash>) 
         forecast.as_ref(),
         &letters,
         clock.as_ref(),
+        &case_notes,
     );
     let title = format!(
         "Case {}",
@@ -423,6 +556,7 @@ fn case_body(
     forecast: Option<&Value>,
     letters: &[Value],
     clock: Option<&Value>,
+    case_notes: &[notes::CaseNote],
 ) -> Markup {
     let id = str_of(case, "_id");
     let open = case.get("closed").is_none();
@@ -474,7 +608,13 @@ fn case_body(
             div.card {
                 h2 { "Case" }
                 dl.facts {
-                    dt { "Debtor" } dd { (str_of(case, "customer_name")) " · " (str_of(case, "customer_id_number")) }
+                    dt { "Debtor" }
+                    dd {
+                        (str_of(case, "customer_name")) " · " (str_of(case, "customer_id_number"))
+                        @if !str_of(case, "customer_id_number").is_empty() {
+                            " · " a href={ "/console/cases?id_number=" (enc(str_of(case, "customer_id_number"))) } { "all cases of this debtor" }
+                        }
+                    }
                     dt { "Creditor" } dd { a href={ "/console/creditors/" (str_of(case, "creditor")) } { (str_of(case, "creditor_name")) } }
                     dt { "Invoice" } dd { (case.pointer("/debt/invoice_number").and_then(Value::as_str).unwrap_or("")) " of " (when(case.pointer("/debt/invoice_date"))) }
                     dt { "Description" } dd { (case.pointer("/debt/debt_description").and_then(Value::as_str).unwrap_or("")) }
@@ -521,6 +661,23 @@ fn case_body(
                         li class=(kind) { time { (view::date_time(at)) } (text) }
                     }
                 }
+            }
+        }
+        div.card #notes {
+            h2 { "Notes" }
+            @if case_notes.is_empty() {
+                p.muted { "No notes yet. What you write here is kept with the case, with your name and the time, and cannot be changed afterwards." }
+            }
+            @for n in case_notes {
+                div.note {
+                    div.muted { time { (view::date_time(n.created)) } " · " (n.author) }
+                    p { (n.text) }
+                }
+            }
+            form.note method="post" action={ "/console/cases/" (id) "/note" } {
+                (view::csrf(who))
+                label { "New note" textarea name="text" rows="3" maxlength=(notes::MAX_CHARS) required {} }
+                button type="submit" { "Add note" }
             }
         }
         h2 { "Ledger" }
@@ -795,6 +952,14 @@ async fn run_action(
             .await
             .map(drop),
         "resolve" => hold::run(&c.app, &actor, case_id, None).await.map(drop),
+        "note" => notes::add(
+            &c.app,
+            &actor,
+            case_id,
+            f.get("text").map(String::as_str).unwrap_or(""),
+        )
+        .await
+        .map(drop),
         _ => return Err(problem("No such action.")),
     };
     done.map_err(|e| refusal(&e))

@@ -11,6 +11,7 @@
 
 mod call;
 mod cases;
+mod export;
 mod money;
 mod settings;
 mod view;
@@ -157,6 +158,7 @@ pub fn router(deps: ConsoleDeps, api: Router) -> Router {
             "/console/clock",
             get(settings::clock).post(settings::move_clock),
         )
+        .route("/console/clock/reset", post(settings::reset_sandbox))
         .route("/console/audit", get(settings::audit))
         .layer(axum::middleware::from_fn_with_state(
             console.clone(),

@@ -9,9 +9,10 @@ use maud::html;
 use serde_json::{json, Value};
 
 use super::call::enc;
+use super::export;
 use super::view::{self, badge, kr, kr_json, label, str_of, when, Flash};
 use super::{internal, refused, Console, Posted, Signed};
-use crate::actions::{bank, payout_run};
+use crate::actions::{bank, overview, payout_run};
 use crate::domain::ObjectId;
 
 /// Weeks the overview's charts cover.
@@ -24,10 +25,15 @@ pub async fn overview(
 ) -> Response {
     // The agency's operators may look at one account (on its own clock: a sandbox account's
     // time is not the real time).
-    let chosen = q
-        .get("account")
-        .and_then(|a| ObjectId::parse(a).ok())
-        .filter(|_| who.is_agency());
+    // Without a choice, the account with the most open cases: the page opens on cases, on
+    // their account's clock, rather than on every account in real time (empty for a sandbox
+    // whose clock is elsewhere). `account=all` asks for every account.
+    let chosen = match q.get("account").map(String::as_str) {
+        _ if !who.is_agency() => None,
+        Some("all") => None,
+        Some(a) => ObjectId::parse(a).ok(),
+        None => overview::busiest_account(&c.app).await.ok().flatten(),
+    };
     let actor = match chosen {
         Some(a) => who.actor_in(&a),
         None => who
@@ -125,7 +131,7 @@ pub async fn overview(
             form.filters method="get" action="/console" {
                 label { "Account"
                     select name="account" {
-                        option value="" { "All accounts (real time)" }
+                        option value="all" selected[chosen.is_none()] { "All accounts (real time)" }
                         @for a in &accounts {
                             @let id = str_of(a, "_id");
                             option value=(id) selected[chosen.map(|c| c.to_hex()).as_deref() == Some(id)] { (str_of(a, "name")) }
@@ -212,9 +218,94 @@ pub async fn payments(
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if q.get("format").map(String::as_str) == Some("csv") && who.is_agency() {
+        let path = format!(
+            "/payments--unmatched?where={}&sort=-payment_date",
+            enc(r#"{"status":"unmatched"}"#)
+        );
+        return export::csv(&who.api(&c), &path, "unmatched-payments", PAYMENT_COLUMNS).await;
+    }
     let flash = q.get("done").map(|d| Flash::Done(d.clone()));
     render_payments(&c, &who, flash, None).await
 }
+
+const PAYMENT_COLUMNS: &[export::Col] = &[
+    export::Col {
+        header: "payment",
+        value: |d| export::text(d, "/_id"),
+    },
+    export::Col {
+        header: "paid",
+        value: |d| export::time(d, "/payment_date"),
+    },
+    export::Col {
+        header: "payer",
+        value: |d| export::text(d, "/payer_name"),
+    },
+    export::Col {
+        header: "payer_bankgiro",
+        value: |d| export::text(d, "/payer_bankgiro"),
+    },
+    export::Col {
+        header: "reference",
+        value: |d| export::text(d, "/reference"),
+    },
+    export::Col {
+        header: "amount_kr",
+        value: |d| export::kronor(d, "/amount"),
+    },
+    export::Col {
+        header: "reason",
+        value: |d| export::text(d, "/reason"),
+    },
+    export::Col {
+        header: "bank_file",
+        value: |d| export::text(d, "/bank_file"),
+    },
+];
+
+const PAYOUT_COLUMNS: &[export::Col] = &[
+    export::Col {
+        header: "payout",
+        value: |d| export::text(d, "/_id"),
+    },
+    export::Col {
+        header: "created",
+        value: |d| export::time(d, "/_created"),
+    },
+    export::Col {
+        header: "payout_date",
+        value: |d| export::time(d, "/payout_date"),
+    },
+    export::Col {
+        header: "creditor",
+        value: |d| export::text(d, "/creditor_name"),
+    },
+    export::Col {
+        header: "payout_reference",
+        value: |d| export::text(d, "/payout_reference"),
+    },
+    export::Col {
+        header: "status",
+        value: |d| export::text(d, "/status"),
+    },
+    export::Col {
+        header: "lines",
+        value: |d| export::text(d, "/line_count"),
+    },
+    export::Col {
+        header: "amount_kr",
+        value: |d| export::kronor(d, "/amount"),
+    },
+    export::Col {
+        header: "vat_kr",
+        value: |d| export::kronor(d, "/vat_amount"),
+    },
+    export::Col {
+        header: "total_kr",
+        value: |d| export::kronor(d, "/total_amount"),
+    },
+];
 
 async fn render_payments(
     c: &Console,
@@ -257,6 +348,9 @@ async fn render_payments(
             }
         }
         h2 { "Unmatched payments" }
+        @if !unmatched.is_empty() {
+            p.muted { a.csv href="/console/payments?format=csv" download { "Download CSV" } }
+        }
         @if unmatched.is_empty() {
             (view::empty("Every payment is on its case. Nothing to match."))
         } @else {
@@ -501,6 +595,15 @@ pub async fn payouts(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let api = who.api(&c);
+    if q.get("format").map(String::as_str) == Some("csv") {
+        return export::csv(
+            &api,
+            "/finance--payouts?sort=-_created",
+            "payouts",
+            PAYOUT_COLUMNS,
+        )
+        .await;
+    }
     let page: i64 = q
         .get("page")
         .and_then(|p| p.parse().ok())
@@ -549,6 +652,7 @@ pub async fn payouts(
         @if items.is_empty() {
             (view::empty("No payouts yet. They are made when cases settle and a payout run pays the lines."))
         } @else {
+            p.muted { (total) " payout(s). " a.csv href="/console/payouts?format=csv" download { "Download CSV" } }
             div.table-wrap { table {
                 thead { tr { th { "Date" } th { "Creditor" } th { "Reference" } th.num { "Lines" } th.num { "Total" } th { "Status" } } }
                 tbody { @for p in &items {

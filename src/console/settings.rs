@@ -320,10 +320,51 @@ pub async fn clock(
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let flash = q
-        .get("done")
-        .map(|_| Flash::Done("The clock moved; due flow items ran.".into()));
+    let flash = match (q.get("done").map(String::as_str), q.get("cases")) {
+        (Some("reset"), cases) => Some(Flash::Done(format!(
+            "The sandbox is empty ({} case(s) deleted): set the clock to any time and start again.",
+            cases.map(String::as_str).unwrap_or("0")
+        ))),
+        (Some(_), _) => Some(Flash::Done("The clock moved; due flow items ran.".into())),
+        (None, _) => None,
+    };
     render_clock(&c, &who, flash).await
+}
+
+/// Empties a sandbox account (`POST /sandbox/reset`), once the operator has typed RESET.
+pub async fn reset_sandbox(State(c): State<Console>, Posted { who, form: f }: Posted) -> Response {
+    let Some(account) = f.get("account").and_then(|a| ObjectId::parse(a).ok()) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Choose the sandbox account to reset.",
+        );
+    };
+    let Some(actor) = who.actor_in(&account) else {
+        return refused(StatusCode::FORBIDDEN, "You may not reset this account.");
+    };
+    if f.get("confirm").map(|s| s.trim()) != Some("RESET") {
+        let mut resp = render_clock(
+            &c,
+            &who,
+            Some(Flash::Problem(
+                "Nothing was deleted: type RESET to confirm.".into(),
+                vec![],
+            )),
+        )
+        .await;
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return resp;
+    }
+    let done = match clock::sandbox_account(&c.app, &actor).await {
+        Ok(_) => clock::reset(&c.app, &actor, account).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(r) => {
+            Redirect::to(&format!("/console/clock?done=reset&cases={}", r.cases)).into_response()
+        }
+        Err(e) => render_clock(&c, &who, Some(super::cases::refusal(&e).flash())).await,
+    }
 }
 
 async fn render_clock(c: &Console, who: &Signed, flash: Option<Flash>) -> Response {
@@ -346,6 +387,15 @@ async fn render_clock(c: &Console, who: &Signed, flash: Option<Flash>) -> Respon
                     button.secondary type="submit" name="days" value="30" { "+30 days" }
                     label { "Or to" input type="date" name="to"; }
                     button type="submit" { "Move" }
+                }
+                form.reset method="post" action="/console/clock/reset" {
+                    (view::csrf(who))
+                    input type="hidden" name="account" value=(id.to_hex());
+                    label {
+                        "Start over: deletes this sandbox's cases, letters, payments and payout lines (creditors, API users and keys stay); the clock may then be set to any time. Type RESET to confirm."
+                        input name="confirm" autocomplete="off" spellcheck="false";
+                    }
+                    button.danger type="submit" { "Reset the sandbox" }
                 }
             }
         }
@@ -409,6 +459,54 @@ pub async fn move_clock(State(c): State<Console>, Posted { who, form: f }: Poste
     }
 }
 
+const AUDIT_COLUMNS: &[super::export::Col] = &[
+    super::export::Col {
+        header: "event",
+        value: |d| super::export::text(d, "/_id"),
+    },
+    super::export::Col {
+        header: "when",
+        value: |d| super::export::time(d, "/_created"),
+    },
+    super::export::Col {
+        header: "actor",
+        value: |d| super::export::text(d, "/actor/type"),
+    },
+    super::export::Col {
+        header: "who",
+        value: |d| {
+            ["/actor/email", "/actor/command", "/actor/user"]
+                .iter()
+                .map(|p| super::export::text(d, p))
+                .find(|s| !s.is_empty())
+                .unwrap_or_default()
+        },
+    },
+    super::export::Col {
+        header: "request_id",
+        value: |d| super::export::text(d, "/actor/request_id"),
+    },
+    super::export::Col {
+        header: "writes",
+        value: |d| {
+            d.get("writes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|w| {
+                    format!(
+                        "{} {} {}",
+                        str_of(w, "action"),
+                        str_of(w, "resource"),
+                        str_of(w, "item")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    },
+];
+
 pub async fn audit(
     State(c): State<Console>,
     who: Signed,
@@ -420,13 +518,17 @@ pub async fn audit(
         .unwrap_or(1)
         .max(1);
     let item = q.get("item").map(|s| s.trim()).filter(|s| !s.is_empty());
-    let mut path = format!("/audit--events?sort=-_created&max_results=50&page={page}");
+    let mut query = "/audit--events?sort=-_created".to_string();
     if let Some(item) = item {
-        path.push_str(&format!(
+        query.push_str(&format!(
             "&where={}",
             enc(&json!({"writes.item": item}).to_string())
         ));
     }
+    if q.get("format").map(String::as_str) == Some("csv") {
+        return super::export::csv(&who.api(&c), &query, "audit-trail", AUDIT_COLUMNS).await;
+    }
+    let path = format!("{query}&max_results=50&page={page}");
     let (events, total) =
         match who.api(&c).list(&path).await {
             Ok(l) => l,
@@ -448,6 +550,10 @@ pub async fn audit(
         @if events.is_empty() {
             (view::empty("Nothing recorded yet."))
         } @else {
+            p.muted {
+                (total) " event(s). "
+                a.csv href={ (base) (if base.contains('?') { "&" } else { "?" }) "format=csv" } download { "Download CSV" }
+            }
             div.table-wrap { table {
                 thead { tr { th { "When" } th { "Who" } th { "What" } } }
                 tbody { @for e in &events {

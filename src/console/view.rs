@@ -55,6 +55,11 @@ pub fn page(who: &Signed, active: &str, title: &str, flash: Option<Flash>, body:
                             }
                         }
                     }
+                    form.quick method="get" action="/console/cases" role="search" {
+                        input type="search" name="q" aria-label="Search cases"
+                            placeholder="Invoice, OCR, identity number or name";
+                        button.secondary type="submit" { "Search" }
+                    }
                     form.signout method="post" action="/console/sign-out" {
                         input type="hidden" name="_csrf" value=(who.csrf);
                         span.who { (who.op.email) " · " (who.scope_label()) }

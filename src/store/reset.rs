@@ -11,6 +11,7 @@ use crate::sql::{query, Param};
 /// The tables of an account's case data (cases and everything hanging off them, in an order
 /// that deletes what refers to a row before the row): a reset deletes the account's rows.
 pub const ACCOUNT_DATA_TABLES: &[&str] = &[
+    "case_notes",
     "cases",
     "case_registrations",
     "ocr_numbers",
@@ -48,7 +49,7 @@ pub const KEPT_ON_RESET: &[&str] = &[
 ];
 
 /// Tables that are not Eve resources: their writes are not counted in `write_versions`.
-const PLAIN_TABLES: &[&str] = &["jobs", "idempotency_keys"];
+const PLAIN_TABLES: &[&str] = &["jobs", "idempotency_keys", "case_notes"];
 
 impl Tx<'_> {
     /// The media keys of an account's letters and uploaded invoices.
