@@ -646,7 +646,7 @@ pub async fn payouts(
                     label { "Type PAY to pay out " (unpaid) " line(s)" input name="confirm" required pattern="PAY" autocomplete="off"; }
                     button.danger type="submit" { "Run payouts now" }
                 }
-                p.muted { "Pays every creditor its unpaid lines up to today, one payout per creditor, as `indriva finance payout-run` does. Scheduled runs happen by themselves." }
+                p.muted { "Pays every creditor its unpaid lines up to today, one payout per creditor, as " code { "indriva finance payout-run" } " does. Scheduled runs happen by themselves." }
             }
         }
         @if items.is_empty() {

@@ -370,7 +370,7 @@ pub async fn reset_sandbox(State(c): State<Console>, Posted { who, form: f }: Po
 async fn render_clock(c: &Console, who: &Signed, flash: Option<Flash>) -> Response {
     let clocks = sandbox_clocks(c, who).await;
     let body = html! {
-        p.muted { "A sandbox account has a clock of its own. Moving it forward runs every flow item that falls due on the way, each at its own time: a case lives through weeks in seconds. It never goes back; " code { "POST /sandbox/reset" } " starts over." }
+        p.muted { "A sandbox account has a clock of its own. Moving it forward runs every flow item that falls due on the way, each at its own time: a case lives through weeks in seconds. It never goes back while the sandbox has cases; " em { "Reset the sandbox" } " below (or " code { "POST /sandbox/reset" } ") starts over." }
         @if clocks.is_empty() {
             (view::empty("You see no sandbox account. Production accounts follow real time."))
         }

@@ -57,7 +57,7 @@ pub fn page(who: &Signed, active: &str, title: &str, flash: Option<Flash>, body:
                     }
                     form.quick method="get" action="/console/cases" role="search" {
                         input type="search" name="q" aria-label="Search cases"
-                            placeholder="Invoice, OCR, identity number or name";
+                            placeholder="Invoice, OCR, ID no., name";
                         button.secondary type="submit" { "Search" }
                     }
                     form.signout method="post" action="/console/sign-out" {
