@@ -1313,7 +1313,7 @@ async fn notes_on_a_case_say_who_wrote_what_and_when() {
 #[tokio::test]
 async fn lists_download_as_csv() {
     let api = Api::new().await;
-    let (case, _) = register_seed_002(&api).await;
+    let (case, ocr) = register_seed_002(&api).await;
     set_clock(&api, LOOKED_AT).await;
     operator(&api, "ops@example.com", None, None).await;
     let cookie = sign_in(&api, "ops@example.com").await;
@@ -1393,6 +1393,93 @@ async fn lists_download_as_csv() {
             text(&r)
         );
     }
+    for (path, header, row) in [
+        (
+            "/console/creditors?format=csv",
+            "creditor,name,organization_no,active,account,created",
+            "Amili Integration Team",
+        ),
+        (
+            "/console/payments?format=bank-files-csv",
+            "bank_file,imported,file,payee_bankgiro,payments",
+            "",
+        ),
+    ] {
+        let r = get(&api, Some(&cookie), path).await;
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/csv; charset=utf-8"),
+            "{path}"
+        );
+        let body = text(&r);
+        assert!(
+            body.trim_start_matches('\u{feff}').starts_with(header),
+            "{path}: {body}"
+        );
+        assert!(body.contains(row), "{path}: {body}");
+    }
+    // A payout's specification lines: the debtor pays 1,000 kr to the agency's bankgiro.
+    let bank_file = indriva::domain::bgmax::Generator {
+        payee_bankgiro: "9912346".into(),
+        payment_date: chrono::NaiveDate::from_ymd_opt(2025, 9, 3).unwrap(),
+        written: "20250903063012121000".into(),
+        payments: vec![indriva::domain::bgmax::GeneratedPayment {
+            reference: ocr.clone(),
+            ocr: true,
+            amount: indriva::domain::Money::from_ore(1000_00),
+            payer_name: None,
+            parts: vec![],
+        }],
+        deductions: vec![],
+    }
+    .render();
+    let operator = api
+        .token_for(indriva::domain::bank::AGENCY_ACCOUNT, None)
+        .await;
+    let (ct, body) = common::multipart(&[], Some(("f.txt", "text/plain", bank_file.as_bytes())));
+    let r = api
+        .send_as(
+            Some(&operator),
+            Request::post("/bank--files")
+                .header("content-type", ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    ok(&r, StatusCode::CREATED);
+    let payouts = api
+        .payout_run(indriva::actions::payout_run::Run::All)
+        .await
+        .unwrap();
+    assert_eq!(payouts.len(), 1, "{payouts:?}");
+    let id = payouts[0].id.to_hex();
+    let page = text(&get(&api, Some(&cookie), &format!("/console/payouts/{id}")).await);
+    assert!(
+        page.contains(&format!("href=\"/console/payouts/{id}?format=csv\"")),
+        "{page}"
+    );
+    let lines = text(
+        &get(
+            &api,
+            Some(&cookie),
+            &format!("/console/payouts/{id}?format=csv"),
+        )
+        .await,
+    );
+    let lines: Vec<&str> = lines
+        .trim_start_matches('\u{feff}')
+        .trim_end()
+        .split("\r\n")
+        .collect();
+    assert!(lines[0]
+        .starts_with("line,booked,case,invoice_number,case_reference,category,article,amount_kr"));
+    assert_eq!(lines.len() - 1, payouts[0].line_count as usize, "{lines:?}");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(&format!(",{case},INV-2025-003,"))),
+        "{lines:?}"
+    );
     let audit = text(&get(&api, Some(&cookie), "/console/audit?format=csv").await);
     assert!(
         audit.contains(&format!("created cases {case}"))

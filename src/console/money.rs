@@ -218,6 +218,10 @@ pub async fn payments(
     who: Signed,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if q.get("format").map(String::as_str) == Some("bank-files-csv") && who.is_agency() {
+        let path = "/bank--files?sort=-_created&projection=%7B%22payments%22%3A0%7D";
+        return export::csv(&who.api(&c), path, "bank-files", BANK_FILE_COLUMNS).await;
+    }
     if q.get("format").map(String::as_str) == Some("csv") && who.is_agency() {
         let path = format!(
             "/payments--unmatched?where={}&sort=-payment_date",
@@ -388,6 +392,7 @@ async fn render_payments(
         @if files.is_empty() {
             (view::empty("No bank file imported yet."))
         } @else {
+            p.muted { a.csv href="/console/payments?format=bank-files-csv" download { "Download CSV" } }
             div.table-wrap { table {
                 thead { tr { th { "Imported" } th { "File" } th.num { "Payments" } th.num { "Matched" } th.num { "Unmatched" } th.num { "Deposited" } } }
                 tbody { @for f in &files {
@@ -672,8 +677,114 @@ pub async fn payouts(
     view::page(&who, "/console/payouts", "Payouts", flash, body).into_response()
 }
 
-pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String>) -> Response {
+const SPECIFICATION_COLUMNS: &[export::Col] = &[
+    export::Col {
+        header: "line",
+        value: |d| export::text(d, "/_id"),
+    },
+    export::Col {
+        header: "booked",
+        value: |d| export::time(d, "/booking_date"),
+    },
+    export::Col {
+        header: "case",
+        value: |d| export::text(d, "/case"),
+    },
+    export::Col {
+        header: "invoice_number",
+        value: |d| export::text(d, "/invoice_number"),
+    },
+    export::Col {
+        header: "case_reference",
+        value: |d| export::text(d, "/reference_number"),
+    },
+    export::Col {
+        header: "category",
+        value: |d| export::text(d, "/finance_category"),
+    },
+    export::Col {
+        header: "article",
+        value: |d| export::text(d, "/article"),
+    },
+    export::Col {
+        header: "amount_kr",
+        value: |d| export::kronor(d, "/amount"),
+    },
+    export::Col {
+        header: "vat_kr",
+        value: |d| export::kronor(d, "/vat_amount"),
+    },
+    export::Col {
+        header: "total_kr",
+        value: |d| export::kronor(d, "/total_amount"),
+    },
+    export::Col {
+        header: "payout_reference",
+        value: |d| export::text(d, "/payout_reference"),
+    },
+];
+
+const BANK_FILE_COLUMNS: &[export::Col] = &[
+    export::Col {
+        header: "bank_file",
+        value: |d| export::text(d, "/_id"),
+    },
+    export::Col {
+        header: "imported",
+        value: |d| export::time(d, "/_created"),
+    },
+    export::Col {
+        header: "file",
+        value: |d| export::text(d, "/name"),
+    },
+    export::Col {
+        header: "payee_bankgiro",
+        value: |d| export::text(d, "/payee_bankgiro"),
+    },
+    export::Col {
+        header: "payments",
+        value: |d| export::text(d, "/payment_count"),
+    },
+    export::Col {
+        header: "matched",
+        value: |d| export::text(d, "/matched_count"),
+    },
+    export::Col {
+        header: "unmatched",
+        value: |d| export::text(d, "/unmatched_count"),
+    },
+    export::Col {
+        header: "duplicates",
+        value: |d| export::text(d, "/duplicate_count"),
+    },
+    export::Col {
+        header: "deposited_kr",
+        value: |d| export::kronor(d, "/deposit_amount"),
+    },
+    export::Col {
+        header: "settled_kr",
+        value: |d| export::kronor(d, "/settled_amount"),
+    },
+    export::Col {
+        header: "unmatched_kr",
+        value: |d| export::kronor(d, "/unmatched_amount"),
+    },
+];
+
+pub async fn payout(
+    State(c): State<Console>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let api = who.api(&c);
+    if q.get("format").map(String::as_str) == Some("csv") {
+        let path = format!(
+            "/finance--payout-specifications?where={}&sort=booking_date",
+            enc(&json!({"payout": id}).to_string())
+        );
+        return export::csv(&api, &path, &format!("payout-{id}"), SPECIFICATION_COLUMNS).await;
+    }
     let p = match api
         .item(&format!("/finance--payouts/{}", enc(&id)), "payout")
         .await
@@ -709,6 +820,7 @@ pub async fn payout(State(c): State<Console>, who: Signed, Path(id): Path<String
             } }
         } }
         h2 { "Specification" }
+        p.muted { (lines.len()) " line(s). " a.csv href={ "/console/payouts/" (id) "?format=csv" } download { "Download CSV" } }
         div.table-wrap { table {
             thead { tr { th { "Booked" } th { "Invoice" } th { "Category" } th.num { "Amount" } th.num { "VAT" } th.num { "Total" } } }
             tbody { @for l in &lines {

@@ -15,7 +15,47 @@ use crate::actions::{api_users, clock, creditor_rules, ActionError};
 use crate::domain::party::Creditor;
 use crate::domain::{HttpDate, ObjectId};
 
-pub async fn creditors(State(c): State<Console>, who: Signed) -> Response {
+const CREDITOR_COLUMNS: &[super::export::Col] = &[
+    super::export::Col {
+        header: "creditor",
+        value: |d| super::export::text(d, "/_id"),
+    },
+    super::export::Col {
+        header: "name",
+        value: |d| super::export::text(d, "/name"),
+    },
+    super::export::Col {
+        header: "organization_no",
+        value: |d| super::export::text(d, "/organization_no"),
+    },
+    super::export::Col {
+        header: "active",
+        value: |d| super::export::text(d, "/is_active"),
+    },
+    super::export::Col {
+        header: "account",
+        value: |d| super::export::text(d, "/account"),
+    },
+    super::export::Col {
+        header: "created",
+        value: |d| super::export::time(d, "/_created"),
+    },
+];
+
+pub async fn creditors(
+    State(c): State<Console>,
+    who: Signed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if q.get("format").map(String::as_str) == Some("csv") {
+        return super::export::csv(
+            &who.api(&c),
+            "/creditors?sort=name",
+            "creditors",
+            CREDITOR_COLUMNS,
+        )
+        .await;
+    }
     let (items, _) = match who
         .api(&c)
         .list("/creditors?max_results=500&sort=name")
@@ -28,6 +68,7 @@ pub async fn creditors(State(c): State<Console>, who: Signed) -> Response {
         @if items.is_empty() {
             (view::empty("No creditors yet. Create one with `indriva admin creditor create --account … --name … --organization-no …`."))
         } @else {
+            p.muted { (items.len()) " creditor(s). " a.csv href="/console/creditors?format=csv" download { "Download CSV" } }
             div.table-wrap { table {
                 thead { tr { th { "Creditor" } th { "Organisation number" } th { "Active" } th.hide-narrow { "Created" } } }
                 tbody { @for cr in &items {
