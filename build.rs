@@ -3,7 +3,6 @@
 //! `sqlx::migrate!` does; doing it here keeps sqlx's proc-macro crates, which compile a second
 //! copy of sqlx and of SQLite's C source for the build host, out of the build.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
@@ -15,10 +14,10 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files: Vec<(i64, String, String)> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-            .map(|e| e.expect("a directory entry").path())
+            .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .map(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
+            .filter_map(|p| Some((p.file_name()?.to_string_lossy().to_string(), p)))
+            .map(|(name, p)| {
                 let (version, rest) = name
                     .split_once('_')
                     .unwrap_or_else(|| panic!("{name}: expected NNNN_description.sql"));
@@ -38,20 +37,16 @@ fn main() {
                 pair[0].0
             );
         }
-        writeln!(
-            out,
-            "pub(super) const {}: &[(i64, &str, &str)] = &[",
+        out.push_str(&format!(
+            "pub(super) const {}: &[(i64, &str, &str)] = &[\n",
             dialect.to_uppercase()
-        )
-        .unwrap();
+        ));
         for (version, description, path) in files {
-            writeln!(
-                out,
-                "    ({version}, {description:?}, include_str!({path:?})),"
-            )
-            .unwrap();
+            out.push_str(&format!(
+                "    ({version}, {description:?}, include_str!({path:?})),\n"
+            ));
         }
-        writeln!(out, "];").unwrap();
+        out.push_str("];\n");
     }
     let dest =
         Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migrations.rs");

@@ -111,66 +111,21 @@ const SORTS: &[(&str, &str, &str)] = &[
 
 /// The columns of the cases CSV.
 const CASE_COLUMNS: &[export::Col] = &[
-    export::Col {
-        header: "case",
-        value: |d| export::text(d, "/_id"),
-    },
-    export::Col {
-        header: "invoice_number",
-        value: |d| export::text(d, "/debt/invoice_number"),
-    },
-    export::Col {
-        header: "case_reference",
-        value: |d| export::text(d, "/reference_number"),
-    },
-    export::Col {
-        header: "debtor",
-        value: |d| export::text(d, "/customer_name"),
-    },
-    export::Col {
-        header: "identity_number",
-        value: |d| export::text(d, "/customer_id_number"),
-    },
-    export::Col {
-        header: "creditor",
-        value: |d| export::text(d, "/creditor_name"),
-    },
-    export::Col {
-        header: "state",
-        value: |d| export::text(d, "/state"),
-    },
-    export::Col {
-        header: "status",
-        value: |d| export::text(d, "/status"),
-    },
-    export::Col {
-        header: "remaining_kr",
-        value: |d| export::kronor(d, "/total_remaining_transaction_amount"),
-    },
-    export::Col {
-        header: "capital_remaining_kr",
-        value: |d| export::kronor(d, "/total_remaining_capital_amount"),
-    },
-    export::Col {
-        header: "registered",
-        value: |d| export::time(d, "/_created"),
-    },
-    export::Col {
-        header: "next_step",
-        value: |d| export::text(d, "/next_flow_item/item"),
-    },
-    export::Col {
-        header: "next_step_due",
-        value: |d| export::time(d, "/next_flow_item/schedule_to_execute"),
-    },
-    export::Col {
-        header: "closed",
-        value: |d| export::time(d, "/closed/close_date"),
-    },
-    export::Col {
-        header: "close_reason",
-        value: |d| export::text(d, "/closed/reason"),
-    },
+    export::Col::text("case", "/_id"),
+    export::Col::text("invoice_number", "/debt/invoice_number"),
+    export::Col::text("case_reference", "/reference_number"),
+    export::Col::text("debtor", "/customer_name"),
+    export::Col::text("identity_number", "/customer_id_number"),
+    export::Col::text("creditor", "/creditor_name"),
+    export::Col::text("state", "/state"),
+    export::Col::text("status", "/status"),
+    export::Col::kronor("remaining_kr", "/total_remaining_transaction_amount"),
+    export::Col::kronor("capital_remaining_kr", "/total_remaining_capital_amount"),
+    export::Col::time("registered", "/_created"),
+    export::Col::text("next_step", "/next_flow_item/item"),
+    export::Col::time("next_step_due", "/next_flow_item/schedule_to_execute"),
+    export::Col::time("closed", "/closed/close_date"),
+    export::Col::text("close_reason", "/closed/reason"),
 ];
 
 /// The cases an OCR number (any notation) was issued for, from their registrations.

@@ -16,12 +16,59 @@ const PAGE: i64 = 100;
 
 /// One column: its header and how a document gives its value.
 pub struct Col {
-    pub header: &'static str,
-    pub value: fn(&Value) -> String,
+    header: &'static str,
+    read: Read,
+}
+
+enum Read {
+    Text(&'static str),
+    Kronor(&'static str),
+    Time(&'static str),
+    With(fn(&Value) -> String),
+}
+
+impl Col {
+    /// The text at a JSON pointer (`/debt/invoice_number`).
+    pub const fn text(header: &'static str, pointer: &'static str) -> Col {
+        Col {
+            header,
+            read: Read::Text(pointer),
+        }
+    }
+    /// An amount in kronor at a JSON pointer.
+    pub const fn kronor(header: &'static str, pointer: &'static str) -> Col {
+        Col {
+            header,
+            read: Read::Kronor(pointer),
+        }
+    }
+    /// A wire date at a JSON pointer.
+    pub const fn time(header: &'static str, pointer: &'static str) -> Col {
+        Col {
+            header,
+            read: Read::Time(pointer),
+        }
+    }
+    /// A value computed from the document.
+    pub const fn with(header: &'static str, read: fn(&Value) -> String) -> Col {
+        Col {
+            header,
+            read: Read::With(read),
+        }
+    }
+
+    fn value(&self, doc: &Value) -> String {
+        match self.read {
+            Read::Text(p) => text(doc, p),
+            Read::Kronor(p) => kronor(doc, p),
+            Read::Time(p) => time(doc, p),
+            Read::With(f) => f(doc),
+        }
+    }
 }
 
 /// The text at a JSON pointer (`/debt/invoice_number`); numbers and booleans as written.
-pub fn text(doc: &Value, pointer: &str) -> String {
+fn text(doc: &Value, pointer: &str) -> String {
     match doc.pointer(pointer) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
@@ -30,18 +77,16 @@ pub fn text(doc: &Value, pointer: &str) -> String {
 }
 
 /// An amount in kronor (a JSON number on the wire) with two decimals.
-pub fn kronor(doc: &Value, pointer: &str) -> String {
-    match doc.pointer(pointer).and_then(Value::as_f64) {
-        Some(k) => format!(
-            "{:.2}",
-            super::view::ore(Some(&Value::from(k))) as f64 / 100.0
-        ),
+fn kronor(doc: &Value, pointer: &str) -> String {
+    match doc.pointer(pointer).filter(|v| v.is_number()) {
+        // Whole öre first, as every amount is read, then two decimals.
+        Some(v) => format!("{:.2}", super::view::ore(Some(v)) as f64 / 100.0),
         None => String::new(),
     }
 }
 
 /// A wire date (RFC 1123) as `YYYY-MM-DD HH:MM:SS`.
-pub fn time(doc: &Value, pointer: &str) -> String {
+fn time(doc: &Value, pointer: &str) -> String {
     doc.pointer(pointer)
         .and_then(Value::as_str)
         .and_then(|s| HttpDate::parse_lenient(s).ok())
@@ -77,7 +122,7 @@ pub async fn csv(api: &Api, path: &str, name: &str, cols: &[Col]) -> Response {
             }
         };
         for doc in &items {
-            if let Err(e) = write(&mut out, cols.iter().map(|c| (c.value)(doc)).collect()) {
+            if let Err(e) = write(&mut out, cols.iter().map(|c| c.value(doc)).collect()) {
                 return super::internal(e);
             }
             rows += 1;

@@ -234,81 +234,27 @@ pub async fn payments(
 }
 
 const PAYMENT_COLUMNS: &[export::Col] = &[
-    export::Col {
-        header: "payment",
-        value: |d| export::text(d, "/_id"),
-    },
-    export::Col {
-        header: "paid",
-        value: |d| export::time(d, "/payment_date"),
-    },
-    export::Col {
-        header: "payer",
-        value: |d| export::text(d, "/payer_name"),
-    },
-    export::Col {
-        header: "payer_bankgiro",
-        value: |d| export::text(d, "/payer_bankgiro"),
-    },
-    export::Col {
-        header: "reference",
-        value: |d| export::text(d, "/reference"),
-    },
-    export::Col {
-        header: "amount_kr",
-        value: |d| export::kronor(d, "/amount"),
-    },
-    export::Col {
-        header: "reason",
-        value: |d| export::text(d, "/reason"),
-    },
-    export::Col {
-        header: "bank_file",
-        value: |d| export::text(d, "/bank_file"),
-    },
+    export::Col::text("payment", "/_id"),
+    export::Col::time("paid", "/payment_date"),
+    export::Col::text("payer", "/payer_name"),
+    export::Col::text("payer_bankgiro", "/payer_bankgiro"),
+    export::Col::text("reference", "/reference"),
+    export::Col::kronor("amount_kr", "/amount"),
+    export::Col::text("reason", "/reason"),
+    export::Col::text("bank_file", "/bank_file"),
 ];
 
 const PAYOUT_COLUMNS: &[export::Col] = &[
-    export::Col {
-        header: "payout",
-        value: |d| export::text(d, "/_id"),
-    },
-    export::Col {
-        header: "created",
-        value: |d| export::time(d, "/_created"),
-    },
-    export::Col {
-        header: "payout_date",
-        value: |d| export::time(d, "/payout_date"),
-    },
-    export::Col {
-        header: "creditor",
-        value: |d| export::text(d, "/creditor_name"),
-    },
-    export::Col {
-        header: "payout_reference",
-        value: |d| export::text(d, "/payout_reference"),
-    },
-    export::Col {
-        header: "status",
-        value: |d| export::text(d, "/status"),
-    },
-    export::Col {
-        header: "lines",
-        value: |d| export::text(d, "/line_count"),
-    },
-    export::Col {
-        header: "amount_kr",
-        value: |d| export::kronor(d, "/amount"),
-    },
-    export::Col {
-        header: "vat_kr",
-        value: |d| export::kronor(d, "/vat_amount"),
-    },
-    export::Col {
-        header: "total_kr",
-        value: |d| export::kronor(d, "/total_amount"),
-    },
+    export::Col::text("payout", "/_id"),
+    export::Col::time("created", "/_created"),
+    export::Col::time("payout_date", "/payout_date"),
+    export::Col::text("creditor", "/creditor_name"),
+    export::Col::text("payout_reference", "/payout_reference"),
+    export::Col::text("status", "/status"),
+    export::Col::text("lines", "/line_count"),
+    export::Col::kronor("amount_kr", "/amount"),
+    export::Col::kronor("vat_kr", "/vat_amount"),
+    export::Col::kronor("total_kr", "/total_amount"),
 ];
 
 async fn render_payments(
@@ -678,97 +624,31 @@ pub async fn payouts(
 }
 
 const SPECIFICATION_COLUMNS: &[export::Col] = &[
-    export::Col {
-        header: "line",
-        value: |d| export::text(d, "/_id"),
-    },
-    export::Col {
-        header: "booked",
-        value: |d| export::time(d, "/booking_date"),
-    },
-    export::Col {
-        header: "case",
-        value: |d| export::text(d, "/case"),
-    },
-    export::Col {
-        header: "invoice_number",
-        value: |d| export::text(d, "/invoice_number"),
-    },
-    export::Col {
-        header: "case_reference",
-        value: |d| export::text(d, "/reference_number"),
-    },
-    export::Col {
-        header: "category",
-        value: |d| export::text(d, "/finance_category"),
-    },
-    export::Col {
-        header: "article",
-        value: |d| export::text(d, "/article"),
-    },
-    export::Col {
-        header: "amount_kr",
-        value: |d| export::kronor(d, "/amount"),
-    },
-    export::Col {
-        header: "vat_kr",
-        value: |d| export::kronor(d, "/vat_amount"),
-    },
-    export::Col {
-        header: "total_kr",
-        value: |d| export::kronor(d, "/total_amount"),
-    },
-    export::Col {
-        header: "payout_reference",
-        value: |d| export::text(d, "/payout_reference"),
-    },
+    export::Col::text("line", "/_id"),
+    export::Col::time("booked", "/booking_date"),
+    export::Col::text("case", "/case"),
+    export::Col::text("invoice_number", "/invoice_number"),
+    export::Col::text("case_reference", "/reference_number"),
+    export::Col::text("category", "/finance_category"),
+    export::Col::text("article", "/article"),
+    export::Col::kronor("amount_kr", "/amount"),
+    export::Col::kronor("vat_kr", "/vat_amount"),
+    export::Col::kronor("total_kr", "/total_amount"),
+    export::Col::text("payout_reference", "/payout_reference"),
 ];
 
 const BANK_FILE_COLUMNS: &[export::Col] = &[
-    export::Col {
-        header: "bank_file",
-        value: |d| export::text(d, "/_id"),
-    },
-    export::Col {
-        header: "imported",
-        value: |d| export::time(d, "/_created"),
-    },
-    export::Col {
-        header: "file",
-        value: |d| export::text(d, "/name"),
-    },
-    export::Col {
-        header: "payee_bankgiro",
-        value: |d| export::text(d, "/payee_bankgiro"),
-    },
-    export::Col {
-        header: "payments",
-        value: |d| export::text(d, "/payment_count"),
-    },
-    export::Col {
-        header: "matched",
-        value: |d| export::text(d, "/matched_count"),
-    },
-    export::Col {
-        header: "unmatched",
-        value: |d| export::text(d, "/unmatched_count"),
-    },
-    export::Col {
-        header: "duplicates",
-        value: |d| export::text(d, "/duplicate_count"),
-    },
-    export::Col {
-        header: "deposited_kr",
-        value: |d| export::kronor(d, "/deposit_amount"),
-    },
-    export::Col {
-        header: "settled_kr",
-        value: |d| export::kronor(d, "/settled_amount"),
-    },
-    export::Col {
-        header: "unmatched_kr",
-        value: |d| export::kronor(d, "/unmatched_amount"),
-    },
+    export::Col::text("bank_file", "/_id"),
+    export::Col::time("imported", "/_created"),
+    export::Col::text("file", "/name"),
+    export::Col::text("payee_bankgiro", "/payee_bankgiro"),
+    export::Col::text("payments", "/payment_count"),
+    export::Col::text("matched", "/matched_count"),
+    export::Col::text("unmatched", "/unmatched_count"),
+    export::Col::text("duplicates", "/duplicate_count"),
+    export::Col::kronor("deposited_kr", "/deposit_amount"),
+    export::Col::kronor("settled_kr", "/settled_amount"),
+    export::Col::kronor("unmatched_kr", "/unmatched_amount"),
 ];
 
 pub async fn payout(

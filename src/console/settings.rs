@@ -16,30 +16,12 @@ use crate::domain::party::Creditor;
 use crate::domain::{HttpDate, ObjectId};
 
 const CREDITOR_COLUMNS: &[super::export::Col] = &[
-    super::export::Col {
-        header: "creditor",
-        value: |d| super::export::text(d, "/_id"),
-    },
-    super::export::Col {
-        header: "name",
-        value: |d| super::export::text(d, "/name"),
-    },
-    super::export::Col {
-        header: "organization_no",
-        value: |d| super::export::text(d, "/organization_no"),
-    },
-    super::export::Col {
-        header: "active",
-        value: |d| super::export::text(d, "/is_active"),
-    },
-    super::export::Col {
-        header: "account",
-        value: |d| super::export::text(d, "/account"),
-    },
-    super::export::Col {
-        header: "created",
-        value: |d| super::export::time(d, "/_created"),
-    },
+    super::export::Col::text("creditor", "/_id"),
+    super::export::Col::text("name", "/name"),
+    super::export::Col::text("organization_no", "/organization_no"),
+    super::export::Col::text("active", "/is_active"),
+    super::export::Col::text("account", "/account"),
+    super::export::Col::time("created", "/_created"),
 ];
 
 pub async fn creditors(
@@ -501,51 +483,34 @@ pub async fn move_clock(State(c): State<Console>, Posted { who, form: f }: Poste
 }
 
 const AUDIT_COLUMNS: &[super::export::Col] = &[
-    super::export::Col {
-        header: "event",
-        value: |d| super::export::text(d, "/_id"),
-    },
-    super::export::Col {
-        header: "when",
-        value: |d| super::export::time(d, "/_created"),
-    },
-    super::export::Col {
-        header: "actor",
-        value: |d| super::export::text(d, "/actor/type"),
-    },
-    super::export::Col {
-        header: "who",
-        value: |d| {
-            ["/actor/email", "/actor/command", "/actor/user"]
-                .iter()
-                .map(|p| super::export::text(d, p))
-                .find(|s| !s.is_empty())
-                .unwrap_or_default()
-        },
-    },
-    super::export::Col {
-        header: "request_id",
-        value: |d| super::export::text(d, "/actor/request_id"),
-    },
-    super::export::Col {
-        header: "writes",
-        value: |d| {
-            d.get("writes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|w| {
-                    format!(
-                        "{} {} {}",
-                        str_of(w, "action"),
-                        str_of(w, "resource"),
-                        str_of(w, "item")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        },
-    },
+    super::export::Col::text("event", "/_id"),
+    super::export::Col::time("when", "/_created"),
+    super::export::Col::text("actor", "/actor/type"),
+    super::export::Col::with("who", |d| {
+        ["/actor/email", "/actor/command", "/actor/user"]
+            .iter()
+            .map(|p| d.pointer(p).and_then(Value::as_str).unwrap_or_default())
+            .find(|s| !s.is_empty())
+            .unwrap_or_default()
+            .to_string()
+    }),
+    super::export::Col::text("request_id", "/actor/request_id"),
+    super::export::Col::with("writes", |d| {
+        d.get("writes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                format!(
+                    "{} {} {}",
+                    str_of(w, "action"),
+                    str_of(w, "resource"),
+                    str_of(w, "item")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }),
 ];
 
 pub async fn audit(
